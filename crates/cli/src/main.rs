@@ -1,0 +1,2 @@
+//! The fairloop binary.
+fn main() {}

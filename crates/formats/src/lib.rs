@@ -1,0 +1,1 @@
+//! Streaming readers and writers for the file formats Fairloop imports and exports.

@@ -1,0 +1,1 @@
+//! Pure quality algorithms: agreement, aggregation and ranking, with no database.
