@@ -3,4 +3,12 @@
 //! Everything here is shared by the store, the use cases and the web layer, so it must stay free of database,
 //! HTTP and CLI types: it is where a rule is written once and tested without a server.
 
+pub mod ids;
+pub mod pseudonym;
+pub mod queue;
+pub mod role;
 pub mod template;
+pub mod time;
+
+pub use ids::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, UserId};
+pub use role::Role;

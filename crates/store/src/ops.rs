@@ -1,0 +1,552 @@
+//! The SQL both backends share, written once.
+//!
+//! Most statements read the same on SQLite and PostgreSQL (`$N` placeholders, `RETURNING`, `ON CONFLICT`), so
+//! each operation is written here once, against a connection, and [`shared_ops!`] stamps it out for each
+//! backend's connection type. Where the dialects differ (row locks that PostgreSQL needs because it runs
+//! callers in parallel, and SQLite does not because it has one writer), the backend passes the clause in.
+//! Transactions are the caller's: the SQLite writer wraps operations in group commits, PostgreSQL in one
+//! transaction each.
+
+/// Generates the shared operations for one backend.
+///
+/// `$conn` is the connection type, `$db` the sqlx database; `$lock` is appended to `SELECT`s that must lock
+/// the row they read (`" FOR UPDATE"` on PostgreSQL, `""` on SQLite); `$skip_locked` likewise for queue scans
+/// (`" FOR UPDATE SKIP LOCKED"`).
+macro_rules! shared_ops {
+    ($conn:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal) => {
+        use fairloop_domain::queue::QueuePolicy;
+        use fairloop_domain::time::{now_millis, Millis};
+        use fairloop_domain::{AssignmentId, ItemId, OrgId, ProjectId, UserId};
+        use sqlx::QueryBuilder;
+
+        use crate::{
+            AssignmentContext, Claim, ExportAnnotationRow, ExportRow, ImportOutcome, NewItem, NewProject, NewUser,
+            Principal, Project, ProjectStats, StoreError, StoreResult, Submission, Submitted, User,
+            parse_role,
+        };
+
+        /// Rows per multi-row `INSERT` during imports (4 bound values each, under both backends' limits).
+        const IMPORT_ROWS_PER_STATEMENT: usize = 500;
+
+        type ProjectTuple = (i64, i64, String, String, i64, i64, i64, Option<String>, i64);
+        const PROJECT_COLUMNS: &str =
+            "id, org_id, name, template, overlap, lease_seconds, max_open_per_worker, pay, created_at";
+
+        fn project_from(t: ProjectTuple) -> Project {
+            Project {
+                id: t.0,
+                org_id: t.1,
+                name: t.2,
+                template: t.3,
+                policy: QueuePolicy {
+                    overlap: t.4 as u32,
+                    lease_seconds: t.5 as u32,
+                    max_open_per_worker: t.6 as u32,
+                },
+                pay: t.7,
+                created_at: t.8,
+            }
+        }
+
+        fn user_from(t: (i64, i64, String, String, String)) -> StoreResult<User> {
+            Ok(User { id: t.0, org_id: t.1, email: t.2, name: t.3, role: parse_role(&t.4)? })
+        }
+
+        pub(crate) async fn setting(conn: &mut $conn, key: &str) -> StoreResult<Option<String>> {
+            let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(row.map(|r| r.0))
+        }
+
+        pub(crate) async fn init_setting(conn: &mut $conn, key: &str, value: &str) -> StoreResult<String> {
+            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                .bind(key)
+                .bind(value)
+                .execute(&mut *conn)
+                .await?;
+            setting(conn, key).await?.ok_or(StoreError::NotFound)
+        }
+
+        pub(crate) async fn upsert_user(conn: &mut $conn, user: NewUser) -> StoreResult<User> {
+            let now = now_millis();
+            let existing: Option<(i64, i64, String, String, String)> =
+                sqlx::query_as("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
+                    .bind(&user.email)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if let Some(t) = existing {
+                return user_from(t);
+            }
+            sqlx::query("INSERT INTO organizations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(&user.org_name)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            let (org_id,): (i64,) = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
+                .bind(&user.org_name)
+                .fetch_one(&mut *conn)
+                .await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(&user.password_hash)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(User { id, org_id, email: user.email, name: user.name, role: user.role })
+        }
+
+        pub(crate) async fn user_by_email(conn: &mut $conn, email: &str) -> StoreResult<Option<User>> {
+            let row: Option<(i64, i64, String, String, String)> =
+                sqlx::query_as("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            row.map(user_from).transpose()
+        }
+
+        pub(crate) async fn create_token(conn: &mut $conn, user_id: UserId, hash: &str, label: &str) -> StoreResult<i64> {
+            let row: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO api_tokens (org_id, user_id, token_hash, label, created_at) \
+                 SELECT org_id, id, $1, $2, $3 FROM users WHERE id = $4 RETURNING id",
+            )
+            .bind(hash)
+            .bind(label)
+            .bind(now_millis())
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|r| r.0).ok_or(StoreError::NotFound)
+        }
+
+        pub(crate) async fn revoke_token(conn: &mut $conn, user_id: UserId, token_id: i64) -> StoreResult<()> {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now_millis())
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }
+
+        pub(crate) async fn principal_by_token_hash(conn: &mut $conn, hash: &str) -> StoreResult<Option<Principal>> {
+            let row: Option<(i64, i64, String, String)> = sqlx::query_as(
+                "SELECT u.id, u.org_id, u.role, u.email FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            )
+            .bind(hash)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|(user_id, org_id, role, email)| {
+                Ok(Principal { user_id, org_id, role: parse_role(&role)?, email })
+            })
+            .transpose()
+        }
+
+        pub(crate) async fn create_project(conn: &mut $conn, p: NewProject) -> StoreResult<Project> {
+            let now = now_millis();
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO projects (org_id, name, template, overlap, lease_seconds, max_open_per_worker, pay, \
+                 created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(p.org_id)
+            .bind(&p.name)
+            .bind(&p.template)
+            .bind(i64::from(p.policy.overlap))
+            .bind(i64::from(p.policy.lease_seconds))
+            .bind(i64::from(p.policy.max_open_per_worker))
+            .bind(&p.pay)
+            .bind(p.created_by)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(Project {
+                id,
+                org_id: p.org_id,
+                name: p.name,
+                template: p.template,
+                policy: p.policy,
+                pay: p.pay,
+                created_at: now,
+            })
+        }
+
+        pub(crate) async fn project(conn: &mut $conn, org: OrgId, id: ProjectId) -> StoreResult<Project> {
+            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1 AND org_id = $2");
+            let row: Option<ProjectTuple> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(org).fetch_optional(&mut *conn).await?;
+            row.map(project_from).ok_or(StoreError::NotFound)
+        }
+
+        pub(crate) async fn projects(conn: &mut $conn, org: OrgId) -> StoreResult<Vec<Project>> {
+            let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = $1 ORDER BY id DESC");
+            let rows: Vec<ProjectTuple> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).fetch_all(&mut *conn).await?;
+            Ok(rows.into_iter().map(project_from).collect())
+        }
+
+        pub(crate) async fn project_by_name(conn: &mut $conn, org: OrgId, name: &str) -> StoreResult<Option<Project>> {
+            let sql = format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND name = $2 ORDER BY id LIMIT 1"
+            );
+            let row: Option<ProjectTuple> =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org).bind(name).fetch_optional(&mut *conn).await?;
+            Ok(row.map(project_from))
+        }
+
+        pub(crate) async fn project_overlap(conn: &mut $conn, org: OrgId, project: ProjectId) -> StoreResult<i64> {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT overlap FROM projects WHERE id = $1 AND org_id = $2")
+                .bind(project)
+                .bind(org)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.map(|r| r.0).ok_or(StoreError::NotFound)
+        }
+
+        /// Inserts one batch of items; known external ids are skipped and counted as duplicates.
+        pub(crate) async fn insert_items(
+            conn: &mut $conn,
+            org: OrgId,
+            project: ProjectId,
+            overlap: i64,
+            batch: &[NewItem],
+        ) -> StoreResult<ImportOutcome> {
+            let now = now_millis();
+            let mut outcome = ImportOutcome::default();
+            for chunk in batch.chunks(IMPORT_ROWS_PER_STATEMENT) {
+                let mut qb: QueryBuilder<$db> = QueryBuilder::new(
+                    "INSERT INTO items (org_id, project_id, free_slots, created_at, external_id, data, priority, gold) ",
+                );
+                qb.push_values(chunk, |mut b, item| {
+                    // Integers we computed, not user input: inlining them saves four bound values per row.
+                    b.push_unseparated(format!("{org}, {project}, {overlap}, {now}, "));
+                    b.push_bind(item.external_id.clone())
+                        .push_bind(item.data.clone())
+                        .push_bind(item.priority)
+                        .push_bind(item.gold.clone());
+                });
+                qb.push(" ON CONFLICT (project_id, external_id) DO NOTHING");
+                let inserted = qb.build().execute(&mut *conn).await?.rows_affected();
+                outcome.imported += inserted;
+                outcome.duplicates += chunk.len() as u64 - inserted;
+            }
+            Ok(outcome)
+        }
+
+        /// The queue's claim: see [`crate::Store::claim_next`].
+        pub(crate) async fn claim_next(
+            conn: &mut $conn,
+            org: OrgId,
+            project: ProjectId,
+            worker: UserId,
+            now: Millis,
+        ) -> StoreResult<Option<Claim>> {
+            let (lease_seconds, max_open): (i64, i64) = sqlx::query_as(
+                "SELECT lease_seconds, max_open_per_worker FROM projects WHERE id = $1 AND org_id = $2",
+            )
+            .bind(project)
+            .bind(org)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            // This worker's own expired leases go back to the pool first, so they do not count against the cap.
+            let expired: Vec<(i64,)> = sqlx::query_as(
+                "UPDATE assignments SET status = 'expired', closed_at = $1 \
+                 WHERE worker_id = $2 AND project_id = $3 AND status = 'open' AND expires_at <= $1 RETURNING item_id",
+            )
+            .bind(now)
+            .bind(worker)
+            .bind(project)
+            .fetch_all(&mut *conn)
+            .await?;
+            release_slots(conn, &expired).await?;
+            let held: Vec<(i64, i64, i64, Option<String>, String)> = sqlx::query_as(
+                "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data FROM assignments a \
+                 JOIN items i ON i.id = a.item_id \
+                 WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY a.id LIMIT $3",
+            )
+            .bind(worker)
+            .bind(project)
+            .bind(max_open)
+            .fetch_all(&mut *conn)
+            .await?;
+            if held.len() as i64 >= max_open {
+                if let Some((assignment_id, item_id, expires_at, external_id, data)) = held.into_iter().next() {
+                    return Ok(Some(Claim { assignment_id, item_id, external_id, data, expires_at, reused: true }));
+                }
+            }
+            let sql = concat!(
+                "SELECT i.id, i.external_id, i.data FROM items i \
+                 WHERE i.project_id = $1 AND i.free_slots > 0 \
+                 AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.worker_id = $2) \
+                 ORDER BY i.priority DESC, i.id LIMIT 1",
+                $skip_locked
+            );
+            let candidate: Option<(i64, Option<String>, String)> =
+                sqlx::query_as(sql).bind(project).bind(worker).fetch_optional(&mut *conn).await?;
+            let Some((item_id, external_id, data)) = candidate else { return Ok(None) };
+            sqlx::query("UPDATE items SET free_slots = free_slots - 1 WHERE id = $1")
+                .bind(item_id)
+                .execute(&mut *conn)
+                .await?;
+            let expires_at = now + lease_seconds * 1000;
+            let (assignment_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO assignments (org_id, project_id, item_id, worker_id, status, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
+            )
+            .bind(org)
+            .bind(project)
+            .bind(item_id)
+            .bind(worker)
+            .bind(now)
+            .bind(expires_at)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(Some(Claim { assignment_id, item_id, external_id, data, expires_at, reused: false }))
+        }
+
+        /// Gives one slot back to each listed item (one row per released lease).
+        async fn release_slots(conn: &mut $conn, items: &[(i64,)]) -> StoreResult<()> {
+            for (item_id,) in items {
+                sqlx::query("UPDATE items SET free_slots = free_slots + 1 WHERE id = $1")
+                    .bind(item_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn assignment_context(
+            conn: &mut $conn,
+            org: OrgId,
+            worker: UserId,
+            id: AssignmentId,
+        ) -> StoreResult<AssignmentContext> {
+            let row: Option<(i64, i64, i64, String, String, String)> = sqlx::query_as(
+                "SELECT a.id, a.project_id, a.item_id, i.data, p.template, a.status FROM assignments a \
+                 JOIN items i ON i.id = a.item_id JOIN projects p ON p.id = a.project_id \
+                 WHERE a.id = $1 AND a.worker_id = $2 AND a.org_id = $3",
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(org)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (assignment_id, project_id, item_id, item_data, template, status) = row.ok_or(StoreError::NotFound)?;
+            Ok(AssignmentContext { assignment_id, project_id, item_id, item_data, template, status })
+        }
+
+        /// Records a submission: see [`crate::Store::submit`] for the rules.
+        pub(crate) async fn submit(conn: &mut $conn, s: Submission, now: Millis) -> StoreResult<Submitted> {
+            // Lock the lease first: a concurrent retry with the same key then waits and finds the key below.
+            let sql = concat!(
+                "SELECT status, item_id, project_id FROM assignments WHERE id = $1 AND worker_id = $2 AND org_id = $3",
+                $lock
+            );
+            let row: Option<(String, i64, i64)> = sqlx::query_as(sql)
+                .bind(s.assignment_id)
+                .bind(s.worker_id)
+                .bind(s.org_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let (status, item_id, project_id) = row.ok_or(StoreError::NotFound)?;
+            if let Some(key) = &s.idempotency_key {
+                let seen: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT assignment_id, annotation_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .bind(s.worker_id)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some((assignment_id, annotation_id)) = seen {
+                    return crate::replay(assignment_id, annotation_id, s.assignment_id);
+                }
+            }
+            match status.as_str() {
+                "open" => {
+                    sqlx::query("UPDATE items SET annotations = annotations + 1 WHERE id = $1")
+                        .bind(item_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                "expired" => {
+                    // The lease ran out. The work still counts if the item has room: nobody else took the slot.
+                    let took = sqlx::query(
+                        "UPDATE items SET free_slots = free_slots - 1, annotations = annotations + 1 \
+                         WHERE id = $1 AND free_slots > 0",
+                    )
+                    .bind(item_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    if took.rows_affected() == 0 {
+                        return Err(crate::lease_expired());
+                    }
+                }
+                other => return Err(crate::closed(other)),
+            }
+            sqlx::query("UPDATE assignments SET status = 'submitted', closed_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(s.assignment_id)
+                .execute(&mut *conn)
+                .await?;
+            let (annotation_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO annotations (org_id, project_id, item_id, assignment_id, worker_id, answers, submitted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(s.org_id)
+            .bind(project_id)
+            .bind(item_id)
+            .bind(s.assignment_id)
+            .bind(s.worker_id)
+            .bind(&s.answers)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            if let Some(key) = &s.idempotency_key {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, assignment_id, annotation_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(s.worker_id)
+                .bind(key)
+                .bind(s.assignment_id)
+                .bind(annotation_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(Submitted { annotation_id, replayed: false })
+        }
+
+        pub(crate) async fn skip(
+            conn: &mut $conn,
+            org: OrgId,
+            worker: UserId,
+            id: AssignmentId,
+            reason: &str,
+            now: Millis,
+        ) -> StoreResult<()> {
+            let sql = concat!(
+                "SELECT status, item_id FROM assignments WHERE id = $1 AND worker_id = $2 AND org_id = $3",
+                $lock
+            );
+            let row: Option<(String, i64)> =
+                sqlx::query_as(sql).bind(id).bind(worker).bind(org).fetch_optional(&mut *conn).await?;
+            let (status, item_id) = row.ok_or(StoreError::NotFound)?;
+            match status.as_str() {
+                "open" | "expired" => {}
+                "skipped" => return Ok(()),
+                other => return Err(crate::closed(other)),
+            }
+            sqlx::query(
+                "UPDATE assignments SET status = 'skipped', skip_reason = $1, closed_at = COALESCE(closed_at, $2) \
+                 WHERE id = $3",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            if status == "open" {
+                release_slots(conn, &[(item_id,)]).await?;
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn expire_leases(conn: &mut $conn, now: Millis, limit: i64) -> StoreResult<u64> {
+            let sql = concat!(
+                "UPDATE assignments SET status = 'expired', closed_at = $1 WHERE id IN \
+                 (SELECT id FROM assignments WHERE status = 'open' AND expires_at <= $1 LIMIT $2",
+                $skip_locked,
+                ") RETURNING item_id"
+            );
+            let expired: Vec<(i64,)> = sqlx::query_as(sql).bind(now).bind(limit).fetch_all(&mut *conn).await?;
+            release_slots(conn, &expired).await?;
+            Ok(expired.len() as u64)
+        }
+
+        pub(crate) async fn project_stats(conn: &mut $conn, org: OrgId, project: ProjectId) -> StoreResult<ProjectStats> {
+            let overlap = project_overlap(conn, org, project).await?;
+            let (items,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items WHERE project_id = $1")
+                .bind(project)
+                .fetch_one(&mut *conn)
+                .await?;
+            let (completed_items,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM items WHERE project_id = $1 AND annotations >= $2")
+                    .bind(project)
+                    .bind(overlap)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            let (annotations,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM annotations WHERE project_id = $1")
+                .bind(project)
+                .fetch_one(&mut *conn)
+                .await?;
+            let (open_assignments,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND status = 'open'")
+                    .bind(project)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            let (skipped_assignments,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND status = 'skipped'")
+                    .bind(project)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            Ok(ProjectStats { items, annotations, completed_items, open_assignments, skipped_assignments })
+        }
+
+        pub(crate) async fn export_page(
+            conn: &mut $conn,
+            org: OrgId,
+            project: ProjectId,
+            after: ItemId,
+            limit: i64,
+        ) -> StoreResult<Vec<ExportRow>> {
+            let items: Vec<(i64, Option<String>, String)> = sqlx::query_as(
+                "SELECT id, external_id, data FROM items WHERE project_id = $1 AND org_id = $2 AND id > $3 \
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(project)
+            .bind(org)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+            let Some(last) = items.last().map(|i| i.0) else { return Ok(Vec::new()) };
+            let anns: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
+                "SELECT id, item_id, worker_id, answers, submitted_at FROM annotations \
+                 WHERE project_id = $1 AND org_id = $2 AND item_id > $3 AND item_id <= $4 ORDER BY item_id, id",
+            )
+            .bind(project)
+            .bind(org)
+            .bind(after)
+            .bind(last)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut out: Vec<ExportRow> = items
+                .into_iter()
+                .map(|(item_id, external_id, data)| ExportRow { item_id, external_id, data, annotations: Vec::new() })
+                .collect();
+            let mut idx = 0;
+            for (annotation_id, item_id, worker_id, answers, submitted_at) in anns {
+                while idx < out.len() && out[idx].item_id < item_id {
+                    idx += 1;
+                }
+                if let Some(row) = out.get_mut(idx).filter(|r| r.item_id == item_id) {
+                    row.annotations.push(ExportAnnotationRow { annotation_id, worker_id, answers, submitted_at });
+                }
+            }
+            Ok(out)
+        }
+    };
+}
+
+pub(crate) use shared_ops;

@@ -1,0 +1,322 @@
+//! The embedded SQLite store.
+//!
+//! SQLite allows one writer at a time, and the disk syncs only a few hundred times a second, so every write
+//! goes through one writer task that runs whatever has queued up as one transaction (each operation under its
+//! own savepoint, so a failed one does not spoil the others) and acknowledges each operation only after the
+//! group's commit is durable. With `synchronous=FULL` an acknowledged submission survives a crash of the
+//! process and a power loss; one sync is shared by every submission in the group. Reads use a pool of
+//! connections that WAL mode lets run beside the writer.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Sqlite};
+use tokio::sync::{OnceCell, mpsc, oneshot};
+
+use crate::migrate::{CREATE_TABLE, MIGRATIONS};
+use fairloop_domain::time::{Millis, now_millis};
+use fairloop_domain::{AssignmentId, ItemId, OrgId, ProjectId, UserId};
+
+use crate::{
+    AssignmentContext, Claim, ExportRow, ImportOutcome, ItemBatches, NewProject, NewUser, Principal, Project,
+    ProjectStats, SECRET_KEY, Store, StoreError, StoreResult, Submission, Submitted, User, conflict, random_secret_hex,
+};
+
+mod ops {
+    crate::ops::shared_ops!(sqlx::sqlite::SqliteConnection, sqlx::Sqlite, lock = "", skip_locked = "");
+}
+use ops::*;
+
+/// Called once the group an operation ran in has committed (or failed to).
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// One write operation: runs on the writer connection inside the group transaction, says whether it succeeded
+/// (a failed one is rolled back to its savepoint) and how to tell its caller once the group is durable.
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+
+/// Most operations in one group transaction: bounds how long the first one waits for the last.
+const MAX_GROUP: usize = 512;
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    reads: SqlitePool,
+    writer: mpsc::Sender<Job>,
+    secret: OnceCell<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-32768")
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file, migrates it and starts the writer.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let mut conn = SqliteConnection::connect_with(&options(path)).await?;
+        migrate(&mut conn).await?;
+        let reads = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options(path).read_only(true))
+            .await?;
+        let (tx, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(writer_loop(conn, rx));
+        Ok(SqliteStore { path: path.to_path_buf(), reads, writer: tx, secret: OnceCell::new() })
+    }
+
+    /// Runs `op` on the writer connection in the next group; returns its result once the group is durable.
+    async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let result = match AssertUnwindSafe(op(conn)).catch_unwind().await {
+                    Ok(r) => r,
+                    Err(_) => Err(StoreError::CommitFailed("a write operation panicked".into())),
+                };
+                let ok = result.is_ok();
+                let done: Completion = Box::new(move |commit| {
+                    let _ = tx.send(match commit {
+                        Err(e) if ok => Err(StoreError::CommitFailed(e)),
+                        _ => result,
+                    });
+                });
+                (ok, done)
+            })
+        });
+        self.writer.send(job).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read(&self) -> StoreResult<sqlx::pool::PoolConnection<Sqlite>> {
+        Ok(self.reads.acquire().await?)
+    }
+}
+
+async fn migrate(conn: &mut SqliteConnection) -> StoreResult<()> {
+    sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
+    for m in MIGRATIONS {
+        let done: Option<(String,)> = sqlx::query_as("SELECT name FROM _fairloop_migrations WHERE name = $1")
+            .bind(m.name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sqlite))
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| StoreError::Migration { name: m.name.into(), source })?;
+        sqlx::query("INSERT INTO _fairloop_migrations (name, applied_at) VALUES ($1, $2)")
+            .bind(m.name)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The group-commit loop: takes every operation that has queued, runs them in one transaction, commits once.
+async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    let mut completions: Vec<Completion> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = rx.recv().await {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await {
+            // The operations never ran; dropping them closes their callers' channels, which report an error.
+            tracing::error!(error = %e, "could not begin a write transaction");
+            group.clear();
+            continue;
+        }
+        for job in group.drain(..) {
+            let savepoint = sqlx::query("SAVEPOINT op").execute(&mut conn).await;
+            let (ok, done) = job(&mut conn).await;
+            if savepoint.is_ok() {
+                if !ok {
+                    let _ = sqlx::query("ROLLBACK TO op").execute(&mut conn).await;
+                }
+                let _ = sqlx::query("RELEASE op").execute(&mut conn).await;
+            }
+            completions.push(done);
+        }
+        let commit = sqlx::query("COMMIT").execute(&mut conn).await.map(|_| ()).map_err(|e| e.to_string());
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "group commit failed");
+            let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
+        }
+        for done in completions.drain(..) {
+            done(commit.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reads).await?;
+        Ok(())
+    }
+
+    async fn installation_secret(&self) -> StoreResult<Vec<u8>> {
+        self.secret
+            .get_or_try_init(|| async {
+                let candidate = random_secret_hex();
+                let value = self
+                    .write(move |conn| Box::pin(async move { init_setting(conn, SECRET_KEY, &candidate).await }))
+                    .await?;
+                Ok(hex::decode(value).unwrap_or_default())
+            })
+            .await
+            .cloned()
+    }
+
+    async fn upsert_user(&self, user: NewUser) -> StoreResult<User> {
+        self.write(move |conn| Box::pin(upsert_user(conn, user))).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        user_by_email(&mut *self.read().await?, email).await
+    }
+
+    async fn create_token(&self, user_id: UserId, token_hash: &str, label: &str) -> StoreResult<i64> {
+        let (hash, label) = (token_hash.to_string(), label.to_string());
+        self.write(move |conn| Box::pin(async move { create_token(conn, user_id, &hash, &label).await })).await
+    }
+
+    async fn revoke_token(&self, user_id: UserId, token_id: i64) -> StoreResult<()> {
+        self.write(move |conn| Box::pin(revoke_token(conn, user_id, token_id))).await
+    }
+
+    async fn principal_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Principal>> {
+        principal_by_token_hash(&mut *self.read().await?, token_hash).await
+    }
+
+    async fn create_project(&self, p: NewProject) -> StoreResult<Project> {
+        self.write(move |conn| Box::pin(create_project(conn, p))).await
+    }
+
+    async fn project(&self, org: OrgId, id: ProjectId) -> StoreResult<Project> {
+        project(&mut *self.read().await?, org, id).await
+    }
+
+    async fn projects(&self, org: OrgId) -> StoreResult<Vec<Project>> {
+        projects(&mut *self.read().await?, org).await
+    }
+
+    async fn project_by_name(&self, org: OrgId, name: &str) -> StoreResult<Option<Project>> {
+        project_by_name(&mut *self.read().await?, org, name).await
+    }
+
+    async fn import_items(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        mut batches: ItemBatches,
+        atomic: bool,
+    ) -> StoreResult<ImportOutcome> {
+        if atomic {
+            // One operation for the whole stream: it commits with everything or rolls back to its savepoint.
+            return self
+                .write(move |conn| {
+                    Box::pin(async move {
+                        let overlap = project_overlap(conn, org, project).await?;
+                        let mut total = ImportOutcome::default();
+                        while let Some(batch) = batches.recv().await {
+                            let o = insert_items(conn, org, project, overlap, &batch).await?;
+                            total.imported += o.imported;
+                            total.duplicates += o.duplicates;
+                        }
+                        Ok(total)
+                    })
+                })
+                .await;
+        }
+        let overlap = project_overlap(&mut *self.read().await?, org, project).await?;
+        let mut total = ImportOutcome::default();
+        while let Some(batch) = batches.recv().await {
+            let o = self
+                .write(move |conn| Box::pin(async move { insert_items(conn, org, project, overlap, &batch).await }))
+                .await?;
+            total.imported += o.imported;
+            total.duplicates += o.duplicates;
+        }
+        Ok(total)
+    }
+
+    async fn claim_next(&self, org: OrgId, project: ProjectId, worker: UserId, now: Millis) -> StoreResult<Option<Claim>> {
+        self.write(move |conn| Box::pin(claim_next(conn, org, project, worker, now))).await
+    }
+
+    async fn assignment_context(&self, org: OrgId, worker: UserId, id: AssignmentId) -> StoreResult<AssignmentContext> {
+        assignment_context(&mut *self.read().await?, org, worker, id).await
+    }
+
+    async fn submit(&self, s: Submission, now: Millis) -> StoreResult<Submitted> {
+        self.write(move |conn| Box::pin(submit(conn, s, now))).await
+    }
+
+    async fn skip(&self, org: OrgId, worker: UserId, id: AssignmentId, reason: &str, now: Millis) -> StoreResult<()> {
+        let reason = reason.to_string();
+        self.write(move |conn| Box::pin(async move { skip(conn, org, worker, id, &reason, now).await })).await
+    }
+
+    async fn expire_leases(&self, now: Millis, limit: i64) -> StoreResult<u64> {
+        self.write(move |conn| Box::pin(expire_leases(conn, now, limit))).await
+    }
+
+    async fn project_stats(&self, org: OrgId, project: ProjectId) -> StoreResult<ProjectStats> {
+        project_stats(&mut *self.read().await?, org, project).await
+    }
+
+    async fn export_page(&self, org: OrgId, project: ProjectId, after: ItemId, limit: i64) -> StoreResult<Vec<ExportRow>> {
+        export_page(&mut *self.read().await?, org, project, after, limit).await
+    }
+
+    async fn backup(&self, dest: &Path) -> StoreResult<()> {
+        if dest.exists() {
+            return Err(conflict("backup_exists", format!("{} already exists; choose a new file", dest.display())));
+        }
+        let mut conn = SqliteConnection::connect_with(&options(&self.path)).await?;
+        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy().to_string()).execute(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
+    }
+}
