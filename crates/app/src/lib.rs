@@ -1,1 +1,96 @@
-//! placeholder
+//! Fairloop's use cases, over the [`Store`].
+//!
+//! Each public method of [`App`] is one thing a user does (create a project, import items, take the next task,
+//! submit, export), written once here and called by both the HTTP API and the CLI. This layer checks roles,
+//! validates input against the domain rules and turns store outcomes into [`AppError`]s with stable codes;
+//! it knows neither HTTP nor SQL. Background jobs (lease expiry) live in [`jobs`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fairloop_domain::ProjectId;
+use fairloop_domain::template::TaskTemplate;
+use fairloop_store::Store;
+
+pub mod auth;
+pub mod demo;
+mod error;
+pub mod export;
+pub mod import;
+pub mod jobs;
+pub mod projects;
+pub mod users;
+pub mod work;
+
+pub use error::{AppError, AppResult};
+
+/// Limits and settings the use cases need, passed down from the binary's configuration.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Largest import body (and file) accepted, in bytes.
+    pub max_import_bytes: u64,
+    /// Longest single line of an import file, in bytes.
+    pub max_line_bytes: usize,
+    /// Most bad lines listed in an import report (all are counted).
+    pub max_reported_errors: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            max_import_bytes: 1 << 30,
+            max_line_bytes: 1 << 20,
+            max_reported_errors: 1000,
+        }
+    }
+}
+
+/// The application: a store, the configuration and small caches shared by every request.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The storage backend.
+    pub store: Arc<dyn Store>,
+    /// Limits.
+    pub config: AppConfig,
+    /// Parsed templates by project: templates do not change after a project is created, and parsing one per
+    /// submission would be wasted work on the hottest path.
+    templates: Arc<Mutex<HashMap<ProjectId, Arc<TaskTemplate>>>>,
+}
+
+impl App {
+    /// An application over a connected store.
+    pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
+        App {
+            store,
+            config,
+            templates: Arc::default(),
+        }
+    }
+
+    /// The parsed template of a project, from the cache or from its stored JSON.
+    pub(crate) fn template_of(
+        &self,
+        project: ProjectId,
+        json: &str,
+    ) -> AppResult<Arc<TaskTemplate>> {
+        if let Some(t) = self
+            .templates
+            .lock()
+            .expect("template cache lock")
+            .get(&project)
+        {
+            return Ok(t.clone());
+        }
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| AppError::Internal(format!("stored template: {e}")))?;
+        let parsed = Arc::new(
+            TaskTemplate::from_json(&value)
+                .map_err(|e| AppError::Internal(format!("stored template: {e}")))?,
+        );
+        self.templates
+            .lock()
+            .expect("template cache lock")
+            .insert(project, parsed.clone());
+        Ok(parsed)
+    }
+}

@@ -12,7 +12,8 @@ use crate::ids::{ProjectId, UserId};
 
 /// The annotator pseudonym of `user` in `project` under the installation secret `key`.
 pub fn annotator_pseudonym(key: &[u8], project: ProjectId, user: UserId) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(b"fairloop-annotator-v1\0");
     mac.update(&project.to_be_bytes());
     mac.update(&user.to_be_bytes());

@@ -20,7 +20,11 @@ pub struct QueuePolicy {
 
 impl Default for QueuePolicy {
     fn default() -> Self {
-        QueuePolicy { overlap: 1, lease_seconds: 30 * 60, max_open_per_worker: 2 }
+        QueuePolicy {
+            overlap: 1,
+            lease_seconds: 30 * 60,
+            max_open_per_worker: 2,
+        }
     }
 }
 
@@ -55,7 +59,12 @@ fn check(field: &'static str, got: u32, min: u32, max: u32) -> Result<(), Policy
     if (min..=max).contains(&got) {
         Ok(())
     } else {
-        Err(PolicyError { field, min: min.into(), max: max.into(), got: got.into() })
+        Err(PolicyError {
+            field,
+            min: min.into(),
+            max: max.into(),
+            got: got.into(),
+        })
     }
 }
 
@@ -66,7 +75,10 @@ mod tests {
     #[test]
     fn default_is_valid_and_out_of_range_names_the_field() {
         QueuePolicy::default().validate().unwrap();
-        let bad = QueuePolicy { overlap: 0, ..QueuePolicy::default() };
+        let bad = QueuePolicy {
+            overlap: 0,
+            ..QueuePolicy::default()
+        };
         let err = bad.validate().unwrap_err();
         assert_eq!(err.field, "overlap");
         assert!(err.to_string().contains("between 1 and 100"));

@@ -280,17 +280,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Creates the user (and the organization if missing), or returns the existing one with that email.
     async fn upsert_user(&self, user: NewUser) -> StoreResult<User>;
 
+    /// The name of an organization.
+    async fn org_name(&self, org: OrgId) -> StoreResult<String>;
+
     /// Finds a user by email.
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
 
     /// Saves a token hash for a user; the token itself is never stored.
-    async fn create_token(&self, user_id: UserId, token_hash: &str, label: &str) -> StoreResult<i64>;
+    async fn create_token(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        label: &str,
+    ) -> StoreResult<i64>;
 
     /// Revokes one of the user's own tokens.
     async fn revoke_token(&self, user_id: UserId, token_id: i64) -> StoreResult<()>;
 
     /// Resolves a token hash to its user, unless revoked.
     async fn principal_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Principal>>;
+
+    /// The user who created a project, whatever its organization. Only for operator tools (the CLI), which act
+    /// for that user; request handlers never call it.
+    async fn project_creator(&self, project: ProjectId) -> StoreResult<Option<User>>;
 
     /// Creates a project.
     async fn create_project(&self, project: NewProject) -> StoreResult<Project>;
@@ -314,18 +326,37 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         atomic: bool,
     ) -> StoreResult<ImportOutcome>;
 
-    /// Leases the next item of the project to the worker, or returns the oldest lease they hold when at their
-    /// cap. `None` when nothing is left for this worker.
-    async fn claim_next(&self, org: OrgId, project: ProjectId, worker: UserId, now: Millis) -> StoreResult<Option<Claim>>;
+    /// Leases the next item of the project to the worker. When they are at their cap of open assignments, or
+    /// nothing new is left for them, the oldest lease they still hold comes back instead (`reused`). `None` when
+    /// they hold nothing and nothing is left.
+    async fn claim_next(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+        now: Millis,
+    ) -> StoreResult<Option<Claim>>;
 
     /// The assignment of this worker with its item and template, for validating a submission.
-    async fn assignment_context(&self, org: OrgId, worker: UserId, id: AssignmentId) -> StoreResult<AssignmentContext>;
+    async fn assignment_context(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+    ) -> StoreResult<AssignmentContext>;
 
     /// Records a submission, fenced by its lease and idempotent by key. Durable when it returns.
     async fn submit(&self, submission: Submission, now: Millis) -> StoreResult<Submitted>;
 
     /// Gives an open assignment back with a reason.
-    async fn skip(&self, org: OrgId, worker: UserId, id: AssignmentId, reason: &str, now: Millis) -> StoreResult<()>;
+    async fn skip(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<()>;
 
     /// Returns up to `limit` expired leases to the pool; answers how many.
     async fn expire_leases(&self, now: Millis, limit: i64) -> StoreResult<u64>;
@@ -334,7 +365,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn project_stats(&self, org: OrgId, project: ProjectId) -> StoreResult<ProjectStats>;
 
     /// Up to `limit` items after `after` (by internal id), each with its annotations.
-    async fn export_page(&self, org: OrgId, project: ProjectId, after: ItemId, limit: i64) -> StoreResult<Vec<ExportRow>>;
+    async fn export_page(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        after: ItemId,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRow>>;
 
     /// Writes a consistent copy of the database to `dest` while it stays online (SQLite only).
     async fn backup(&self, dest: &Path) -> StoreResult<()>;
@@ -359,7 +396,9 @@ pub fn sqlite_url_in(data_dir: &Path) -> String {
 }
 
 pub(crate) fn parse_role(s: &str) -> StoreResult<Role> {
-    s.parse().map_err(|e: fairloop_domain::role::UnknownRole| StoreError::Database(sqlx::Error::Decode(e.into())))
+    s.parse().map_err(|e: fairloop_domain::role::UnknownRole| {
+        StoreError::Database(sqlx::Error::Decode(e.into()))
+    })
 }
 
 pub(crate) fn random_secret_hex() -> String {
@@ -368,12 +407,22 @@ pub(crate) fn random_secret_hex() -> String {
 }
 
 pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> StoreError {
-    StoreError::Conflict { code, message: message.into() }
+    StoreError::Conflict {
+        code,
+        message: message.into(),
+    }
 }
 
-pub(crate) fn replay(key_assignment: i64, annotation_id: i64, asked: i64) -> StoreResult<Submitted> {
+pub(crate) fn replay(
+    key_assignment: i64,
+    annotation_id: i64,
+    asked: i64,
+) -> StoreResult<Submitted> {
     if key_assignment == asked {
-        Ok(Submitted { annotation_id, replayed: true })
+        Ok(Submitted {
+            annotation_id,
+            replayed: true,
+        })
     } else {
         Err(conflict(
             "idempotency_key_reused",
@@ -392,7 +441,10 @@ pub(crate) fn lease_expired() -> StoreError {
 pub(crate) fn closed(status: &str) -> StoreError {
     match status {
         "submitted" => conflict("already_submitted", "this assignment was already submitted"),
-        _ => conflict("assignment_closed", format!("this assignment is {status} and takes no submission")),
+        _ => conflict(
+            "assignment_closed",
+            format!("this assignment is {status} and takes no submission"),
+        ),
     }
 }
 

@@ -25,8 +25,7 @@ macro_rules! migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[migration!("0001_core")];
 
 /// The bookkeeping table, the same on both backends.
-pub(crate) const CREATE_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS _fairloop_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _fairloop_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
 #[cfg(test)]
 mod tests {
@@ -35,10 +34,18 @@ mod tests {
     #[test]
     fn every_migration_file_on_disk_is_listed_for_both_backends() {
         for backend in ["sqlite", "postgres"] {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(backend);
             let mut names: Vec<String> = std::fs::read_dir(dir)
                 .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".sql").to_string())
+                .map(|e| {
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .trim_end_matches(".sql")
+                        .to_string()
+                })
                 .collect();
             names.sort();
             let listed: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();

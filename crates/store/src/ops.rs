@@ -103,6 +103,14 @@ macro_rules! shared_ops {
             Ok(User { id, org_id, email: user.email, name: user.name, role: user.role })
         }
 
+        pub(crate) async fn org_name(conn: &mut $conn, org: OrgId) -> StoreResult<String> {
+            let row: Option<(String,)> = sqlx::query_as("SELECT name FROM organizations WHERE id = $1")
+                .bind(org)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.map(|r| r.0).ok_or(StoreError::NotFound)
+        }
+
         pub(crate) async fn user_by_email(conn: &mut $conn, email: &str) -> StoreResult<Option<User>> {
             let row: Option<(i64, i64, String, String, String)> =
                 sqlx::query_as("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
@@ -203,6 +211,17 @@ macro_rules! shared_ops {
             Ok(row.map(project_from))
         }
 
+        pub(crate) async fn project_creator(conn: &mut $conn, project: ProjectId) -> StoreResult<Option<User>> {
+            let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
+                "SELECT u.id, u.org_id, u.email, u.name, u.role FROM projects p JOIN users u ON u.id = p.created_by \
+                 WHERE p.id = $1",
+            )
+            .bind(project)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(user_from).transpose()
+        }
+
         pub(crate) async fn project_overlap(conn: &mut $conn, org: OrgId, project: ProjectId) -> StoreResult<i64> {
             let row: Option<(i64,)> = sqlx::query_as("SELECT overlap FROM projects WHERE id = $1 AND org_id = $2")
                 .bind(project)
@@ -279,10 +298,13 @@ macro_rules! shared_ops {
             .bind(max_open)
             .fetch_all(&mut *conn)
             .await?;
+            // The oldest lease still held: handed back when the worker is at their cap or nothing new is left,
+            // so "next" always answers with what they should work on.
+            let oldest_held = held.first().cloned().map(|(assignment_id, item_id, expires_at, external_id, data)| {
+                Claim { assignment_id, item_id, external_id, data, expires_at, reused: true }
+            });
             if held.len() as i64 >= max_open {
-                if let Some((assignment_id, item_id, expires_at, external_id, data)) = held.into_iter().next() {
-                    return Ok(Some(Claim { assignment_id, item_id, external_id, data, expires_at, reused: true }));
-                }
+                return Ok(oldest_held);
             }
             let sql = concat!(
                 "SELECT i.id, i.external_id, i.data FROM items i \
@@ -293,7 +315,7 @@ macro_rules! shared_ops {
             );
             let candidate: Option<(i64, Option<String>, String)> =
                 sqlx::query_as(sql).bind(project).bind(worker).fetch_optional(&mut *conn).await?;
-            let Some((item_id, external_id, data)) = candidate else { return Ok(None) };
+            let Some((item_id, external_id, data)) = candidate else { return Ok(oldest_held) };
             sqlx::query("UPDATE items SET free_slots = free_slots - 1 WHERE id = $1")
                 .bind(item_id)
                 .execute(&mut *conn)

@@ -19,8 +19,9 @@ use tokio::sync::OnceCell;
 
 use crate::migrate::{CREATE_TABLE, MIGRATIONS};
 use crate::{
-    AssignmentContext, Claim, ExportRow, ImportOutcome, ItemBatches, NewProject, NewUser, Principal, Project,
-    ProjectStats, SECRET_KEY, Store, StoreError, StoreResult, Submission, Submitted, User, conflict, random_secret_hex,
+    AssignmentContext, Claim, ExportRow, ImportOutcome, ItemBatches, NewProject, NewUser,
+    Principal, Project, ProjectStats, SECRET_KEY, Store, StoreError, StoreResult, Submission,
+    Submitted, User, conflict, random_secret_hex,
 };
 
 mod ops {
@@ -46,20 +47,29 @@ pub struct PgStore {
 impl PgStore {
     /// Connects, migrates and returns the store.
     pub async fn connect(url: &str) -> StoreResult<PgStore> {
-        let max = std::env::var("FAIRLOOP_PG_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+        let max = std::env::var("FAIRLOOP_PG_POOL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16);
         let pool = PgPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        let store = PgStore { pool, secret: OnceCell::new() };
+        let store = PgStore {
+            pool,
+            secret: OnceCell::new(),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         let result = async {
             sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
             for m in MIGRATIONS {
@@ -75,7 +85,10 @@ impl PgStore {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(m.postgres))
                     .execute(&mut *tx)
                     .await
-                    .map_err(|source| StoreError::Migration { name: m.name.into(), source })?;
+                    .map_err(|source| StoreError::Migration {
+                        name: m.name.into(),
+                        source,
+                    })?;
                 sqlx::query("INSERT INTO _fairloop_migrations (name, applied_at) VALUES ($1, $2)")
                     .bind(m.name)
                     .bind(now_millis())
@@ -86,7 +99,10 @@ impl PgStore {
             Ok::<(), StoreError>(())
         }
         .await;
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         result
     }
 
@@ -129,8 +145,11 @@ impl Store for PgStore {
         self.secret
             .get_or_try_init(|| async {
                 let candidate = random_secret_hex();
-                let value =
-                    self.tx(|conn| Box::pin(async move { init_setting(conn, SECRET_KEY, &candidate).await })).await?;
+                let value = self
+                    .tx(|conn| {
+                        Box::pin(async move { init_setting(conn, SECRET_KEY, &candidate).await })
+                    })
+                    .await?;
                 Ok(hex::decode(value).unwrap_or_default())
             })
             .await
@@ -141,21 +160,36 @@ impl Store for PgStore {
         self.tx(|conn| Box::pin(upsert_user(conn, user))).await
     }
 
+    async fn org_name(&self, org: OrgId) -> StoreResult<String> {
+        org_name(&mut *self.read().await?, org).await
+    }
+
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         user_by_email(&mut *self.read().await?, email).await
     }
 
-    async fn create_token(&self, user_id: UserId, token_hash: &str, label: &str) -> StoreResult<i64> {
+    async fn create_token(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        label: &str,
+    ) -> StoreResult<i64> {
         let (hash, label) = (token_hash.to_string(), label.to_string());
-        self.tx(|conn| Box::pin(async move { create_token(conn, user_id, &hash, &label).await })).await
+        self.tx(|conn| Box::pin(async move { create_token(conn, user_id, &hash, &label).await }))
+            .await
     }
 
     async fn revoke_token(&self, user_id: UserId, token_id: i64) -> StoreResult<()> {
-        self.tx(|conn| Box::pin(revoke_token(conn, user_id, token_id))).await
+        self.tx(|conn| Box::pin(revoke_token(conn, user_id, token_id)))
+            .await
     }
 
     async fn principal_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Principal>> {
         principal_by_token_hash(&mut *self.read().await?, token_hash).await
+    }
+
+    async fn project_creator(&self, project: ProjectId) -> StoreResult<Option<User>> {
+        project_creator(&mut *self.read().await?, project).await
     }
 
     async fn create_project(&self, p: NewProject) -> StoreResult<Project> {
@@ -198,25 +232,43 @@ impl Store for PgStore {
                 .await;
         }
         while let Some(batch) = batches.recv().await {
-            let o = self.tx(|conn| Box::pin(async move { insert_items(conn, org, project, overlap, &batch).await })).await?;
+            let o = self
+                .tx(|conn| {
+                    Box::pin(async move { insert_items(conn, org, project, overlap, &batch).await })
+                })
+                .await?;
             total.imported += o.imported;
             total.duplicates += o.duplicates;
         }
         Ok(total)
     }
 
-    async fn claim_next(&self, org: OrgId, project: ProjectId, worker: UserId, now: Millis) -> StoreResult<Option<Claim>> {
+    async fn claim_next(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+        now: Millis,
+    ) -> StoreResult<Option<Claim>> {
         self.tx(|conn| {
             Box::pin(async move {
                 // One claim at a time per worker, across every process: the cap check below then holds.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(worker).execute(&mut *conn).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(worker)
+                    .execute(&mut *conn)
+                    .await?;
                 claim_next(conn, org, project, worker, now).await
             })
         })
         .await
     }
 
-    async fn assignment_context(&self, org: OrgId, worker: UserId, id: AssignmentId) -> StoreResult<AssignmentContext> {
+    async fn assignment_context(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+    ) -> StoreResult<AssignmentContext> {
         assignment_context(&mut *self.read().await?, org, worker, id).await
     }
 
@@ -224,20 +276,35 @@ impl Store for PgStore {
         self.tx(|conn| Box::pin(submit(conn, s, now))).await
     }
 
-    async fn skip(&self, org: OrgId, worker: UserId, id: AssignmentId, reason: &str, now: Millis) -> StoreResult<()> {
+    async fn skip(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
         let reason = reason.to_string();
-        self.tx(|conn| Box::pin(async move { skip(conn, org, worker, id, &reason, now).await })).await
+        self.tx(|conn| Box::pin(async move { skip(conn, org, worker, id, &reason, now).await }))
+            .await
     }
 
     async fn expire_leases(&self, now: Millis, limit: i64) -> StoreResult<u64> {
-        self.tx(|conn| Box::pin(expire_leases(conn, now, limit))).await
+        self.tx(|conn| Box::pin(expire_leases(conn, now, limit)))
+            .await
     }
 
     async fn project_stats(&self, org: OrgId, project: ProjectId) -> StoreResult<ProjectStats> {
         project_stats(&mut *self.read().await?, org, project).await
     }
 
-    async fn export_page(&self, org: OrgId, project: ProjectId, after: ItemId, limit: i64) -> StoreResult<Vec<ExportRow>> {
+    async fn export_page(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        after: ItemId,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRow>> {
         export_page(&mut *self.read().await?, org, project, after, limit).await
     }
 

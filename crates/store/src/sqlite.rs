@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::{Connection, Sqlite};
 use tokio::sync::{OnceCell, mpsc, oneshot};
@@ -25,12 +26,18 @@ use fairloop_domain::time::{Millis, now_millis};
 use fairloop_domain::{AssignmentId, ItemId, OrgId, ProjectId, UserId};
 
 use crate::{
-    AssignmentContext, Claim, ExportRow, ImportOutcome, ItemBatches, NewProject, NewUser, Principal, Project,
-    ProjectStats, SECRET_KEY, Store, StoreError, StoreResult, Submission, Submitted, User, conflict, random_secret_hex,
+    AssignmentContext, Claim, ExportRow, ImportOutcome, ItemBatches, NewProject, NewUser,
+    Principal, Project, ProjectStats, SECRET_KEY, Store, StoreError, StoreResult, Submission,
+    Submitted, User, conflict, random_secret_hex,
 };
 
 mod ops {
-    crate::ops::shared_ops!(sqlx::sqlite::SqliteConnection, sqlx::Sqlite, lock = "", skip_locked = "");
+    crate::ops::shared_ops!(
+        sqlx::sqlite::SqliteConnection,
+        sqlx::Sqlite,
+        lock = "",
+        skip_locked = ""
+    );
 }
 use ops::*;
 
@@ -38,7 +45,8 @@ use ops::*;
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write operation: runs on the writer connection inside the group transaction, says whether it succeeded
 /// (a failed one is rolled back to its savepoint) and how to tell its caller once the group is durable.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
+type Job =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Completion)> + Send>;
 
 /// Most operations in one group transaction: bounds how long the first one waits for the last.
 const MAX_GROUP: usize = 512;
@@ -53,7 +61,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,21 +94,30 @@ impl SqliteStore {
             .await?;
         let (tx, rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(writer_loop(conn, rx));
-        Ok(SqliteStore { path: path.to_path_buf(), reads, writer: tx, secret: OnceCell::new() })
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            reads,
+            writer: tx,
+            secret: OnceCell::new(),
+        })
     }
 
     /// Runs `op` on the writer connection in the next group; returns its result once the group is durable.
     async fn write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move {
                 let result = match AssertUnwindSafe(op(conn)).catch_unwind().await {
                     Ok(r) => r,
-                    Err(_) => Err(StoreError::CommitFailed("a write operation panicked".into())),
+                    Err(_) => Err(StoreError::CommitFailed(
+                        "a write operation panicked".into(),
+                    )),
                 };
                 let ok = result.is_ok();
                 let done: Completion = Box::new(move |commit| {
@@ -110,7 +129,10 @@ impl SqliteStore {
                 (ok, done)
             })
         });
-        self.writer.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -122,10 +144,11 @@ impl SqliteStore {
 async fn migrate(conn: &mut SqliteConnection) -> StoreResult<()> {
     sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
     for m in MIGRATIONS {
-        let done: Option<(String,)> = sqlx::query_as("SELECT name FROM _fairloop_migrations WHERE name = $1")
-            .bind(m.name)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let done: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM _fairloop_migrations WHERE name = $1")
+                .bind(m.name)
+                .fetch_optional(&mut *conn)
+                .await?;
         if done.is_some() {
             continue;
         }
@@ -133,7 +156,10 @@ async fn migrate(conn: &mut SqliteConnection) -> StoreResult<()> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(m.sqlite))
             .execute(&mut *tx)
             .await
-            .map_err(|source| StoreError::Migration { name: m.name.into(), source })?;
+            .map_err(|source| StoreError::Migration {
+                name: m.name.into(),
+                source,
+            })?;
         sqlx::query("INSERT INTO _fairloop_migrations (name, applied_at) VALUES ($1, $2)")
             .bind(m.name)
             .bind(now_millis())
@@ -173,7 +199,11 @@ async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
             }
             completions.push(done);
         }
-        let commit = sqlx::query("COMMIT").execute(&mut conn).await.map(|_| ()).map_err(|e| e.to_string());
+        let commit = sqlx::query("COMMIT")
+            .execute(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         if let Err(e) = &commit {
             tracing::error!(error = %e, "group commit failed");
             let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
@@ -200,7 +230,9 @@ impl Store for SqliteStore {
             .get_or_try_init(|| async {
                 let candidate = random_secret_hex();
                 let value = self
-                    .write(move |conn| Box::pin(async move { init_setting(conn, SECRET_KEY, &candidate).await }))
+                    .write(move |conn| {
+                        Box::pin(async move { init_setting(conn, SECRET_KEY, &candidate).await })
+                    })
                     .await?;
                 Ok(hex::decode(value).unwrap_or_default())
             })
@@ -209,28 +241,47 @@ impl Store for SqliteStore {
     }
 
     async fn upsert_user(&self, user: NewUser) -> StoreResult<User> {
-        self.write(move |conn| Box::pin(upsert_user(conn, user))).await
+        self.write(move |conn| Box::pin(upsert_user(conn, user)))
+            .await
+    }
+
+    async fn org_name(&self, org: OrgId) -> StoreResult<String> {
+        org_name(&mut *self.read().await?, org).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         user_by_email(&mut *self.read().await?, email).await
     }
 
-    async fn create_token(&self, user_id: UserId, token_hash: &str, label: &str) -> StoreResult<i64> {
+    async fn create_token(
+        &self,
+        user_id: UserId,
+        token_hash: &str,
+        label: &str,
+    ) -> StoreResult<i64> {
         let (hash, label) = (token_hash.to_string(), label.to_string());
-        self.write(move |conn| Box::pin(async move { create_token(conn, user_id, &hash, &label).await })).await
+        self.write(move |conn| {
+            Box::pin(async move { create_token(conn, user_id, &hash, &label).await })
+        })
+        .await
     }
 
     async fn revoke_token(&self, user_id: UserId, token_id: i64) -> StoreResult<()> {
-        self.write(move |conn| Box::pin(revoke_token(conn, user_id, token_id))).await
+        self.write(move |conn| Box::pin(revoke_token(conn, user_id, token_id)))
+            .await
     }
 
     async fn principal_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Principal>> {
         principal_by_token_hash(&mut *self.read().await?, token_hash).await
     }
 
+    async fn project_creator(&self, project: ProjectId) -> StoreResult<Option<User>> {
+        project_creator(&mut *self.read().await?, project).await
+    }
+
     async fn create_project(&self, p: NewProject) -> StoreResult<Project> {
-        self.write(move |conn| Box::pin(create_project(conn, p))).await
+        self.write(move |conn| Box::pin(create_project(conn, p)))
+            .await
     }
 
     async fn project(&self, org: OrgId, id: ProjectId) -> StoreResult<Project> {
@@ -273,7 +324,9 @@ impl Store for SqliteStore {
         let mut total = ImportOutcome::default();
         while let Some(batch) = batches.recv().await {
             let o = self
-                .write(move |conn| Box::pin(async move { insert_items(conn, org, project, overlap, &batch).await }))
+                .write(move |conn| {
+                    Box::pin(async move { insert_items(conn, org, project, overlap, &batch).await })
+                })
                 .await?;
             total.imported += o.imported;
             total.duplicates += o.duplicates;
@@ -281,11 +334,23 @@ impl Store for SqliteStore {
         Ok(total)
     }
 
-    async fn claim_next(&self, org: OrgId, project: ProjectId, worker: UserId, now: Millis) -> StoreResult<Option<Claim>> {
-        self.write(move |conn| Box::pin(claim_next(conn, org, project, worker, now))).await
+    async fn claim_next(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+        now: Millis,
+    ) -> StoreResult<Option<Claim>> {
+        self.write(move |conn| Box::pin(claim_next(conn, org, project, worker, now)))
+            .await
     }
 
-    async fn assignment_context(&self, org: OrgId, worker: UserId, id: AssignmentId) -> StoreResult<AssignmentContext> {
+    async fn assignment_context(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+    ) -> StoreResult<AssignmentContext> {
         assignment_context(&mut *self.read().await?, org, worker, id).await
     }
 
@@ -293,29 +358,52 @@ impl Store for SqliteStore {
         self.write(move |conn| Box::pin(submit(conn, s, now))).await
     }
 
-    async fn skip(&self, org: OrgId, worker: UserId, id: AssignmentId, reason: &str, now: Millis) -> StoreResult<()> {
+    async fn skip(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        id: AssignmentId,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<()> {
         let reason = reason.to_string();
-        self.write(move |conn| Box::pin(async move { skip(conn, org, worker, id, &reason, now).await })).await
+        self.write(move |conn| {
+            Box::pin(async move { skip(conn, org, worker, id, &reason, now).await })
+        })
+        .await
     }
 
     async fn expire_leases(&self, now: Millis, limit: i64) -> StoreResult<u64> {
-        self.write(move |conn| Box::pin(expire_leases(conn, now, limit))).await
+        self.write(move |conn| Box::pin(expire_leases(conn, now, limit)))
+            .await
     }
 
     async fn project_stats(&self, org: OrgId, project: ProjectId) -> StoreResult<ProjectStats> {
         project_stats(&mut *self.read().await?, org, project).await
     }
 
-    async fn export_page(&self, org: OrgId, project: ProjectId, after: ItemId, limit: i64) -> StoreResult<Vec<ExportRow>> {
+    async fn export_page(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        after: ItemId,
+        limit: i64,
+    ) -> StoreResult<Vec<ExportRow>> {
         export_page(&mut *self.read().await?, org, project, after, limit).await
     }
 
     async fn backup(&self, dest: &Path) -> StoreResult<()> {
         if dest.exists() {
-            return Err(conflict("backup_exists", format!("{} already exists; choose a new file", dest.display())));
+            return Err(conflict(
+                "backup_exists",
+                format!("{} already exists; choose a new file", dest.display()),
+            ));
         }
         let mut conn = SqliteConnection::connect_with(&options(&self.path)).await?;
-        sqlx::query("VACUUM INTO $1").bind(dest.to_string_lossy().to_string()).execute(&mut conn).await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest.to_string_lossy().to_string())
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
         Ok(())
     }

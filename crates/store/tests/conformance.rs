@@ -12,7 +12,9 @@ use tokio::sync::mpsc;
 
 async fn backends() -> Vec<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path())).await.unwrap();
+    let sqlite = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path()))
+        .await
+        .unwrap();
     let mut out: Vec<(Arc<dyn Store>, Option<tempfile::TempDir>)> = vec![(sqlite, Some(dir))];
     match std::env::var("FAIRLOOP_TEST_DATABASE_URL") {
         Ok(url) => out.push((fresh_postgres(&url).await, None)),
@@ -29,13 +31,25 @@ async fn fresh_postgres(url: &str) -> Arc<dyn Store> {
     use sqlx::Connection;
     let name = format!("fl_conf_{}", rand_suffix());
     let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
-    fairloop_store::connect(&format!("{base}/{name}")).await.unwrap()
+    fairloop_store::connect(&format!("{base}/{name}"))
+        .await
+        .unwrap()
 }
 
 fn rand_suffix() -> String {
-    format!("{:x}{:x}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 async fn user(store: &dyn Store, org: &str, email: &str, role: Role) -> fairloop_store::User {
@@ -51,7 +65,13 @@ async fn user(store: &dyn Store, org: &str, email: &str, role: Role) -> fairloop
         .unwrap()
 }
 
-async fn import(store: &dyn Store, org: i64, project: i64, items: Vec<NewItem>, atomic: bool) -> fairloop_store::ImportOutcome {
+async fn import(
+    store: &dyn Store,
+    org: i64,
+    project: i64,
+    items: Vec<NewItem>,
+    atomic: bool,
+) -> fairloop_store::ImportOutcome {
     let (tx, rx) = mpsc::channel(4);
     let task = tokio::spawn(async move {
         for chunk in items.chunks(700) {
@@ -64,7 +84,12 @@ async fn import(store: &dyn Store, org: i64, project: i64, items: Vec<NewItem>, 
 }
 
 fn item(ext: &str, priority: i64) -> NewItem {
-    NewItem { external_id: Some(ext.into()), data: format!("{{\"text\":\"{ext}\"}}"), priority, gold: None }
+    NewItem {
+        external_id: Some(ext.into()),
+        data: format!("{{\"text\":\"{ext}\"}}"),
+        priority,
+        gold: None,
+    }
 }
 
 #[tokio::test]
@@ -80,7 +105,11 @@ async fn queue_story_behaves_the_same_on_every_backend() {
         assert_eq!(w1.org_id, req.org_id);
         assert_ne!(other.org_id, req.org_id);
 
-        let policy = QueuePolicy { overlap: 2, lease_seconds: 60, max_open_per_worker: 1 };
+        let policy = QueuePolicy {
+            overlap: 2,
+            lease_seconds: 60,
+            max_open_per_worker: 1,
+        };
         let p = store
             .create_project(NewProject {
                 org_id: req.org_id,
@@ -93,10 +122,18 @@ async fn queue_story_behaves_the_same_on_every_backend() {
             .await
             .unwrap();
         // Tenancy: another org cannot see it.
-        assert!(matches!(store.project(other.org_id, p.id).await, Err(StoreError::NotFound)), "{backend}");
+        assert!(
+            matches!(
+                store.project(other.org_id, p.id).await,
+                Err(StoreError::NotFound)
+            ),
+            "{backend}"
+        );
 
         // Import 1500 items, then again: all duplicates.
-        let items: Vec<NewItem> = (0..1500).map(|i| item(&format!("x{i}"), if i == 1499 { 5 } else { 0 })).collect();
+        let items: Vec<NewItem> = (0..1500)
+            .map(|i| item(&format!("x{i}"), if i == 1499 { 5 } else { 0 }))
+            .collect();
         let first = import(store, req.org_id, p.id, items.clone(), true).await;
         assert_eq!((first.imported, first.duplicates), (1500, 0), "{backend}");
         let again = import(store, req.org_id, p.id, items, false).await;
@@ -104,15 +141,34 @@ async fn queue_story_behaves_the_same_on_every_backend() {
 
         // Priority first.
         let now = 1_000_000;
-        let c1 = store.claim_next(req.org_id, p.id, w1.id, now).await.unwrap().unwrap();
+        let c1 = store
+            .claim_next(req.org_id, p.id, w1.id, now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(c1.external_id.as_deref(), Some("x1499"), "{backend}");
         // At the cap, the held assignment comes back.
-        let again = store.claim_next(req.org_id, p.id, w1.id, now).await.unwrap().unwrap();
-        assert!(again.reused && again.assignment_id == c1.assignment_id, "{backend}");
+        let again = store
+            .claim_next(req.org_id, p.id, w1.id, now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            again.reused && again.assignment_id == c1.assignment_id,
+            "{backend}"
+        );
         // Another worker gets the same item (overlap 2), a third gets the next one.
-        let c2 = store.claim_next(req.org_id, p.id, w2.id, now).await.unwrap().unwrap();
+        let c2 = store
+            .claim_next(req.org_id, p.id, w2.id, now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(c2.item_id, c1.item_id, "{backend}");
-        let c3 = store.claim_next(req.org_id, p.id, w3.id, now).await.unwrap().unwrap();
+        let c3 = store
+            .claim_next(req.org_id, p.id, w3.id, now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_ne!(c3.item_id, c1.item_id, "{backend}");
 
         // Submit, and retry with the same key: one annotation.
@@ -123,23 +179,51 @@ async fn queue_story_behaves_the_same_on_every_backend() {
             answers: "{\"label\":\"a\"}".into(),
             idempotency_key: key.map(String::from),
         };
-        let s1 = store.submit(sub(c1.assignment_id, w1.id, Some("k1")), now).await.unwrap();
-        let s1b = store.submit(sub(c1.assignment_id, w1.id, Some("k1")), now).await.unwrap();
+        let s1 = store
+            .submit(sub(c1.assignment_id, w1.id, Some("k1")), now)
+            .await
+            .unwrap();
+        let s1b = store
+            .submit(sub(c1.assignment_id, w1.id, Some("k1")), now)
+            .await
+            .unwrap();
         assert_eq!(s1.annotation_id, s1b.annotation_id, "{backend}");
         assert!(s1b.replayed && !s1.replayed, "{backend}");
         // Without the key a second submit is a conflict.
-        let dup = store.submit(sub(c1.assignment_id, w1.id, None), now).await.unwrap_err();
-        assert!(matches!(dup, StoreError::Conflict { code: "already_submitted", .. }), "{backend}: {dup:?}");
+        let dup = store
+            .submit(sub(c1.assignment_id, w1.id, None), now)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                dup,
+                StoreError::Conflict {
+                    code: "already_submitted",
+                    ..
+                }
+            ),
+            "{backend}: {dup:?}"
+        );
         // Another worker cannot submit on w1's assignment (not found, not forbidden).
-        let foreign = store.submit(sub(c1.assignment_id, w2.id, None), now).await.unwrap_err();
+        let foreign = store
+            .submit(sub(c1.assignment_id, w2.id, None), now)
+            .await
+            .unwrap_err();
         assert!(matches!(foreign, StoreError::NotFound), "{backend}");
 
         // w1 never gets the same item again.
-        let c1n = store.claim_next(req.org_id, p.id, w1.id, now).await.unwrap().unwrap();
+        let c1n = store
+            .claim_next(req.org_id, p.id, w1.id, now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_ne!(c1n.item_id, c1.item_id, "{backend}");
 
         // Skip gives the slot back.
-        store.skip(req.org_id, w3.id, c3.assignment_id, "unclear", now).await.unwrap();
+        store
+            .skip(req.org_id, w3.id, c3.assignment_id, "unclear", now)
+            .await
+            .unwrap();
 
         // Lease expiry: w2's lease ends; the expiry job returns it; a fourth worker takes the slot; w2's late
         // submit is then refused with 409.
@@ -147,31 +231,81 @@ async fn queue_story_behaves_the_same_on_every_backend() {
         let expired = store.expire_leases(later, 1000).await.unwrap();
         assert!(expired >= 1, "{backend}");
         let w4 = user(store, "acme", "w4@acme.test", Role::Worker).await;
-        let c4 = store.claim_next(req.org_id, p.id, w4.id, later).await.unwrap().unwrap();
-        assert_eq!(c4.item_id, c1.item_id, "{backend}: the freed slot of the priority item goes first");
-        let late = store.submit(sub(c2.assignment_id, w2.id, None), later).await.unwrap_err();
-        assert!(matches!(late, StoreError::Conflict { code: "lease_expired", .. }), "{backend}: {late:?}");
-        store.submit(sub(c4.assignment_id, w4.id, None), later).await.unwrap();
+        let c4 = store
+            .claim_next(req.org_id, p.id, w4.id, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c4.item_id, c1.item_id,
+            "{backend}: the freed slot of the priority item goes first"
+        );
+        let late = store
+            .submit(sub(c2.assignment_id, w2.id, None), later)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                late,
+                StoreError::Conflict {
+                    code: "lease_expired",
+                    ..
+                }
+            ),
+            "{backend}: {late:?}"
+        );
+        store
+            .submit(sub(c4.assignment_id, w4.id, None), later)
+            .await
+            .unwrap();
 
         let stats = store.project_stats(req.org_id, p.id).await.unwrap();
         assert_eq!(stats.items, 1500, "{backend}");
         assert_eq!(stats.annotations, 2, "{backend}");
         assert_eq!(stats.completed_items, 1, "{backend}");
         assert_eq!(stats.skipped_assignments, 1, "{backend}");
-        assert!(matches!(store.project_stats(other.org_id, p.id).await, Err(StoreError::NotFound)), "{backend}");
+        assert!(
+            matches!(
+                store.project_stats(other.org_id, p.id).await,
+                Err(StoreError::NotFound)
+            ),
+            "{backend}"
+        );
 
         // Export pages carry the annotations with their items; another org's export is empty.
         let page = store.export_page(req.org_id, p.id, 0, 2000).await.unwrap();
         assert_eq!(page.len(), 1500, "{backend}");
         let annotated: usize = page.iter().map(|r| r.annotations.len()).sum();
         assert_eq!(annotated, 2, "{backend}");
-        assert!(store.export_page(other.org_id, p.id, 0, 10).await.unwrap().is_empty(), "{backend}");
+        assert!(
+            store
+                .export_page(other.org_id, p.id, 0, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
 
         // Tokens: revoked tokens stop resolving.
         let t = store.create_token(w1.id, "hash-1", "cli").await.unwrap();
-        assert_eq!(store.principal_by_token_hash("hash-1").await.unwrap().unwrap().user_id, w1.id);
+        assert_eq!(
+            store
+                .principal_by_token_hash("hash-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .user_id,
+            w1.id
+        );
         store.revoke_token(w1.id, t).await.unwrap();
-        assert!(store.principal_by_token_hash("hash-1").await.unwrap().is_none(), "{backend}");
+        assert!(
+            store
+                .principal_by_token_hash("hash-1")
+                .await
+                .unwrap()
+                .is_none(),
+            "{backend}"
+        );
 
         // The installation secret is stable.
         let s1 = store.installation_secret().await.unwrap();
@@ -184,7 +318,11 @@ async fn overlap_holds_under_many_concurrent_workers() {
     for (store, _dir) in backends().await {
         let backend = store.backend();
         let req = user(store.as_ref(), "acme", "req@acme.test", Role::Requester).await;
-        let policy = QueuePolicy { overlap: 3, lease_seconds: 600, max_open_per_worker: 1 };
+        let policy = QueuePolicy {
+            overlap: 3,
+            lease_seconds: 600,
+            max_open_per_worker: 1,
+        };
         let p = store
             .create_project(NewProject {
                 org_id: req.org_id,
@@ -196,11 +334,24 @@ async fn overlap_holds_under_many_concurrent_workers() {
             })
             .await
             .unwrap();
-        import(store.as_ref(), req.org_id, p.id, (0..40).map(|i| item(&format!("i{i}"), 0)).collect(), true).await;
+        import(
+            store.as_ref(),
+            req.org_id,
+            p.id,
+            (0..40).map(|i| item(&format!("i{i}"), 0)).collect(),
+            true,
+        )
+        .await;
         let mut tasks = Vec::new();
         for w in 0..24 {
             let store = store.clone();
-            let u = user(store.as_ref(), "acme", &format!("cw{w}@acme.test"), Role::Worker).await;
+            let u = user(
+                store.as_ref(),
+                "acme",
+                &format!("cw{w}@acme.test"),
+                Role::Worker,
+            )
+            .await;
             let org = req.org_id;
             tasks.push(tokio::spawn(async move {
                 let mut seen = std::collections::HashSet::new();
@@ -236,13 +387,23 @@ async fn overlap_holds_under_many_concurrent_workers() {
 #[tokio::test]
 async fn backup_writes_a_consistent_copy() {
     let dir = tempfile::tempdir().unwrap();
-    let store = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path())).await.unwrap();
+    let store = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path()))
+        .await
+        .unwrap();
     user(store.as_ref(), "acme", "a@acme.test", Role::Admin).await;
     let dest = dir.path().join("copy.db");
     store.backup(&dest).await.unwrap();
-    let copy = fairloop_store::sqlite::SqliteStore::open(&dest).await.unwrap();
+    let copy = fairloop_store::sqlite::SqliteStore::open(&dest)
+        .await
+        .unwrap();
     assert!(copy.user_by_email("a@acme.test").await.unwrap().is_some());
     // A second backup to the same file is refused rather than overwriting.
-    assert!(matches!(store.backup(&dest).await, Err(StoreError::Conflict { .. })));
-    assert!(matches!(fairloop_store::connect("mysql://x").await, Err(StoreError::UnsupportedUrl(_))));
+    assert!(matches!(
+        store.backup(&dest).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        fairloop_store::connect("mysql://x").await,
+        Err(StoreError::UnsupportedUrl(_))
+    ));
 }

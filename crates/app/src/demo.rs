@@ -1,0 +1,383 @@
+//! The demo organization: users of every role, three projects of different task types filled with sample data
+//! written here (no download), and a few answers already in so that stats and exports show something.
+//!
+//! Running it again reuses what exists (users, projects, items by external id) and issues fresh tokens.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use fairloop_domain::Role;
+use fairloop_domain::template::examples;
+use fairloop_formats::ImportFormat;
+use fairloop_store::{Principal, User};
+use serde_json::{Value, json};
+
+use crate::import::{ImportMode, ImportProgress};
+use crate::projects::{CreateProject, Pay};
+use crate::work::SubmitBody;
+use crate::{App, AppError, AppResult};
+
+/// The demo organization's name.
+pub const DEMO_ORG: &str = "Demo Lab";
+
+/// The password of every demo user (for the web app's sign-in).
+pub const DEMO_PASSWORD: &str = "fairloop-demo";
+
+/// What the demo created, for printing.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    /// Each demo user with a fresh API token.
+    pub users: Vec<(User, String)>,
+    /// Each demo project: id, name, items.
+    pub projects: Vec<(i64, String, u64)>,
+}
+
+const USERS: [(&str, &str, Role); 6] = [
+    ("admin@demo.fairloop.test", "Ada Admin", Role::Admin),
+    (
+        "requester@demo.fairloop.test",
+        "Rosa Requester",
+        Role::Requester,
+    ),
+    (
+        "reviewer@demo.fairloop.test",
+        "Remi Reviewer",
+        Role::Reviewer,
+    ),
+    (
+        "worker1@demo.fairloop.test",
+        "Dr. Wen Li (dermatology)",
+        Role::Worker,
+    ),
+    (
+        "worker2@demo.fairloop.test",
+        "Sam Okafor (linguistics)",
+        Role::Worker,
+    ),
+    (
+        "worker3@demo.fairloop.test",
+        "Priya Nair (software)",
+        Role::Worker,
+    ),
+];
+
+fn principal(u: &User) -> Principal {
+    Principal {
+        user_id: u.id,
+        org_id: u.org_id,
+        role: u.role,
+        email: u.email.clone(),
+    }
+}
+
+fn example(name: &str) -> Value {
+    examples()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+        .expect("gallery example exists")
+}
+
+impl App {
+    /// Creates (or reuses) the demo organization and returns its users, tokens and projects.
+    pub async fn seed_demo(&self) -> AppResult<DemoSummary> {
+        let mut users = Vec::new();
+        for (email, name, role) in USERS {
+            users.push(
+                self.add_user(DEMO_ORG, email, name, role, Some(DEMO_PASSWORD))
+                    .await?,
+            );
+        }
+        let requester = principal(&users[1].0);
+        let specs: [(&str, &str, u32, Pay, Vec<Value>); 3] = [
+            (
+                "Compare two LLM answers",
+                "llm_pairwise_rubric",
+                2,
+                Pay::PerTask {
+                    amount_minor: 180,
+                    currency: "USD".into(),
+                },
+                pairwise_items(),
+            ),
+            (
+                "Classify product reviews",
+                "text_classification",
+                3,
+                Pay::PerTask {
+                    amount_minor: 8,
+                    currency: "USD".into(),
+                },
+                review_items(),
+            ),
+            (
+                "Named entities in news",
+                "named_entities",
+                2,
+                Pay::Hourly {
+                    rate_minor: 2800,
+                    currency: "USD".into(),
+                },
+                entity_items(),
+            ),
+        ];
+        let mut projects = Vec::new();
+        for (name, template, overlap, pay, items) in specs {
+            let project = match self.store.project_by_name(requester.org_id, name).await? {
+                Some(p) => p,
+                None => {
+                    self.create_project(
+                        &requester,
+                        CreateProject {
+                            name: name.into(),
+                            template: example(template),
+                            overlap: Some(overlap),
+                            lease_seconds: None,
+                            max_open_per_worker: None,
+                            pay: Some(pay),
+                            budget_minor: None,
+                        },
+                    )
+                    .await?
+                }
+            };
+            let mut file = tempfile_in_temp()?;
+            for item in &items {
+                writeln!(file.1, "{item}")
+                    .map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+            }
+            file.1
+                .flush()
+                .map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+            let report = self
+                .import_file(
+                    &requester,
+                    project.id,
+                    file.0.clone(),
+                    ImportFormat::Jsonl,
+                    ImportMode::Atomic,
+                    Arc::new(ImportProgress::default()),
+                )
+                .await?;
+            let _ = std::fs::remove_file(&file.0);
+            if report.rejected {
+                return Err(AppError::Internal(format!(
+                    "demo data for {name} is invalid: {:?}",
+                    report.errors
+                )));
+            }
+            if report.imported > 0 && template == "text_classification" {
+                self.seed_review_answers(&users, project.id).await?;
+            }
+            projects.push((project.id, name.to_string(), items.len() as u64));
+        }
+        Ok(DemoSummary { users, projects })
+    }
+
+    /// Two workers answer the first reviews, so the classification project starts with progress and agreement.
+    async fn seed_review_answers(&self, users: &[(User, String)], project: i64) -> AppResult<()> {
+        for (u, _) in &users[3..5] {
+            let p = principal(u);
+            for _ in 0..12 {
+                let Some(task) = self.next_task(&p, project).await? else {
+                    break;
+                };
+                let text = task.item.data["text"].as_str().unwrap_or_default();
+                let label = guess_sentiment(text);
+                self.submit(
+                    &p,
+                    task.assignment_id,
+                    SubmitBody {
+                        answers: json!({"sentiment": label}),
+                    },
+                    None,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn tempfile_in_temp() -> AppResult<(std::path::PathBuf, std::fs::File)> {
+    let path = std::env::temp_dir().join(format!(
+        "fairloop-demo-{}-{}.jsonl",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let file =
+        std::fs::File::create(&path).map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+    Ok((path, file))
+}
+
+fn guess_sentiment(text: &str) -> &'static str {
+    if POSITIVE.iter().any(|p| text.contains(p)) {
+        "pos"
+    } else if NEGATIVE.iter().any(|p| text.contains(p)) {
+        "neg"
+    } else {
+        "neutral"
+    }
+}
+
+const PRODUCTS: [&str; 10] = [
+    "wireless earbuds",
+    "standing desk",
+    "espresso machine",
+    "hiking boots",
+    "e-reader",
+    "air purifier",
+    "mechanical keyboard",
+    "baby monitor",
+    "cast-iron skillet",
+    "robot vacuum",
+];
+const POSITIVE: [&str; 6] = [
+    "works better than I hoped",
+    "worth every cent",
+    "I would buy it again",
+    "setup took five minutes and it has been flawless since",
+    "my favourite purchase this year",
+    "great value",
+];
+const NEGATIVE: [&str; 6] = [
+    "stopped working after two weeks",
+    "customer support never answered",
+    "returned it the next day",
+    "the battery barely lasts an hour",
+    "feels cheap and rattles",
+    "arrived scratched",
+];
+const NEUTRAL: [&str; 4] = [
+    "does what the box says, nothing more",
+    "it is fine for the price",
+    "about the same as my old one",
+    "delivery was on time",
+];
+
+fn review_items() -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, product) in PRODUCTS.iter().enumerate() {
+        for j in 0..6 {
+            let k = i * 6 + j;
+            let text = match k % 3 {
+                0 => format!(
+                    "The {product} {}. {}.",
+                    POSITIVE[k % POSITIVE.len()],
+                    cap(NEUTRAL[k % NEUTRAL.len()])
+                ),
+                1 => format!(
+                    "Honestly the {product} {}, and {}.",
+                    NEGATIVE[k % NEGATIVE.len()],
+                    NEGATIVE[(k + 1) % NEGATIVE.len()]
+                ),
+                _ => format!("The {product}: {}.", NEUTRAL[k % NEUTRAL.len()]),
+            };
+            out.push(json!({"id": format!("review-{k:03}"), "data": {"text": text}}));
+        }
+    }
+    out
+}
+
+fn cap(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+const PEOPLE: [&str; 6] = [
+    "Angela Merkel",
+    "Satya Nadella",
+    "Serena Williams",
+    "Ngozi Okonjo-Iweala",
+    "Haruki Murakami",
+    "Greta Gerwig",
+];
+const ORGS: [&str; 6] = [
+    "the World Health Organization",
+    "Siemens",
+    "UNICEF",
+    "the European Central Bank",
+    "Airbus",
+    "Nintendo",
+];
+const PLACES: [&str; 6] = [
+    "Lagos",
+    "Osaka",
+    "São Paulo",
+    "Reykjavík",
+    "Nairobi",
+    "Montréal",
+];
+
+fn entity_items() -> Vec<Value> {
+    let frames = [
+        "{P} met officials from {O} in {L} on Tuesday to discuss next year's budget.",
+        "Speaking in {L}, {P} said {O} would open a new office before the summer.",
+        "{O} confirmed that {P} will visit {L} for the opening of the trade fair.",
+        "Residents of {L} welcomed the decision by {O}, which {P} announced late on Friday.",
+        "In an interview, {P} praised {O} for its work in {L} after the floods.",
+    ];
+    let mut out = Vec::new();
+    for k in 0..30 {
+        let text = frames[k % frames.len()]
+            .replace("{P}", PEOPLE[k % PEOPLE.len()])
+            .replace("{O}", ORGS[(k / 2) % ORGS.len()])
+            .replace("{L}", PLACES[(k / 3) % PLACES.len()]);
+        out.push(json!({"id": format!("news-{k:03}"), "data": {"text": text}}));
+    }
+    out
+}
+
+const PAIRS: [(&str, &str, &str); 6] = [
+    (
+        "Explain the difference between a mutex and a semaphore to a junior engineer.",
+        "A **mutex** is a lock with an owner: one thread takes it, and only that thread may release it. Use it to protect a critical section.\n\nA **semaphore** is a counter: `acquire` decrements it (waiting at zero) and `release` increments it. Any thread may release. Use it to limit concurrency, e.g. at most 4 database connections.\n\n```rust\nlet guard = data.lock().unwrap(); // mutex: exclusive access\n```",
+        "They are the same thing, a semaphore is just the older name for a mutex. You can use either one whenever two threads share data.",
+    ),
+    (
+        "What should I do if I think I have a sunburn with blisters?",
+        "Blistering means a second-degree burn. Cool the skin with cool (not icy) water, do not pop the blisters, take ibuprofen for pain if you can, drink water, and keep out of the sun. See a doctor if the burn covers a large area, you have fever or chills, or the blisters look infected.",
+        "Pop the blisters with a clean needle so the skin can breathe, then put butter or toothpaste on them to draw out the heat.",
+    ),
+    (
+        "Write a haiku about a late train.",
+        "Platform lights flicker—\nthe timetable promises\nwhat the rails will not.",
+        "The train is late now\nI am waiting for the train\nit is very late",
+    ),
+    (
+        "Summarise the main risk of a variable-rate mortgage in two sentences.",
+        "Your monthly payment rises when the lender's reference rate rises, so a rate jump can make the loan unaffordable. You carry the interest-rate risk that a fixed-rate borrower pays the bank to carry.",
+        "Variable-rate mortgages have no risks because rates usually go down over time. They are always cheaper than fixed-rate loans.",
+    ),
+    (
+        "Translate into French: 'The meeting has been moved to Thursday afternoon.'",
+        "La réunion a été déplacée à jeudi après-midi.",
+        "Le rendez-vous est bougé au jeudi dans l'après-midi.",
+    ),
+    (
+        "Is it safe to store passwords with SHA-256?",
+        "Not on its own. SHA-256 is fast, so stolen hashes can be guessed billions of times a second. Use a slow, salted password hash such as **Argon2id**, scrypt or bcrypt, with parameters tuned to take tens of milliseconds.",
+        "Yes. SHA-256 cannot be reversed, so passwords hashed with it are completely safe even if the database leaks.",
+    ),
+];
+
+fn pairwise_items() -> Vec<Value> {
+    let mut out = Vec::new();
+    for round in 0..4 {
+        for (i, (prompt, good, bad)) in PAIRS.iter().enumerate() {
+            // Alternate sides so that position does not give the answer away.
+            let (a, b) = if (i + round) % 2 == 0 {
+                (good, bad)
+            } else {
+                (bad, good)
+            };
+            out.push(json!({
+                "id": format!("pair-{round}-{i}"),
+                "data": {"prompt": prompt, "response_a": a, "response_b": b}
+            }));
+        }
+    }
+    out
+}

@@ -1,0 +1,198 @@
+//! The worker's side: take the next task, submit answers, skip.
+//!
+//! Every answer is validated against the project's template and the item's data before the store sees it,
+//! and the store fences the write by the lease, so a submission either counts exactly once or is refused
+//! with a reason the worker can act on.
+
+use fairloop_domain::time::{Millis, now_millis, to_rfc3339};
+use fairloop_domain::{AssignmentId, ProjectId};
+use fairloop_store::{Claim, Principal, Submission, Submitted};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::NotFoundAs;
+use crate::{App, AppError, AppResult};
+
+/// Longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+/// Longest skip reason kept.
+const MAX_SKIP_REASON: usize = 2000;
+
+/// An item as a worker receives it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskItem {
+    /// The item's external id, or its internal id when it was imported without one.
+    pub id: String,
+    /// The item data.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// The answer to "next task".
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NextTask {
+    /// The lease to submit against.
+    pub assignment_id: AssignmentId,
+    /// What to work on.
+    pub item: TaskItem,
+    /// When the lease ends (RFC 3339 UTC); after that the item may go to someone else.
+    pub expires_at: String,
+}
+
+impl From<Claim> for NextTask {
+    fn from(c: Claim) -> Self {
+        NextTask {
+            assignment_id: c.assignment_id,
+            item: TaskItem {
+                id: c.external_id.unwrap_or_else(|| c.item_id.to_string()),
+                data: serde_json::from_str(&c.data).unwrap_or(Value::Null),
+            },
+            expires_at: to_rfc3339(c.expires_at),
+        }
+    }
+}
+
+/// The body of a submission.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitBody {
+    /// Answers keyed by question name.
+    #[schema(value_type = Object)]
+    pub answers: Value,
+}
+
+/// The body of a skip.
+#[derive(Debug, Clone, Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkipBody {
+    /// Why the worker skipped (shown to the requester).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn require_worker(p: &Principal) -> AppResult<()> {
+    if p.role.can_work() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "taking tasks needs the worker, reviewer or admin role; you are a {}",
+            p.role
+        )))
+    }
+}
+
+impl App {
+    /// Leases the next task of a project to the caller; `None` when nothing is left for them.
+    pub async fn next_task(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<Option<NextTask>> {
+        self.next_task_at(principal, project, now_millis()).await
+    }
+
+    /// [`App::next_task`] at a given time (tests drive the clock).
+    pub async fn next_task_at(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        now: Millis,
+    ) -> AppResult<Option<NextTask>> {
+        require_worker(principal)?;
+        let claim = self
+            .store
+            .claim_next(principal.org_id, project, principal.user_id, now)
+            .await
+            .or_not_found("project")?;
+        Ok(claim.map(NextTask::from))
+    }
+
+    /// Validates and records a submission; retries with the same idempotency key return the first result.
+    pub async fn submit(
+        &self,
+        principal: &Principal,
+        assignment: AssignmentId,
+        body: SubmitBody,
+        idempotency_key: Option<String>,
+    ) -> AppResult<Submitted> {
+        require_worker(principal)?;
+        if let Some(key) = &idempotency_key
+            && (key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || !key.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(AppError::bad_request(
+                "invalid_idempotency_key",
+                format!(
+                    "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"
+                ),
+            ));
+        }
+        let ctx = self
+            .store
+            .assignment_context(principal.org_id, principal.user_id, assignment)
+            .await
+            .or_not_found("assignment")?;
+        let template = self.template_of(ctx.project_id, &ctx.template)?;
+        let data: serde_json::Map<String, Value> = serde_json::from_str(&ctx.item_data)
+            .map_err(|e| AppError::Internal(format!("stored item data: {e}")))?;
+        if let Err(errors) = template.validate_answers(&body.answers, &data) {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            let list: Vec<Value> = errors
+                .iter()
+                .map(|e| serde_json::json!({"question": e.question, "message": e.message}))
+                .collect();
+            return Err(AppError::Invalid {
+                code: "invalid_answer",
+                message: if errors.len() == 1 {
+                    first
+                } else {
+                    format!("{first} (and {} more)", errors.len() - 1)
+                },
+                details: Some(serde_json::json!({ "errors": list })),
+            });
+        }
+        let submitted = self
+            .store
+            .submit(
+                Submission {
+                    org_id: principal.org_id,
+                    worker_id: principal.user_id,
+                    assignment_id: assignment,
+                    answers: body.answers.to_string(),
+                    idempotency_key,
+                },
+                now_millis(),
+            )
+            .await
+            .or_not_found("assignment")?;
+        Ok(submitted)
+    }
+
+    /// Gives a task back with a reason.
+    pub async fn skip(
+        &self,
+        principal: &Principal,
+        assignment: AssignmentId,
+        body: SkipBody,
+    ) -> AppResult<()> {
+        require_worker(principal)?;
+        let reason = body.reason.unwrap_or_default();
+        if reason.len() > MAX_SKIP_REASON {
+            return Err(AppError::invalid(
+                "invalid_reason",
+                format!("reason must be at most {MAX_SKIP_REASON} bytes"),
+            ));
+        }
+        self.store
+            .skip(
+                principal.org_id,
+                principal.user_id,
+                assignment,
+                reason.trim(),
+                now_millis(),
+            )
+            .await
+            .or_not_found("assignment")
+    }
+}

@@ -1,0 +1,56 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
+
+pub mod account;
+pub mod projects;
+pub mod work;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The OpenAPI document's header; paths and schemas are collected from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Fairloop API", description = "Projects, items, the assignment queue, submissions and exports. \
+        Errors are {\"error\":{\"code\",\"message\",\"details\"}}."),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// Every API route with its OpenAPI description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(projects::create_project, projects::list_projects))
+        .routes(routes!(projects::get_project))
+        .routes(routes!(projects::project_stats))
+        .routes(routes!(projects::import_items))
+        .routes(routes!(projects::export))
+        .routes(routes!(work::next))
+        .routes(routes!(work::submit))
+        .routes(routes!(work::skip))
+        .routes(routes!(account::me))
+        .routes(routes!(account::create_user))
+        .routes(routes!(account::create_token))
+        .routes(routes!(account::revoke_token))
+}
