@@ -3,110 +3,18 @@
 //! overlap. Runs on SQLite, and on PostgreSQL when `FAIRLOOP_TEST_DATABASE_URL` is set.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fairloop");
+mod common;
+
+use common::{
+    admin_token, create_project, create_workers, export_jsonl, fresh_postgres, import_items, start,
+};
 const OVERLAP: u64 = 2;
 const WORKERS: usize = 16;
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-/// Starts `fairloop serve` on a free port and waits for its ready line.
-fn start(data_dir: &std::path::Path, db: &Option<String>) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data-dir")
-        .arg(data_dir);
-    if let Some(url) = db {
-        cmd.args(["--database-url", url]);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines
-            .next()
-            .expect("server exited before it was ready")
-            .unwrap();
-        if line.contains("listening on http://") {
-            break;
-        }
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn admin_token(data_dir: &std::path::Path, db: &Option<String>) -> String {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "users",
-        "add",
-        "--email",
-        "admin@crash.test",
-        "--role",
-        "admin",
-        "--org",
-        "Crash",
-    ])
-    .arg("--data-dir")
-    .arg(data_dir);
-    if let Some(url) = db {
-        cmd.args(["--database-url", url]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
-async fn fresh_postgres() -> Option<String> {
-    use sqlx::Connection;
-    let url = std::env::var("FAIRLOOP_TEST_DATABASE_URL").ok()?;
-    let name = format!(
-        "fl_crash_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_submits_survive_sigkill() {
@@ -127,45 +35,9 @@ async fn run_crash_scenario(db: Option<String>) {
     let mut server = start(dir.path(), &db);
     let http = reqwest::Client::new();
     let auth = format!("Bearer {token}");
-    let project: Value = http
-        .post(format!("{}/api/v1/projects", server.url))
-        .header("authorization", &auth)
-        .json(&json!({"name": "crash", "overlap": OVERLAP, "max_open_per_worker": 1,
-            "template": {"fields":[{"name":"text","type":"text"}],
-                "questions":[{"name":"label","type":"single_choice","options":["a","b"],"required":true}]}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pid = project["id"].as_i64().unwrap();
-    let items: String = (0..400)
-        .map(|i| format!("{{\"id\":\"c{i}\",\"data\":{{\"text\":\"t{i}\"}}}}\n"))
-        .collect();
-    let r = http
-        .post(format!("{}/api/v1/projects/{pid}/items", server.url))
-        .header("authorization", &auth)
-        .header("content-type", "application/x-ndjson")
-        .body(items)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let mut tokens = Vec::new();
-    for w in 0..WORKERS {
-        let u: Value = http
-            .post(format!("{}/api/v1/users", server.url))
-            .header("authorization", &auth)
-            .json(&json!({"email": format!("w{w}@crash.test"), "role": "worker"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(u["token"].as_str().unwrap().to_string());
-    }
+    let pid = create_project(&http, &server.url, &auth, OVERLAP).await;
+    import_items(&http, &server.url, &auth, pid, 400).await;
+    let tokens = create_workers(&http, &server.url, &auth, WORKERS).await;
 
     // Workers submit as fast as they can; every 200 is recorded.
     let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
@@ -240,23 +112,11 @@ async fn run_crash_scenario(db: Option<String>) {
 
     // Restart and check the export.
     let mut server = start(dir.path(), &db);
-    let export = http
-        .get(format!(
-            "{}/api/v1/projects/{pid}/export?format=jsonl",
-            server.url
-        ))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = export_jsonl(&http, &server.url, &auth, pid).await;
     let mut seen: HashMap<i64, usize> = HashMap::new();
     let mut items = 0;
-    for line in export.lines() {
+    for item in &export {
         items += 1;
-        let item: Value = serde_json::from_str(line).unwrap();
         let anns = item["annotations"].as_array().unwrap();
         assert!(
             anns.len() as u64 <= OVERLAP,

@@ -408,3 +408,38 @@ impl Store for SqliteStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "Next item" must be an index walk, never a scan of the project's items.
+    #[tokio::test]
+    async fn next_item_query_walks_the_partial_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN {}", crate::ops::next_candidate_sql!());
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(1_i64)
+            .bind(1_i64)
+            .fetch_all(&mut *store.read().await.unwrap())
+            .await
+            .unwrap();
+        let plan: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("USING INDEX items_next")),
+            "plan: {plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .any(|d| d.contains("USING") && d.contains("assignments_item_worker")),
+            "plan: {plan:?}"
+        );
+        assert!(
+            !plan
+                .iter()
+                .any(|d| d.starts_with("SCAN i") || d.contains("TEMP B-TREE")),
+            "plan: {plan:?}"
+        );
+    }
+}
