@@ -39,6 +39,7 @@ impl App {
 
     /// Issues a new token for a user and returns it (the only time it is visible).
     pub async fn issue_token(&self, user_id: i64, label: &str) -> AppResult<(i64, String)> {
+        crate::reject_nul("label", label)?;
         let token = generate_token();
         let id = self
             .store

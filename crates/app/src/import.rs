@@ -150,10 +150,10 @@ fn check(template: &TaskTemplate, raw: RawItem) -> Result<NewItem, BadLine> {
         message,
     };
     if let Some(id) = &raw.external_id
-        && (id.is_empty() || id.len() > MAX_EXTERNAL_ID)
+        && (id.is_empty() || id.len() > MAX_EXTERNAL_ID || id.contains('\0'))
     {
         return Err(bad(format!(
-            "\"id\" must be 1 to {MAX_EXTERNAL_ID} bytes long"
+            "\"id\" must be 1 to {MAX_EXTERNAL_ID} bytes long, without NUL characters"
         )));
     }
     template

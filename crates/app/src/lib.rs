@@ -12,6 +12,7 @@ use fairloop_domain::ProjectId;
 use fairloop_domain::template::TaskTemplate;
 use fairloop_store::Store;
 
+pub mod accounts;
 pub mod auth;
 pub mod demo;
 mod error;
@@ -23,6 +24,18 @@ pub mod users;
 pub mod work;
 
 pub use error::{AppError, AppResult};
+
+/// Refuses text containing U+0000: PostgreSQL cannot store it, and no real name, id or reason needs it, so both
+/// backends refuse it the same way instead of one of them failing.
+pub(crate) fn reject_nul(field: &str, value: &str) -> AppResult<()> {
+    if value.contains('\0') {
+        return Err(AppError::invalid(
+            "invalid_text",
+            format!("{field} must not contain the NUL character (U+0000)"),
+        ));
+    }
+    Ok(())
+}
 
 /// Limits and settings the use cases need, passed down from the binary's configuration.
 #[derive(Debug, Clone)]

@@ -125,8 +125,8 @@ impl From<&Project> for ProjectView {
     }
 }
 
-/// Requester-only endpoints check this first.
-pub(crate) fn require_manager(p: &Principal) -> AppResult<()> {
+/// Requester-only endpoints check this first (the import endpoint before it reads the body).
+pub fn require_manager(p: &Principal) -> AppResult<()> {
     if p.role.can_manage_projects() {
         Ok(())
     } else {
@@ -146,6 +146,7 @@ impl App {
     ) -> AppResult<Project> {
         require_manager(principal)?;
         let name = input.name.trim();
+        crate::reject_nul("name", name)?;
         if name.is_empty() || name.chars().count() > 200 {
             return Err(AppError::invalid(
                 "invalid_name",

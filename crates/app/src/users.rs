@@ -89,6 +89,9 @@ impl App {
         password: Option<&str>,
     ) -> AppResult<(User, String)> {
         let email = email.trim().to_lowercase();
+        crate::reject_nul("email", &email)?;
+        crate::reject_nul("name", name)?;
+        crate::reject_nul("org", org)?;
         if !email.contains('@') || email.len() > 254 {
             return Err(AppError::bad_request(
                 "invalid_email",

@@ -178,6 +178,7 @@ impl App {
     ) -> AppResult<()> {
         require_worker(principal)?;
         let reason = body.reason.unwrap_or_default();
+        crate::reject_nul("reason", &reason)?;
         if reason.len() > MAX_SKIP_REASON {
             return Err(AppError::invalid(
                 "invalid_reason",

@@ -262,6 +262,41 @@ pub struct ExportAnnotationRow {
     pub submitted_at: Millis,
 }
 
+/// A web sign-in session to save: only the hash of its cookie value is kept.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// SHA-256 (hex) of the random cookie value.
+    pub token_hash: String,
+    /// Who signed in.
+    pub user_id: UserId,
+    /// The token every form of this session carries, so another site cannot post on the user's behalf.
+    pub csrf_token: String,
+    /// When the session stops working.
+    pub expires_at: Millis,
+}
+
+/// A live session with its user, as a request's cookie resolves to.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    /// The signed-in user.
+    pub principal: Principal,
+    /// Their display name (for the page header).
+    pub name: String,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// When the session stops working.
+    pub expires_at: Millis,
+}
+
+/// A user with their stored password hash, for checking a sign-in.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The user.
+    pub user: User,
+    /// The argon2id PHC string, when the user has a password.
+    pub password_hash: Option<String>,
+}
+
 /// A batch stream for a streaming import: the importer sends batches, the store writes them.
 pub type ItemBatches = mpsc::Receiver<Vec<NewItem>>;
 
@@ -375,6 +410,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Writes a consistent copy of the database to `dest` while it stays online (SQLite only).
     async fn backup(&self, dest: &Path) -> StoreResult<()>;
+
+    /// Saves a web session (and drops the user's expired ones, so the table does not grow without end).
+    async fn create_session(&self, session: NewSession) -> StoreResult<()>;
+
+    /// The live session with this cookie hash and its user; `None` when unknown or expired at `now`.
+    async fn session_by_hash(&self, token_hash: &str, now: Millis) -> StoreResult<Option<SessionInfo>>;
+
+    /// Ends a session (sign-out, or rotation at sign-in); unknown hashes are not an error.
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    /// A user by email with their password hash, for checking a sign-in.
+    async fn user_credentials_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
 }
 
 /// Connects to the store a URL names and brings its schema up to date.

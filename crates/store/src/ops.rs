@@ -22,7 +22,7 @@ macro_rules! shared_ops {
         use crate::{
             AssignmentContext, Claim, ExportAnnotationRow, ExportRow, ImportOutcome, NewItem, NewProject, NewUser,
             Principal, Project, ProjectStats, StoreError, StoreResult, Submission, Submitted, User,
-            parse_role,
+            parse_role, NewSession, SessionInfo, UserCredentials,
         };
 
         /// Rows per multi-row `INSERT` during imports (4 bound values each, under both backends' limits).
@@ -261,59 +261,79 @@ macro_rules! shared_ops {
             Ok(outcome)
         }
 
-        /// The queue's claim: see [`crate::Store::claim_next`].
+        /// The queue settings a claim needs, and the proof that the project is the organization's.
+        pub(crate) async fn claim_policy(conn: &mut $conn, org: OrgId, project: ProjectId) -> StoreResult<(i64, i64)> {
+            sqlx::query_as("SELECT lease_seconds, max_open_per_worker FROM projects WHERE id = $1 AND org_id = $2")
+                .bind(project)
+                .bind(org)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+
+        /// The queue's claim: see [`crate::Store::claim_next`]. `policy` is `(lease_seconds, max_open)` from
+        /// [`claim_policy`], read beforehand so that the writer does not spend a statement on it. The common path is
+        /// three statements: the worker's open leases, one `UPDATE … RETURNING` that takes the next free slot, and
+        /// the new lease.
         pub(crate) async fn claim_next(
             conn: &mut $conn,
             org: OrgId,
             project: ProjectId,
             worker: UserId,
             now: Millis,
+            (lease_seconds, max_open): (i64, i64),
         ) -> StoreResult<Option<Claim>> {
-            let (lease_seconds, max_open): (i64, i64) = sqlx::query_as(
-                "SELECT lease_seconds, max_open_per_worker FROM projects WHERE id = $1 AND org_id = $2",
-            )
-            .bind(project)
-            .bind(org)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-            // This worker's own expired leases go back to the pool first, so they do not count against the cap.
-            let expired: Vec<(i64,)> = sqlx::query_as(
-                "UPDATE assignments SET status = 'expired', closed_at = $1 \
-                 WHERE worker_id = $2 AND project_id = $3 AND status = 'open' AND expires_at <= $1 RETURNING item_id",
-            )
-            .bind(now)
-            .bind(worker)
-            .bind(project)
-            .fetch_all(&mut *conn)
-            .await?;
-            release_slots(conn, &expired).await?;
             let held: Vec<(i64, i64, i64, Option<String>, String)> = sqlx::query_as(
                 "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data FROM assignments a \
                  JOIN items i ON i.id = a.item_id \
-                 WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY a.id LIMIT $3",
+                 WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY a.id",
             )
             .bind(worker)
             .bind(project)
-            .bind(max_open)
             .fetch_all(&mut *conn)
             .await?;
+            if held.iter().any(|h| h.2 <= now) {
+                // This worker's own expired leases go back to the pool first, so they do not count against the cap.
+                let expired: Vec<(i64,)> = sqlx::query_as(
+                    "UPDATE assignments SET status = 'expired', closed_at = $1 \
+                     WHERE worker_id = $2 AND project_id = $3 AND status = 'open' AND expires_at <= $1 RETURNING item_id",
+                )
+                .bind(now)
+                .bind(worker)
+                .bind(project)
+                .fetch_all(&mut *conn)
+                .await?;
+                release_slots(conn, &expired).await?;
+            }
+            let live: Vec<_> = held.into_iter().filter(|h| h.2 > now).collect();
             // The oldest lease still held: handed back when the worker is at their cap or nothing new is left,
             // so "next" always answers with what they should work on.
-            let oldest_held = held.first().cloned().map(|(assignment_id, item_id, expires_at, external_id, data)| {
+            let oldest_held = live.first().cloned().map(|(assignment_id, item_id, expires_at, external_id, data)| {
                 Claim { assignment_id, item_id, external_id, data, expires_at, reused: true }
             });
-            if held.len() as i64 >= max_open {
+            if live.len() as i64 >= max_open {
                 return Ok(oldest_held);
             }
-            let sql = concat!($crate::ops::next_candidate_sql!(), $skip_locked);
-            let candidate: Option<(i64, Option<String>, String)> =
+            let sql = concat!(
+                "UPDATE items SET free_slots = free_slots - 1 WHERE id = (",
+                $crate::ops::next_candidate_sql!(),
+                $skip_locked,
+                ") RETURNING id, external_id, data"
+            );
+            let mut taken: Option<(i64, Option<String>, String)> =
                 sqlx::query_as(sql).bind(project).bind(worker).fetch_optional(&mut *conn).await?;
-            let Some((item_id, external_id, data)) = candidate else { return Ok(oldest_held) };
-            sqlx::query("UPDATE items SET free_slots = free_slots - 1 WHERE id = $1")
-                .bind(item_id)
-                .execute(&mut *conn)
-                .await?;
+            if taken.is_none() && !$skip_locked.is_empty() {
+                // Skipping locked rows can miss a slot that another claimer holds only for a moment (an item with
+                // two free slots, one being taken). Before answering "nothing left", wait for those locks once.
+                let sql = concat!(
+                    "UPDATE items SET free_slots = free_slots - 1 WHERE id = (",
+                    $crate::ops::next_candidate_sql!(),
+                    $lock,
+                    ") RETURNING id, external_id, data"
+                );
+                taken = sqlx::query_as(sql).bind(project).bind(worker).fetch_optional(&mut *conn).await?;
+            }
+            let Some((item_id, external_id, data)) = taken else { return Ok(oldest_held) };
             let expires_at = now + lease_seconds * 1000;
             let (assignment_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO assignments (org_id, project_id, item_id, worker_id, status, created_at, expires_at) \
@@ -361,9 +381,76 @@ macro_rules! shared_ops {
             Ok(AssignmentContext { assignment_id, project_id, item_id, item_data, template, status })
         }
 
-        /// Records a submission: see [`crate::Store::submit`] for the rules.
+        /// Records a submission: see [`crate::Store::submit`] for the rules. The common path (an open lease) is
+        /// four statements: close the lease, count the annotation on the item, insert it, record the key.
         pub(crate) async fn submit(conn: &mut $conn, s: Submission, now: Millis) -> StoreResult<Submitted> {
-            // Lock the lease first: a concurrent retry with the same key then waits and finds the key below.
+            let closed: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE assignments SET status = 'submitted', closed_at = $1 \
+                 WHERE id = $2 AND worker_id = $3 AND org_id = $4 AND status = 'open' RETURNING item_id, project_id",
+            )
+            .bind(now)
+            .bind(s.assignment_id)
+            .bind(s.worker_id)
+            .bind(s.org_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let (item_id, project_id) = match closed {
+                Some(ids) => {
+                    sqlx::query("UPDATE items SET annotations = annotations + 1 WHERE id = $1")
+                        .bind(ids.0)
+                        .execute(&mut *conn)
+                        .await?;
+                    ids
+                }
+                None => match submit_not_open(conn, &s, now).await? {
+                    Ok(ids) => ids,
+                    Err(replayed) => return Ok(replayed),
+                },
+            };
+            let (annotation_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO annotations (org_id, project_id, item_id, assignment_id, worker_id, answers, submitted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(s.org_id)
+            .bind(project_id)
+            .bind(item_id)
+            .bind(s.assignment_id)
+            .bind(s.worker_id)
+            .bind(&s.answers)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            if let Some(key) = &s.idempotency_key {
+                let recorded = sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, assignment_id, annotation_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
+                )
+                .bind(s.worker_id)
+                .bind(key)
+                .bind(s.assignment_id)
+                .bind(annotation_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                if recorded.rows_affected() == 0 {
+                    // The key was used for another assignment: the caller rolls this whole submission back.
+                    return Err(crate::conflict(
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was already used for another assignment; use a new key per submission",
+                    ));
+                }
+            }
+            Ok(Submitted { annotation_id, replayed: false })
+        }
+
+        /// A submission whose lease is not open: a retry (answered from its key), a late submit on an expired
+        /// lease (counted if the slot is still free), or a conflict. `Ok(Err(_))` is a replayed result.
+        async fn submit_not_open(
+            conn: &mut $conn,
+            s: &Submission,
+            now: Millis,
+        ) -> StoreResult<Result<(i64, i64), Submitted>> {
+            // Lock the lease: a concurrent retry with the same key then waits and finds the key below.
             let sql = concat!(
                 "SELECT status, item_id, project_id FROM assignments WHERE id = $1 AND worker_id = $2 AND org_id = $3",
                 $lock
@@ -384,16 +471,10 @@ macro_rules! shared_ops {
                 .fetch_optional(&mut *conn)
                 .await?;
                 if let Some((assignment_id, annotation_id)) = seen {
-                    return crate::replay(assignment_id, annotation_id, s.assignment_id);
+                    return crate::replay(assignment_id, annotation_id, s.assignment_id).map(Err);
                 }
             }
             match status.as_str() {
-                "open" => {
-                    sqlx::query("UPDATE items SET annotations = annotations + 1 WHERE id = $1")
-                        .bind(item_id)
-                        .execute(&mut *conn)
-                        .await?;
-                }
                 "expired" => {
                     // The lease ran out. The work still counts if the item has room: nobody else took the slot.
                     let took = sqlx::query(
@@ -406,41 +487,15 @@ macro_rules! shared_ops {
                     if took.rows_affected() == 0 {
                         return Err(crate::lease_expired());
                     }
+                    sqlx::query("UPDATE assignments SET status = 'submitted', closed_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(s.assignment_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(Ok((item_id, project_id)))
                 }
-                other => return Err(crate::closed(other)),
+                other => Err(crate::closed(other)),
             }
-            sqlx::query("UPDATE assignments SET status = 'submitted', closed_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(s.assignment_id)
-                .execute(&mut *conn)
-                .await?;
-            let (annotation_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO annotations (org_id, project_id, item_id, assignment_id, worker_id, answers, submitted_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(s.org_id)
-            .bind(project_id)
-            .bind(item_id)
-            .bind(s.assignment_id)
-            .bind(s.worker_id)
-            .bind(&s.answers)
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?;
-            if let Some(key) = &s.idempotency_key {
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (user_id, key, assignment_id, annotation_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(s.worker_id)
-                .bind(key)
-                .bind(s.assignment_id)
-                .bind(annotation_id)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Ok(Submitted { annotation_id, replayed: false })
         }
 
         pub(crate) async fn skip(
@@ -562,6 +617,71 @@ macro_rules! shared_ops {
             }
             Ok(out)
         }
+        pub(crate) async fn create_session(conn: &mut $conn, s: NewSession) -> StoreResult<()> {
+            let now = now_millis();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+                .bind(s.user_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&s.token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf_token)
+            .bind(now)
+            .bind(s.expires_at)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        pub(crate) async fn session_by_hash(
+            conn: &mut $conn,
+            hash: &str,
+            now: Millis,
+        ) -> StoreResult<Option<SessionInfo>> {
+            let row: Option<(i64, i64, String, String, String, String, i64)> = sqlx::query_as(
+                "SELECT u.id, u.org_id, u.role, u.email, u.name, s.csrf_token, s.expires_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|(user_id, org_id, role, email, name, csrf_token, expires_at)| {
+                Ok(SessionInfo {
+                    principal: Principal { user_id, org_id, role: parse_role(&role)?, email },
+                    name,
+                    csrf_token,
+                    expires_at,
+                })
+            })
+            .transpose()
+        }
+
+        pub(crate) async fn delete_session(conn: &mut $conn, hash: &str) -> StoreResult<()> {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&mut *conn).await?;
+            Ok(())
+        }
+
+        pub(crate) async fn user_credentials_by_email(
+            conn: &mut $conn,
+            email: &str,
+        ) -> StoreResult<Option<UserCredentials>> {
+            let row: Option<(i64, i64, String, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, org_id, email, name, role, password_hash FROM users WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(&mut *conn)
+            .await?;
+            row.map(|(id, org_id, email, name, role, password_hash)| {
+                Ok(UserCredentials { user: user_from((id, org_id, email, name, role))?, password_hash })
+            })
+            .transpose()
+        }
     };
 }
 
@@ -571,7 +691,7 @@ pub(crate) use shared_ops;
 /// It must stay a walk of the partial index `items_next` (a test checks SQLite's plan).
 macro_rules! next_candidate_sql {
     () => {
-        "SELECT i.id, i.external_id, i.data FROM items i \
+        "SELECT i.id FROM items i \
          WHERE i.project_id = $1 AND i.free_slots > 0 \
          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.worker_id = $2) \
          ORDER BY i.priority DESC, i.id LIMIT 1"

@@ -257,7 +257,8 @@ impl Store for PgStore {
                     .bind(worker)
                     .execute(&mut *conn)
                     .await?;
-                claim_next(conn, org, project, worker, now).await
+                let policy = claim_policy(conn, org, project).await?;
+                claim_next(conn, org, project, worker, now, policy).await
             })
         })
         .await
@@ -313,5 +314,31 @@ impl Store for PgStore {
             "backup_unsupported",
             "fairloop backup copies the embedded SQLite database; back up PostgreSQL with pg_dump or your provider's tools",
         ))
+    }
+
+    async fn create_session(&self, session: crate::NewSession) -> StoreResult<()> {
+        self.tx(|conn| Box::pin(create_session(conn, session)))
+            .await
+    }
+
+    async fn session_by_hash(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<crate::SessionInfo>> {
+        session_by_hash(&mut *self.read().await?, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let hash = token_hash.to_string();
+        self.tx(|conn| Box::pin(async move { delete_session(conn, &hash).await }))
+            .await
+    }
+
+    async fn user_credentials_by_email(
+        &self,
+        email: &str,
+    ) -> StoreResult<Option<crate::UserCredentials>> {
+        user_credentials_by_email(&mut *self.read().await?, email).await
     }
 }

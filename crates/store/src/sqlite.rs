@@ -189,13 +189,12 @@ async fn writer_loop(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Job>) {
             continue;
         }
         for job in group.drain(..) {
+            // Savepoints are not released on success: they stack until the COMMIT, which saves a statement
+            // per operation, and `ROLLBACK TO op` still undoes exactly the latest one (this operation's).
             let savepoint = sqlx::query("SAVEPOINT op").execute(&mut conn).await;
             let (ok, done) = job(&mut conn).await;
-            if savepoint.is_ok() {
-                if !ok {
-                    let _ = sqlx::query("ROLLBACK TO op").execute(&mut conn).await;
-                }
-                let _ = sqlx::query("RELEASE op").execute(&mut conn).await;
+            if savepoint.is_ok() && !ok {
+                let _ = sqlx::query("ROLLBACK TO op").execute(&mut conn).await;
             }
             completions.push(done);
         }
@@ -341,7 +340,8 @@ impl Store for SqliteStore {
         worker: UserId,
         now: Millis,
     ) -> StoreResult<Option<Claim>> {
-        self.write(move |conn| Box::pin(claim_next(conn, org, project, worker, now)))
+        let policy = claim_policy(&mut *self.read().await?, org, project).await?;
+        self.write(move |conn| Box::pin(claim_next(conn, org, project, worker, now, policy)))
             .await
     }
 
@@ -406,6 +406,32 @@ impl Store for SqliteStore {
             .await?;
         conn.close().await?;
         Ok(())
+    }
+
+    async fn create_session(&self, session: crate::NewSession) -> StoreResult<()> {
+        self.write(move |conn| Box::pin(create_session(conn, session)))
+            .await
+    }
+
+    async fn session_by_hash(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<crate::SessionInfo>> {
+        session_by_hash(&mut *self.read().await?, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let hash = token_hash.to_string();
+        self.write(move |conn| Box::pin(async move { delete_session(conn, &hash).await }))
+            .await
+    }
+
+    async fn user_credentials_by_email(
+        &self,
+        email: &str,
+    ) -> StoreResult<Option<crate::UserCredentials>> {
+        user_credentials_by_email(&mut *self.read().await?, email).await
     }
 }
 

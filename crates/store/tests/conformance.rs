@@ -407,3 +407,66 @@ async fn backup_writes_a_consistent_copy() {
         Err(StoreError::UnsupportedUrl(_))
     ));
 }
+
+#[tokio::test]
+async fn sessions_and_credentials_behave_the_same_on_every_backend() {
+    use fairloop_store::NewSession;
+    for (store, _dir) in backends().await {
+        let store = store.as_ref();
+        let backend = store.backend();
+        let u = store
+            .upsert_user(NewUser {
+                org_name: "acme".into(),
+                email: "pw@acme.test".into(),
+                name: "Pat".into(),
+                role: Role::Worker,
+                password_hash: Some("$argon2id$fake".into()),
+            })
+            .await
+            .unwrap();
+        let creds = store
+            .user_credentials_by_email("pw@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(creds.user.id, u.id, "{backend}");
+        assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$fake"));
+        assert!(
+            store
+                .user_credentials_by_email("nobody@acme.test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let now = fairloop_domain::time::now_millis();
+        store
+            .create_session(NewSession {
+                token_hash: "h1".into(),
+                user_id: u.id,
+                csrf_token: "c1".into(),
+                expires_at: now + 60_000,
+            })
+            .await
+            .unwrap();
+        let s = store.session_by_hash("h1", now).await.unwrap().unwrap();
+        assert_eq!(s.principal.user_id, u.id, "{backend}");
+        assert_eq!(s.principal.org_id, u.org_id);
+        assert_eq!(s.principal.role, Role::Worker);
+        assert_eq!(s.name, "Pat");
+        assert_eq!(s.csrf_token, "c1");
+        // Expired at a later time; unknown hashes are not found.
+        assert!(
+            store
+                .session_by_hash("h1", now + 60_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.session_by_hash("h2", now).await.unwrap().is_none());
+        // Deleting ends it; deleting again is fine.
+        store.delete_session("h1").await.unwrap();
+        store.delete_session("h1").await.unwrap();
+        assert!(store.session_by_hash("h1", now).await.unwrap().is_none());
+    }
+}

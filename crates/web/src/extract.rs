@@ -45,9 +45,11 @@ impl FromRequestParts<AppState> for Auth {
                     "send an API token as Authorization: Bearer TOKEN",
                 )
             })?;
+        // The scheme name is case-insensitive (RFC 7235, section 2.1).
         let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,

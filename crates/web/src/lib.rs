@@ -1,5 +1,5 @@
-//! Fairloop's HTTP layer: the JSON API (with its OpenAPI document), bearer-token auth and security headers.
-//! (The server-rendered web app joins here in the web issue.)
+//! Fairloop's HTTP layer: the JSON API (with its OpenAPI document), bearer-token auth and security headers,
+//! and the server-rendered web app ([`ui`]) with cookie sessions.
 //!
 //! Handlers are thin: they parse the request, call one use case of [`fairloop_app::App`] and map the result to
 //! a status and body. Every error leaves through [`error::ApiError`] with the documented body.
@@ -18,6 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod ui;
 
 use error::ApiError;
 
@@ -48,7 +49,10 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .merge(api)
+        // UI pages set their own, stricter Content-Security-Policy; the layer below only fills it in elsewhere.
+        .merge(ui::router(state.clone()))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -86,6 +90,14 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
             .into_response()
         }
     }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see /api/openapi.json",
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -145,7 +145,8 @@ pub async fn import_items(
             })?,
         },
     };
-    // Check access before reading a byte of a possibly huge body.
+    // Check the role and access before reading a byte of a possibly huge body.
+    fairloop_app::projects::require_manager(&p)?;
     s.app.project(&p, id).await?;
     let spool = spool_body(body, s.app.config.max_import_bytes, &s.tmp_dir).await?;
     let report = s

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use fairloop_app::{App, AppConfig};
 use fairloop_domain::Role;
 use fairloop_web::AppState;
+use futures_util::FutureExt;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
@@ -71,9 +72,15 @@ pub async fn on_every_backend_with(config: AppConfig, scenario: impl AsyncFn(Tes
         let app = spawn_app_with(&backend, config.clone()).await;
         eprintln!("--- running on {}", app.backend);
         let cleanup = app.pg_database.clone();
-        scenario(app).await;
+        // Catch a failing assertion so the PostgreSQL database is dropped either way, then fail as before.
+        let outcome = std::panic::AssertUnwindSafe(scenario(app))
+            .catch_unwind()
+            .await;
         if let (Backend::Postgres(url), Some(name)) = (&backend, cleanup) {
             drop_postgres_database(url, &name).await;
+        }
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
         }
     }
 }
@@ -117,12 +124,19 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
     let (store, pg_database) = match backend {
         Backend::Sqlite => {
             let url = fairloop_store::sqlite_url_in(dir.path());
-            (fairloop_store::connect(&url).await.expect("open SQLite"), None)
+            (
+                fairloop_store::connect(&url).await.expect("open SQLite"),
+                None,
+            )
         }
         Backend::Postgres(url) => {
             let name = create_postgres_database(url).await;
-            let (base, _) = url.rsplit_once('/').expect("a PostgreSQL URL ends in /DATABASE");
-            let store = fairloop_store::connect(&format!("{base}/{name}")).await.expect("connect to PostgreSQL");
+            let (base, _) = url
+                .rsplit_once('/')
+                .expect("a PostgreSQL URL ends in /DATABASE");
+            let store = fairloop_store::connect(&format!("{base}/{name}"))
+                .await
+                .expect("connect to PostgreSQL");
             (store, Some(name))
         }
     };
@@ -130,15 +144,26 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
     let app = App::new(store, config);
     let tmp_dir = dir.path().join("spool");
     std::fs::create_dir_all(&tmp_dir).expect("spool directory");
-    let router = fairloop_web::router(AppState { app: app.clone(), tmp_dir });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
+    let router = fairloop_web::router(AppState {
+        app: app.clone(),
+        tmp_dir,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a port");
     let addr = listener.local_addr().expect("local address");
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.expect("server");
     });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     TestApp {
-        api: Api { base: format!("http://{addr}"), client },
+        api: Api {
+            base: format!("http://{addr}"),
+            client,
+        },
         app,
         backend: backend_name,
         server,
@@ -150,9 +175,14 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
 async fn create_postgres_database(url: &str) -> String {
     use sqlx::Connection;
     let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
     let name = format!("fl_api_{}_{nanos:x}_{n}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(url).await.expect("connect to the PostgreSQL test server");
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .expect("connect to the PostgreSQL test server");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
@@ -162,11 +192,15 @@ async fn create_postgres_database(url: &str) -> String {
 
 async fn drop_postgres_database(url: &str, name: &str) {
     use sqlx::Connection;
-    let Ok(mut admin) = sqlx::PgConnection::connect(url).await else { return };
+    let Ok(mut admin) = sqlx::PgConnection::connect(url).await else {
+        return;
+    };
     // FORCE ends the connections the aborted server's pool may still hold.
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await;
 }
 
 /// A user created for a test, with an API token.
@@ -185,8 +219,25 @@ pub struct TestUser {
 impl TestApp {
     /// Creates a user (and the organization if missing) directly on the application.
     pub async fn user(&self, org: &str, email: &str, role: Role) -> TestUser {
-        let (user, token) = self.app.add_user(org, email, email, role, None).await.expect("add user");
-        TestUser { id: user.id, org_id: user.org_id, email: user.email, token }
+        let (user, token) = self
+            .app
+            .add_user(org, email, email, role, None)
+            .await
+            .expect("add user");
+        TestUser {
+            id: user.id,
+            org_id: user.org_id,
+            email: user.email,
+            token,
+        }
+    }
+
+    /// Files left in the upload spool directory (imports must clean up after themselves).
+    pub fn spool_files(&self) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(self._dir.path().join("spool"))
+            .expect("spool directory")
+            .map(|e| e.expect("spool entry").path())
+            .collect()
     }
 
     /// A client for another task (the server is shared).
@@ -211,22 +262,35 @@ impl Api {
     }
 
     fn req(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).header(AUTHORIZATION, format!("Bearer {token}"))
+        self.client
+            .request(method, self.url(path))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
     }
 
     /// GET without credentials.
     pub async fn get_anon(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// GET with a token.
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
-        self.req(reqwest::Method::GET, path, token).send().await.expect("request")
+        self.req(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// POST /api/v1/projects.
     pub async fn create_project(&self, token: &str, body: &Value) -> reqwest::Response {
-        self.req(reqwest::Method::POST, "/api/v1/projects", token).json(body).send().await.expect("request")
+        self.req(reqwest::Method::POST, "/api/v1/projects", token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Creates a project and returns its id (asserting 201).
@@ -238,17 +302,38 @@ impl Api {
 
     /// GET /api/v1/projects/{id}.
     pub async fn get_project(&self, token: &str, project: i64) -> reqwest::Response {
-        self.get(token, &format!("/api/v1/projects/{project}")).await
+        self.get(token, &format!("/api/v1/projects/{project}"))
+            .await
     }
 
     /// POST /api/v1/projects/{id}/items with JSON Lines; `mode` is the query parameter, if any.
-    pub async fn import_jsonl(&self, token: &str, project: i64, body: &str, mode: Option<&str>) -> reqwest::Response {
-        self.import(token, project, "application/x-ndjson", body.as_bytes().to_vec(), mode).await
+    pub async fn import_jsonl(
+        &self,
+        token: &str,
+        project: i64,
+        body: &str,
+        mode: Option<&str>,
+    ) -> reqwest::Response {
+        self.import(
+            token,
+            project,
+            "application/x-ndjson",
+            body.as_bytes().to_vec(),
+            mode,
+        )
+        .await
     }
 
     /// POST /api/v1/projects/{id}/items with CSV.
-    pub async fn import_csv(&self, token: &str, project: i64, body: &str, mode: Option<&str>) -> reqwest::Response {
-        self.import(token, project, "text/csv", body.as_bytes().to_vec(), mode).await
+    pub async fn import_csv(
+        &self,
+        token: &str,
+        project: i64,
+        body: &str,
+        mode: Option<&str>,
+    ) -> reqwest::Response {
+        self.import(token, project, "text/csv", body.as_bytes().to_vec(), mode)
+            .await
     }
 
     /// POST /api/v1/projects/{id}/items with any content type and body.
@@ -274,7 +359,8 @@ impl Api {
 
     /// GET /api/v1/projects/{id}/stats.
     pub async fn stats(&self, token: &str, project: i64) -> reqwest::Response {
-        self.get(token, &format!("/api/v1/projects/{project}/stats")).await
+        self.get(token, &format!("/api/v1/projects/{project}/stats"))
+            .await
     }
 
     /// The stats as JSON (asserting 200).
@@ -284,7 +370,11 @@ impl Api {
 
     /// GET /api/v1/projects/{id}/export?format=F.
     pub async fn export(&self, token: &str, project: i64, format: &str) -> reqwest::Response {
-        self.get(token, &format!("/api/v1/projects/{project}/export?format={format}")).await
+        self.get(
+            token,
+            &format!("/api/v1/projects/{project}/export?format={format}"),
+        )
+        .await
     }
 
     /// The JSONL export parsed line by line (asserting 200).
@@ -292,15 +382,21 @@ impl Api {
         let r = self.export(token, project, "jsonl").await;
         assert_eq!(r.status(), StatusCode::OK);
         let text = r.text().await.expect("export body");
-        text.lines().map(|l| serde_json::from_str(l).expect("each export line is JSON")).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("each export line is JSON"))
+            .collect()
     }
 
     /// POST /api/v1/projects/{id}/assignments/next.
     pub async fn next(&self, token: &str, project: i64) -> reqwest::Response {
-        self.req(reqwest::Method::POST, &format!("/api/v1/projects/{project}/assignments/next"), token)
-            .send()
-            .await
-            .expect("request")
+        self.req(
+            reqwest::Method::POST,
+            &format!("/api/v1/projects/{project}/assignments/next"),
+            token,
+        )
+        .send()
+        .await
+        .expect("request")
     }
 
     /// Claims the next task, asserting 200, and returns the body.
@@ -309,9 +405,19 @@ impl Api {
     }
 
     /// POST /api/v1/assignments/{id}/submit with `{"answers": answers}`.
-    pub async fn submit(&self, token: &str, assignment: i64, answers: Value, key: Option<&str>) -> reqwest::Response {
+    pub async fn submit(
+        &self,
+        token: &str,
+        assignment: i64,
+        answers: Value,
+        key: Option<&str>,
+    ) -> reqwest::Response {
         let mut r = self
-            .req(reqwest::Method::POST, &format!("/api/v1/assignments/{assignment}/submit"), token)
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/assignments/{assignment}/submit"),
+                token,
+            )
             .json(&json!({ "answers": answers }));
         if let Some(k) = key {
             r = r.header("Idempotency-Key", k);
@@ -321,21 +427,29 @@ impl Api {
 
     /// POST /api/v1/assignments/{id}/submit with a raw JSON body.
     pub async fn submit_raw(&self, token: &str, assignment: i64, body: &str) -> reqwest::Response {
-        self.req(reqwest::Method::POST, &format!("/api/v1/assignments/{assignment}/submit"), token)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request")
+        self.req(
+            reqwest::Method::POST,
+            &format!("/api/v1/assignments/{assignment}/submit"),
+            token,
+        )
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request")
     }
 
     /// POST /api/v1/assignments/{id}/skip.
     pub async fn skip(&self, token: &str, assignment: i64, reason: &str) -> reqwest::Response {
-        self.req(reqwest::Method::POST, &format!("/api/v1/assignments/{assignment}/skip"), token)
-            .json(&json!({ "reason": reason }))
-            .send()
-            .await
-            .expect("request")
+        self.req(
+            reqwest::Method::POST,
+            &format!("/api/v1/assignments/{assignment}/skip"),
+            token,
+        )
+        .json(&json!({ "reason": reason }))
+        .send()
+        .await
+        .expect("request")
     }
 
     /// GET /api/v1/me.
@@ -354,12 +468,23 @@ impl Api {
 
     /// DELETE /api/v1/me/tokens/{id}.
     pub async fn revoke_token(&self, token: &str, id: i64) -> reqwest::Response {
-        self.req(reqwest::Method::DELETE, &format!("/api/v1/me/tokens/{id}"), token).send().await.expect("request")
+        self.req(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/me/tokens/{id}"),
+            token,
+        )
+        .send()
+        .await
+        .expect("request")
     }
 
     /// POST /api/v1/users.
     pub async fn create_user(&self, token: &str, body: &Value) -> reqwest::Response {
-        self.req(reqwest::Method::POST, "/api/v1/users", token).json(body).send().await.expect("request")
+        self.req(reqwest::Method::POST, "/api/v1/users", token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 }
 
@@ -369,7 +494,11 @@ pub async fn expect_status(r: reqwest::Response, status: StatusCode) -> Value {
     let url = r.url().clone();
     let text = r.text().await.expect("response body");
     assert_eq!(got, status, "{url}: unexpected status; body: {text}");
-    if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
 }
 
 /// Asserts an error response: the status, the code, and the documented body shape
@@ -377,35 +506,66 @@ pub async fn expect_status(r: reqwest::Response, status: StatusCode) -> Value {
 pub async fn expect_error(r: reqwest::Response, status: StatusCode, code: &str) -> Value {
     let got = r.status();
     let url = r.url().clone();
-    let content_type = r.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let text = r.text().await.expect("response body");
     assert_eq!(got, status, "{url}: unexpected status; body: {text}");
-    assert!(content_type.starts_with("application/json"), "{url}: error content type is {content_type:?}");
-    let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: error body is not JSON ({e}): {text}"));
+    assert!(
+        content_type.starts_with("application/json"),
+        "{url}: error content type is {content_type:?}"
+    );
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{url}: error body is not JSON ({e}): {text}"));
     assert_error_shape(&body);
-    assert_eq!(body["error"]["code"], code, "{url}: unexpected error code; body: {text}");
+    assert_eq!(
+        body["error"]["code"], code,
+        "{url}: unexpected error code; body: {text}"
+    );
     body["error"].clone()
 }
 
 /// The documented error body: exactly one key `error`, holding a snake_case `code`, a non-empty `message` and
 /// optional `details`.
 pub fn assert_error_shape(body: &Value) {
-    let obj = body.as_object().unwrap_or_else(|| panic!("error body is not an object: {body}"));
-    assert_eq!(obj.len(), 1, "error body has keys besides \"error\": {body}");
-    let err = body["error"].as_object().unwrap_or_else(|| panic!("no \"error\" object: {body}"));
-    let code = err.get("code").and_then(Value::as_str).unwrap_or_else(|| panic!("no error.code: {body}"));
+    let obj = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body is not an object: {body}"));
+    assert_eq!(
+        obj.len(),
+        1,
+        "error body has keys besides \"error\": {body}"
+    );
+    let err = body["error"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no \"error\" object: {body}"));
+    let code = err
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no error.code: {body}"));
     assert!(
         !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
         "error.code is not snake_case: {code:?}"
     );
-    let message = err.get("message").and_then(Value::as_str).unwrap_or_else(|| panic!("no error.message: {body}"));
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no error.message: {body}"));
     assert!(!message.trim().is_empty(), "error.message is empty: {body}");
     for key in err.keys() {
-        assert!(["code", "message", "details"].contains(&key.as_str()), "unexpected key error.{key}: {body}");
+        assert!(
+            ["code", "message", "details"].contains(&key.as_str()),
+            "unexpected key error.{key}: {body}"
+        );
     }
 }
 
 /// JSON Lines of `{"id":"<prefix><i>","data":{"text":…}}` for `i` in `range`.
 pub fn jsonl_items(prefix: &str, range: std::ops::Range<usize>) -> String {
-    range.map(|i| format!("{{\"id\":\"{prefix}{i}\",\"data\":{{\"text\":\"text {i}\"}}}}\n")).collect()
+    range
+        .map(|i| format!("{{\"id\":\"{prefix}{i}\",\"data\":{{\"text\":\"text {i}\"}}}}\n"))
+        .collect()
 }

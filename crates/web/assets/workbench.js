@@ -1,0 +1,131 @@
+// The workbench's keyboard flow, draft and timer. The page works without this module: it only adds
+// shortcuts (number keys, Ctrl+Enter, S, ?, Esc), keeps a draft in localStorage so a reload loses nothing,
+// hides questions whose show_if does not hold, and shows the time spent on the item.
+
+const form = document.getElementById("answer-form");
+if (form) init(form);
+
+function init(form) {
+  const draftKey = form.dataset.draftKey;
+  const timeKey = draftKey + ":t0";
+  const groups = () => [...form.querySelectorAll("fieldset.group")].filter((g) => !g.closest("[hidden]"));
+  let active = 0;
+
+  // ---- draft: restore, then save on every change ----
+  const hasServerValues = form.querySelector("input:checked") || [...form.querySelectorAll("textarea")].some((t) => t.value);
+  if (!hasServerValues) restore();
+  form.addEventListener("input", save);
+  form.addEventListener("change", () => { save(); updateVisibility(); });
+  form.addEventListener("submit", () => {
+    try { localStorage.removeItem(draftKey); localStorage.removeItem(timeKey); } catch (_) { /* private mode */ }
+  });
+
+  function save() {
+    const pairs = [];
+    for (const [k, v] of new FormData(form)) if (k !== "_csrf") pairs.push([k, String(v)]);
+    try { localStorage.setItem(draftKey, JSON.stringify(pairs)); } catch (_) { /* storage full or disabled */ }
+  }
+
+  function restore() {
+    let pairs;
+    try { pairs = JSON.parse(localStorage.getItem(draftKey) || "[]"); } catch (_) { return; }
+    for (const [k, v] of pairs) {
+      for (const el of form.elements) {
+        if (el.name !== k) continue;
+        if (el.type === "radio" || el.type === "checkbox") { if (el.value === v) el.checked = true; }
+        else if (el.tagName === "TEXTAREA" || el.type === "text") el.value = v;
+      }
+    }
+  }
+
+  // ---- show_if: a question shows only when an earlier answer has one of the listed values ----
+  function updateVisibility() {
+    for (const q of form.querySelectorAll("[data-show-if]")) {
+      const wanted = JSON.parse(q.dataset.showValues || "[]");
+      const have = new FormData(form).getAll("q." + q.dataset.showIf).map(String);
+      const controller = form.querySelector(`[data-question="${CSS.escape(q.dataset.showIf)}"]`);
+      const shown = !(controller && controller.hidden) && have.some((v) => wanted.includes(v));
+      q.hidden = !shown;
+      // A hidden question sends nothing: its controls are disabled while hidden.
+      for (const el of q.querySelectorAll("input, textarea")) el.disabled = !shown;
+    }
+    setActive(Math.min(active, groups().length - 1));
+  }
+
+  // ---- the highlighted group that number keys act on ----
+  function setActive(i) {
+    const gs = groups();
+    gs.forEach((g, j) => g.classList.toggle("active", j === i));
+    active = Math.max(0, i);
+  }
+  form.addEventListener("focusin", (e) => {
+    const g = e.target.closest("fieldset.group");
+    if (g) setActive(groups().indexOf(g));
+  });
+
+  // ---- timer: time on this item, kept across reloads ----
+  const timer = document.getElementById("timer");
+  let t0 = Number(localStorage.getItem(timeKey));
+  if (!t0) { t0 = Date.now(); try { localStorage.setItem(timeKey, String(t0)); } catch (_) { /* ignore */ } }
+  const tick = () => {
+    const s = Math.max(0, Math.floor((Date.now() - t0) / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+    timer.textContent = h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+  };
+  if (timer) { tick(); setInterval(tick, 1000); }
+
+  // ---- shortcuts ----
+  const dialog = document.getElementById("shortcuts");
+  const toggleHelp = () => (dialog.open ? dialog.close() : dialog.showModal());
+  document.getElementById("shortcuts-button")?.addEventListener("click", toggleHelp);
+
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    const typing = t instanceof HTMLTextAreaElement || (t instanceof HTMLInputElement && ["text", "email", "password", "search"].includes(t.type));
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+      e.preventDefault();
+      const submit = document.getElementById("submit");
+      if (!submit.disabled) form.requestSubmit(submit);
+      return;
+    }
+    if (typing) {
+      if (e.key === "Escape") t.blur();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "?") { e.preventDefault(); toggleHelp(); return; }
+    if (dialog.open) return;
+    if (e.key === "s" || e.key === "S") { e.preventDefault(); document.getElementById("skip").click(); return; }
+    if (/^[1-9]$/.test(e.key)) {
+      const gs = groups();
+      const g = gs[active];
+      if (!g) return;
+      const input = g.querySelectorAll("input")[Number(e.key) - 1];
+      if (!input) return;
+      e.preventDefault();
+      if (input.type === "checkbox") input.checked = !input.checked; else input.checked = true;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      save();
+      if (input.type === "radio") {
+        const next = Math.min(active + 1, groups().length - 1);
+        setActive(next);
+        groups()[next]?.scrollIntoView({ block: "nearest" });
+        // A text box that belongs to this question (a justification) takes the focus once its last choice is
+        // made, so typing can start at once; Esc hands the keys back to the options.
+        const section = g.closest(".question");
+        const box = section?.querySelector("textarea");
+        const lastInSection = [...section.querySelectorAll("fieldset.group")].pop() === g;
+        if (box && lastInSection && !box.value) box.focus();
+      }
+    }
+  });
+
+  updateVisibility();
+  setActive(firstUnanswered());
+
+  function firstUnanswered() {
+    const gs = groups();
+    const i = gs.findIndex((g) => !g.querySelector("input:checked"));
+    return i < 0 ? 0 : i;
+  }
+}

@@ -1,0 +1,203 @@
+//! The server-rendered web app: sign-in, the worker's home and workbench, and the requester's console.
+//!
+//! Pages are HTML rendered from templates embedded in the binary (minijinja, autoescaping on), styled by one
+//! CSS file and made keyboard-fast by one small ES module, all served from `/assets` under a Content-Security-
+//! Policy that allows no inline script or style. Every form works without JavaScript; the script only adds
+//! shortcuts, the draft kept in the browser and the timer. Handlers call the same use cases as the JSON API.
+//!
+//! Routes (see docs/web.md): `GET /signin`, `POST /signin`, `POST /signout`, `GET /`, `GET /work/{project}`,
+//! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`, `GET /projects`,
+//! `GET /projects/{id}/export`, `GET /assets/{file}`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use fairloop_app::AppError;
+use fairloop_app::accounts::SignInLimiter;
+use minijinja::context;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::AppState;
+
+mod pages;
+pub mod render;
+pub mod session;
+#[cfg(test)]
+mod tests;
+
+/// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
+/// post only to us.
+pub const UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// What the UI handlers share: the application and the sign-in limiter.
+#[derive(Debug)]
+pub struct Ui {
+    /// The use cases (the same as the API's).
+    pub state: AppState,
+    /// Failed sign-ins per email and address.
+    pub limiter: SignInLimiter,
+}
+
+/// Every UI route, with the UI's Content-Security-Policy. Merged into [`crate::router`].
+pub fn router(state: AppState) -> Router<AppState> {
+    let ui = Arc::new(Ui {
+        state,
+        limiter: SignInLimiter::default(),
+    });
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/signin", get(pages::signin_form).post(pages::signin))
+        .route("/signout", axum::routing::post(pages::signout))
+        .route("/work/{project}", get(pages::claim))
+        .route(
+            "/work/{project}/{assignment}",
+            get(pages::workbench).post(pages::submit),
+        )
+        .route(
+            "/work/{project}/{assignment}/skip",
+            axum::routing::post(pages::skip),
+        )
+        .route("/projects", get(pages::projects))
+        .route("/projects/{id}/export", get(pages::export))
+        .route("/assets/{file}", get(asset))
+        .layer(axum::Extension(ui))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(UI_CSP),
+        ))
+}
+
+/// A page-level failure: sent to sign-in, or an error page with a status and a sentence that says what to do.
+#[derive(Debug)]
+pub enum UiError {
+    /// No live session: go to the sign-in page and come back to `next` afterwards.
+    SignIn {
+        /// Where the user was going.
+        next: Option<String>,
+    },
+    /// An error page.
+    Page {
+        /// HTTP status.
+        status: StatusCode,
+        /// Short heading.
+        title: String,
+        /// What happened and what to do.
+        message: String,
+    },
+}
+
+impl UiError {
+    /// An error page.
+    pub fn page(status: StatusCode, title: &str, message: impl Into<String>) -> Self {
+        UiError::Page {
+            status,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A form without a valid CSRF token (403): an old tab, or another site posting on the user's behalf.
+    pub fn csrf() -> Self {
+        UiError::page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form was sent without a valid security token, so nothing was changed. Go back, reload the page \
+             and send it again.",
+        )
+    }
+
+    /// 404 for anything the user's organization does not have, whether or not it exists elsewhere.
+    pub fn not_found() -> Self {
+        UiError::page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is nothing here, or it belongs to another organization. Check the address, or start from the \
+             home page.",
+        )
+    }
+}
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthorized(_) => UiError::SignIn { next: None },
+            AppError::NotFound(_) => UiError::not_found(),
+            AppError::Forbidden { message, .. } => {
+                UiError::page(StatusCode::FORBIDDEN, "Not allowed", message)
+            }
+            AppError::Conflict { message, .. } => {
+                UiError::page(StatusCode::CONFLICT, "That did not work", message)
+            }
+            AppError::BadRequest { message, .. } | AppError::Invalid { message, .. } => {
+                UiError::page(StatusCode::BAD_REQUEST, "That did not work", message)
+            }
+            AppError::PayloadTooLarge { limit } => UiError::page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                format!("The request is over the limit of {limit} bytes."),
+            ),
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "internal error on a page");
+                UiError::page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side",
+                    "It has been logged. Try again in a moment.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        match self {
+            UiError::SignIn { next } => {
+                let to = match session::safe_next(next.as_deref()) {
+                    Some(n) if n != "/" => format!("/signin?next={}", render::url_encode(&n)),
+                    _ => "/signin".to_string(),
+                };
+                Redirect::to(&to).into_response()
+            }
+            UiError::Page {
+                status,
+                title,
+                message,
+            } => {
+                let html = render::render(
+                    "error.html",
+                    context! { title => title, message => message, status => status.as_u16() },
+                );
+                (status, html).into_response()
+            }
+        }
+    }
+}
+
+/// The embedded static files: small, so they are compiled in and served with a short cache lifetime.
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, content_type): (&'static str, &str) = match file.as_str() {
+        "app.css" => (
+            include_str!("../../assets/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "workbench.js" => (
+            include_str!("../../assets/workbench.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
+        _ => return UiError::not_found().into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,605 @@
+//! The page handlers. Each parses the request, calls a use case and renders a template or redirects; forms
+//! answer 303 to a page on success (so a reload does not post twice) and re-render with the error otherwise.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use fairloop_app::AppError;
+use fairloop_app::accounts::random_secret;
+use fairloop_app::export::{ExportFormat, ExportProgress};
+use fairloop_app::work::{SkipBody, SubmitBody};
+use fairloop_domain::template::TaskTemplate;
+use fairloop_store::{Project, SessionInfo};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::render::{self, FormValues, render, ser};
+use super::session::{
+    self, CSRF_FIELD, CurrentUser, SESSION_COOKIE, SIGNIN_CSRF_COOKIE, form_value,
+};
+use super::{Ui, UiError};
+
+type PageResult = Result<Response, UiError>;
+
+/// What the base layout needs about the signed-in user.
+#[derive(Serialize)]
+struct UserView {
+    name: String,
+    email: String,
+    role: &'static str,
+    can_work: bool,
+    can_manage: bool,
+}
+
+fn user_view(s: &SessionInfo) -> UserView {
+    UserView {
+        name: s.name.clone(),
+        email: s.principal.email.clone(),
+        role: s.principal.role.as_str(),
+        can_work: s.principal.role.can_work(),
+        can_manage: s.principal.role.can_manage_projects(),
+    }
+}
+
+/// A path id; anything that is not a number is simply not found.
+fn id(raw: &str) -> Result<i64, UiError> {
+    raw.parse().map_err(|_| UiError::not_found())
+}
+
+/// Parses a posted form (`application/x-www-form-urlencoded`), keeping repeated fields (checkboxes).
+fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError> {
+    serde_urlencoded::from_bytes(body).map_err(|_| {
+        UiError::page(
+            StatusCode::BAD_REQUEST,
+            "That did not work",
+            "The form could not be read. Reload the page and try again.",
+        )
+    })
+}
+
+fn template_of(project: &Project) -> Result<TaskTemplate, UiError> {
+    let v: Value = serde_json::from_str(&project.template)
+        .map_err(|e| AppError::Internal(format!("stored template: {e}")))?;
+    Ok(TaskTemplate::from_json(&v)
+        .map_err(|e| AppError::Internal(format!("stored template: {e}")))?)
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sign-in and sign-out
+
+/// `?next=` on the sign-in page.
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn signin_page(
+    status: StatusCode,
+    csrf: &str,
+    email: &str,
+    next: Option<&str>,
+    error: Option<&str>,
+    secure: bool,
+) -> Response {
+    let html = render(
+        "signin.html",
+        context! { title => "Sign in", csrf => csrf, email => email, next => next, error => error },
+    );
+    let mut resp = (status, html).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(SIGNIN_CSRF_COOKIE, csrf, 3600, secure),
+    );
+    resp
+}
+
+/// The sign-in form. Already signed in: straight on to where the user was going.
+pub async fn signin_form(
+    Extension(ui): Extension<Arc<Ui>>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let next = session::safe_next(q.next.as_deref());
+    if let Some(token) = session::cookie(&headers, SESSION_COOKIE)
+        && ui.state.app.session(token).await?.is_some()
+    {
+        return Ok(see_other(next.as_deref().unwrap_or("/")));
+    }
+    Ok(signin_page(
+        StatusCode::OK,
+        &random_secret(),
+        "",
+        next.as_deref(),
+        None,
+        session::is_https(&headers),
+    ))
+}
+
+/// Checks the form's token against its cookie, the rate limit and the password; opens a new session.
+pub async fn signin(Extension(ui): Extension<Arc<Ui>>, req: Request<Body>) -> PageResult {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+        UiError::page(
+            StatusCode::BAD_REQUEST,
+            "That did not work",
+            "The form is too large.",
+        )
+    })?;
+    let form = parse_form(&body)?;
+    let headers = &parts.headers;
+    let secure = session::is_https(headers);
+    let email = form_value(&form, "email")
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
+    let password = form_value(&form, "password").unwrap_or_default();
+    let next = session::safe_next(form_value(&form, "next"));
+    // Double-submit check: another site can make a browser post this form, but cannot read or set our cookie.
+    let cookie_token = session::cookie(headers, SIGNIN_CSRF_COOKIE).unwrap_or_default();
+    let sent = form_value(&form, CSRF_FIELD).unwrap_or_default();
+    if cookie_token.is_empty() || !session::constant_time_eq(cookie_token, sent) {
+        return Err(UiError::csrf());
+    }
+    let key = format!("{email}|{}", session::client_ip(&parts.extensions));
+    if let Err(wait) = ui.limiter.check(&key) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let mut resp = signin_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            &random_secret(),
+            &email,
+            next.as_deref(),
+            Some(&format!(
+                "Too many failed sign-ins for this email. Wait {minutes} minute{} and try again.",
+                if minutes == 1 { "" } else { "s" }
+            )),
+            secure,
+        );
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(resp);
+    }
+    let previous = session::cookie(headers, SESSION_COOKIE);
+    match ui.state.app.sign_in(&email, password, previous).await {
+        Ok(signed_in) => {
+            ui.limiter.reset(&key);
+            let mut resp = see_other(next.as_deref().unwrap_or("/"));
+            let h = resp.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                session::session_cookie(&signed_in.session_token, secure),
+            );
+            h.append(
+                header::SET_COOKIE,
+                session::clear_cookie(SIGNIN_CSRF_COOKIE, secure),
+            );
+            Ok(resp)
+        }
+        Err(AppError::Unauthorized(message)) => {
+            ui.limiter.record_failure(&key);
+            Ok(signin_page(
+                StatusCode::UNAUTHORIZED,
+                &random_secret(),
+                &email,
+                next.as_deref(),
+                Some(&message),
+                secure,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends the session everywhere (the row is deleted, not just the cookie).
+pub async fn signout(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    user.check_csrf(&parse_form(&body)?)?;
+    ui.state.app.sign_out(&user.token).await?;
+    let mut resp = see_other("/signin");
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::clear_cookie(SESSION_COOKIE, session::is_https(&headers)),
+    );
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Worker home and workbench
+
+#[derive(Serialize)]
+struct ProjectCard {
+    id: i64,
+    name: String,
+    pay: Option<String>,
+    questions: String,
+    workable: bool,
+}
+
+/// The worker's home: the projects open to them (their organization's, for now) as cards.
+pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageResult {
+    let p = &user.session.principal;
+    if !p.role.can_work() {
+        return Ok(see_other("/projects"));
+    }
+    let mut cards = Vec::new();
+    for project in ui.state.app.projects(p).await? {
+        let t = template_of(&project)?;
+        let mut kinds: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
+        kinds.dedup();
+        cards.push(ProjectCard {
+            id: project.id,
+            name: project.name.clone(),
+            pay: render::pay_text(project.pay.as_deref()),
+            questions: format!(
+                "{} question{}: {}",
+                t.questions.len(),
+                if t.questions.len() == 1 { "" } else { "s" },
+                kinds.join(", ").replace('_', " ")
+            ),
+            workable: render::workable(&t),
+        });
+    }
+    Ok(render(
+        "home.html",
+        context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),
+        csrf => &user.session.csrf_token, projects => ser(&cards) },
+    )
+    .into_response())
+}
+
+/// Takes the next task of a project (the same use case as the API) and goes to it; "nothing left" otherwise.
+///
+/// The lease is taken on GET because following "Start" must land on an item. It is safe to repeat: a worker
+/// at their cap of open leases gets the one they already hold.
+pub async fn claim(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(project): Path<String>,
+) -> PageResult {
+    let project = id(&project)?;
+    let p = &user.session.principal;
+    match ui.state.app.next_task(p, project).await? {
+        Some(task) => Ok(see_other(&format!(
+            "/work/{project}/{}",
+            task.assignment_id
+        ))),
+        None => {
+            let project = ui.state.app.project(p, project).await?;
+            Ok(render(
+                "done.html",
+                context! { title => "Nothing left", nav => "work", user => ser(&user_view(&user.session)),
+                csrf => &user.session.csrf_token, project => project.name },
+            )
+            .into_response())
+        }
+    }
+}
+
+/// Everything the workbench page shows for one assignment.
+struct Bench {
+    project: Project,
+    template: TaskTemplate,
+    data: serde_json::Map<String, Value>,
+    remaining: i64,
+}
+
+async fn load_bench(
+    ui: &Ui,
+    user: &CurrentUser,
+    project: i64,
+    assignment: i64,
+) -> Result<Result<Bench, Response>, UiError> {
+    let p = &user.session.principal;
+    if !p.role.can_work() {
+        return Err(UiError::page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            format!(
+                "Taking tasks needs the worker, reviewer or admin role; you are a {}.",
+                p.role
+            ),
+        ));
+    }
+    let project = ui.state.app.project(p, project).await?;
+    // Read-only and scoped by organization and worker: this worker's own lease, or nothing.
+    let ctx = match ui
+        .state
+        .app
+        .store
+        .assignment_context(p.org_id, p.user_id, assignment)
+        .await
+    {
+        Ok(c) if c.project_id == project.id => c,
+        Ok(_) | Err(fairloop_store::StoreError::NotFound) => return Err(UiError::not_found()),
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    if ctx.status != "open" {
+        // Submitted, skipped or expired: move on to what is next.
+        return Ok(Err(see_other(&format!("/work/{}", project.id))));
+    }
+    let stats = ui
+        .state
+        .app
+        .store
+        .project_stats(p.org_id, project.id)
+        .await
+        .map_err(AppError::from)?;
+    let needed = stats.items * i64::from(project.policy.overlap);
+    let data = serde_json::from_str(&ctx.item_data)
+        .map_err(|e| AppError::Internal(format!("stored item data: {e}")))?;
+    Ok(Ok(Bench {
+        template: template_of(&project)?,
+        remaining: (needed - stats.annotations).max(0),
+        project,
+        data,
+    }))
+}
+
+fn bench_page(
+    status: StatusCode,
+    user: &CurrentUser,
+    bench: &Bench,
+    assignment: i64,
+    values: &FormValues,
+    errors: &HashMap<String, String>,
+    general_error: Option<&str>,
+) -> Response {
+    let questions = render::questions(&bench.template, values, errors);
+    let workable = render::workable(&bench.template);
+    let html = render(
+        "workbench.html",
+        context! {
+            title => &bench.project.name, nav => "work", user => ser(&user_view(&user.session)),
+            csrf => &user.session.csrf_token,
+            project => context! { id => bench.project.id, name => &bench.project.name,
+                                  pay => render::pay_text(bench.project.pay.as_deref()) },
+            assignment => assignment,
+            remaining => bench.remaining,
+            fields => ser(&render::fields(&bench.template, &bench.data)),
+            questions => ser(&questions),
+            workable => workable,
+            error => general_error,
+        },
+    );
+    (status, html).into_response()
+}
+
+/// The workbench: the item, large, and the questions beside it.
+pub async fn workbench(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((project, assignment)): Path<(String, String)>,
+) -> PageResult {
+    let (project, assignment) = (id(&project)?, id(&assignment)?);
+    let bench = match load_bench(&ui, &user, project, assignment).await? {
+        Ok(b) => b,
+        Err(redirect) => return Ok(redirect),
+    };
+    Ok(bench_page(
+        StatusCode::OK,
+        &user,
+        &bench,
+        assignment,
+        &FormValues::new(),
+        &HashMap::new(),
+        None,
+    ))
+}
+
+/// Submits the form through the same validation as the API; 422 re-renders it with each error by its question.
+pub async fn submit(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((project, assignment)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let (project, assignment) = (id(&project)?, id(&assignment)?);
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let bench = match load_bench(&ui, &user, project, assignment).await? {
+        Ok(b) => b,
+        Err(redirect) => return Ok(redirect),
+    };
+    let values = render::form_values(&form);
+    let answers = render::answers_from_form(&bench.template, &values);
+    let next = format!("/work/{project}");
+    match ui
+        .state
+        .app
+        .submit(
+            &user.session.principal,
+            assignment,
+            SubmitBody { answers },
+            None,
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(&next)),
+        Err(AppError::Conflict {
+            code: "already_submitted",
+            ..
+        }) => Ok(see_other(&next)),
+        Err(AppError::Invalid {
+            message, details, ..
+        }) => {
+            let mut errors = HashMap::new();
+            let mut general = Vec::new();
+            for e in details
+                .as_ref()
+                .and_then(|d| d["errors"].as_array())
+                .into_iter()
+                .flatten()
+            {
+                let q = e["question"].as_str().unwrap_or_default();
+                let m = e["message"].as_str().unwrap_or_default().to_string();
+                if bench.template.question(q).is_some() {
+                    errors.entry(q.to_string()).or_insert(m);
+                } else {
+                    general.push(m);
+                }
+            }
+            if errors.is_empty() && general.is_empty() {
+                general.push(message);
+            }
+            let general = (!general.is_empty()).then(|| general.join("; "));
+            Ok(bench_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &user,
+                &bench,
+                assignment,
+                &values,
+                &errors,
+                general.as_deref().or(Some(
+                    "Some answers need another look; see the notes next to the questions.",
+                )),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives the item back (with an optional reason) and moves on.
+pub async fn skip(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((project, assignment)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let (project, assignment) = (id(&project)?, id(&assignment)?);
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let reason = form_value(&form, "reason").map(str::to_string);
+    ui.state
+        .app
+        .skip(&user.session.principal, assignment, SkipBody { reason })
+        .await?;
+    Ok(see_other(&format!("/work/{project}")))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Requester console
+
+#[derive(Serialize)]
+struct ProjectRow {
+    id: i64,
+    name: String,
+    pay: Option<String>,
+    items: i64,
+    annotations: i64,
+    completed: i64,
+    open: i64,
+    skipped: i64,
+    percent: i64,
+    flat: bool,
+}
+
+/// The organization's projects with their progress and export links.
+pub async fn projects(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageResult {
+    let p = &user.session.principal;
+    if !p.role.can_manage_projects() {
+        return Err(UiError::page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            format!(
+                "The project console needs the requester or admin role; you are a {}.",
+                p.role
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    for project in ui.state.app.projects(p).await? {
+        let s = ui.state.app.project_stats(p, project.id).await?;
+        let needed = s.items * i64::from(project.policy.overlap);
+        let percent = if needed == 0 {
+            0
+        } else {
+            (s.annotations.min(needed) * 100) / needed
+        };
+        rows.push(ProjectRow {
+            id: project.id,
+            pay: render::pay_text(project.pay.as_deref()),
+            flat: template_of(&project)?.has_flat_answers(),
+            name: project.name,
+            items: s.items,
+            annotations: s.annotations,
+            completed: s.completed_items,
+            open: s.open_assignments,
+            skipped: s.skipped_assignments,
+            percent,
+        });
+    }
+    Ok(render(
+        "projects.html",
+        context! { title => "Projects", nav => "projects", user => ser(&user_view(&user.session)),
+        csrf => &user.session.csrf_token, projects => ser(&rows) },
+    )
+    .into_response())
+}
+
+/// `?format=` of the export download.
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The export file, streamed, for a signed-in requester (the API's export needs a bearer token).
+pub async fn export(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(project): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> PageResult {
+    let project = id(&project)?;
+    let format = ExportFormat::parse(q.format.as_deref().unwrap_or("jsonl"))?;
+    let rx = ui
+        .state
+        .app
+        .export(
+            &user.session.principal,
+            project,
+            format,
+            Arc::new(ExportProgress::default()),
+        )
+        .await?;
+    let stream = futures_util::stream::unfold((rx, false), |(mut rx, failed)| async move {
+        if failed {
+            return None;
+        }
+        match rx.recv().await? {
+            Ok(bytes) => Some((Ok(Bytes::from(bytes)), (rx, false))),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed mid-stream");
+                Some((Err(std::io::Error::other(e.to_string())), (rx, true)))
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"project-{project}.{}\"",
+                    format.extension()
+                ),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}

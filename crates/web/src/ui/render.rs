@@ -1,0 +1,604 @@
+//! Turning domain data into what the templates show: the template environment, Markdown rendered and
+//! sanitised on the server, money from minor units, item fields and question forms, and answers back from
+//! posted forms.
+//!
+//! Everything reaches the page through minijinja's autoescaping. The one exception is Markdown, which is
+//! rendered to HTML by pulldown-cmark and then cleaned by ammonia (no scripts, no event handlers, no
+//! `javascript:` links) before a template marks it safe.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use axum::response::Html;
+use fairloop_domain::template::{
+    ChoiceOption, FieldKind, Justification, QuestionKind, TaskTemplate,
+};
+use minijinja::Environment;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The templates, embedded at compile time and parsed once.
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("base.html", include_str!("../../templates/base.html")),
+            ("signin.html", include_str!("../../templates/signin.html")),
+            ("home.html", include_str!("../../templates/home.html")),
+            (
+                "workbench.html",
+                include_str!("../../templates/workbench.html"),
+            ),
+            ("done.html", include_str!("../../templates/done.html")),
+            (
+                "projects.html",
+                include_str!("../../templates/projects.html"),
+            ),
+            ("error.html", include_str!("../../templates/error.html")),
+        ] {
+            env.add_template(name, src)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// Renders a page. A template error is a bug (templates are fixed at compile time and tested), so it is
+/// logged and answered with a plain sentence rather than a half page.
+pub fn render(name: &str, ctx: minijinja::Value) -> Html<String> {
+    match env().get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html),
+        Err(e) => {
+            tracing::error!(error = %e, template = name, "template failed");
+            Html("<!doctype html><title>Error</title><p>This page failed to render; it has been logged.".into())
+        }
+    }
+}
+
+/// Any serializable view as a template value.
+pub fn ser<T: Serialize>(x: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+/// Percent-encodes a string for a query parameter.
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// Markdown to sanitised HTML.
+pub fn markdown(src: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut out = String::with_capacity(src.len() * 3 / 2);
+    html::push_html(&mut out, Parser::new_ext(src, opts));
+    ammonia::clean(&out)
+}
+
+/// An amount of money from minor units: `$1.80`, `€28.00`, `1200 JPY`.
+pub fn money(minor: i64, currency: &str) -> String {
+    let decimals = match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
+        _ => 2,
+    };
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let amount = if decimals == 0 {
+        abs.to_string()
+    } else {
+        format!("{}.{:02}", abs / 100, abs % 100)
+    };
+    match currency {
+        "USD" => format!("{sign}${amount}"),
+        "EUR" => format!("{sign}€{amount}"),
+        "GBP" => format!("{sign}£{amount}"),
+        other => format!("{sign}{amount} {other}"),
+    }
+}
+
+/// A project's pay as a worker reads it: "$1.80 per task", "$28.00 per hour", or `None` when unset.
+pub fn pay_text(pay_json: Option<&str>) -> Option<String> {
+    let pay: Value = serde_json::from_str(pay_json?).ok()?;
+    let currency = pay["currency"].as_str()?;
+    match pay["model"].as_str()? {
+        "per_task" => Some(format!(
+            "{} per task",
+            money(pay["amount_minor"].as_i64()?, currency)
+        )),
+        "hourly" => Some(format!(
+            "{} per hour",
+            money(pay["rate_minor"].as_i64()?, currency)
+        )),
+        _ => None,
+    }
+}
+
+/// Question types the browser workbench can answer today.
+pub fn supported(kind: &QuestionKind) -> bool {
+    matches!(
+        kind,
+        QuestionKind::SingleChoice { .. }
+            | QuestionKind::MultiChoice { .. }
+            | QuestionKind::Rating { .. }
+            | QuestionKind::Text { .. }
+            | QuestionKind::Pairwise { .. }
+            | QuestionKind::Rubric { .. }
+    )
+}
+
+/// Whether a worker can complete this template's tasks in the browser (every required question is of a
+/// supported type).
+pub fn workable(t: &TaskTemplate) -> bool {
+    t.questions
+        .iter()
+        .all(|q| !q.required || supported(&q.kind))
+}
+
+/// One chat turn.
+#[derive(Debug, Serialize)]
+pub struct Turn {
+    role: String,
+    content: String,
+}
+
+/// One item field as the workbench shows it.
+#[derive(Debug, Serialize)]
+pub struct FieldView {
+    name: String,
+    label: String,
+    kind: &'static str,
+    /// Plain text (text fields; also media names, shown as text for now).
+    text: Option<String>,
+    /// Sanitised HTML (Markdown fields only).
+    html: Option<String>,
+    turns: Vec<Turn>,
+    /// A checked http(s) URL (link fields).
+    url: Option<String>,
+}
+
+/// The item's fields, ready for the template.
+pub fn fields(t: &TaskTemplate, data: &Map<String, Value>) -> Vec<FieldView> {
+    let mut out = Vec::new();
+    for f in &t.fields {
+        let Some(v) = data.get(f.source()).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let mut view = FieldView {
+            name: f.name.clone(),
+            label: f.label.clone().unwrap_or_else(|| f.name.clone()),
+            kind: f.kind.as_str(),
+            text: None,
+            html: None,
+            turns: Vec::new(),
+            url: None,
+        };
+        match f.kind {
+            FieldKind::Markdown => view.html = Some(markdown(v.as_str().unwrap_or_default())),
+            FieldKind::Chat => {
+                view.turns = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|turn| Turn {
+                        role: turn["role"].as_str().unwrap_or_default().to_string(),
+                        content: turn["content"].as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect()
+            }
+            FieldKind::Link => {
+                let s = v.as_str().unwrap_or_default();
+                if s.starts_with("https://") || s.starts_with("http://") {
+                    view.url = Some(s.to_string());
+                } else {
+                    view.text = Some(s.to_string());
+                }
+            }
+            _ => {
+                view.text = Some(match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            }
+        }
+        out.push(view);
+    }
+    out
+}
+
+/// One option (or scale point) of a radio or checkbox group.
+#[derive(Debug, Serialize)]
+pub struct OptionView {
+    value: String,
+    label: String,
+    /// The number key that picks it (1 to 9), when there is one.
+    key: Option<u32>,
+    checked: bool,
+}
+
+/// A group of options that number keys act on: a whole choice question, or one criterion of a rubric.
+#[derive(Debug, Serialize)]
+pub struct GroupView {
+    /// The form field name.
+    input: String,
+    /// `radio` or `checkbox`.
+    input_type: &'static str,
+    /// Caption of the group (a rubric criterion), if any.
+    label: Option<String>,
+    description: Option<String>,
+    min_label: Option<String>,
+    max_label: Option<String>,
+    options: Vec<OptionView>,
+}
+
+/// A question with its controls, current values and error.
+#[derive(Debug, Serialize)]
+pub struct QuestionView {
+    name: String,
+    label: String,
+    help: Option<String>,
+    kind: &'static str,
+    required: bool,
+    supported: bool,
+    groups: Vec<GroupView>,
+    /// A text box: its form field name, current value and limits.
+    text_input: Option<String>,
+    text_value: String,
+    text_label: Option<String>,
+    max_length: Option<usize>,
+    error: Option<String>,
+    /// Shown only when this earlier question has one of these values (the script hides it otherwise).
+    show_if_question: Option<String>,
+    show_if_values: Option<String>,
+    hidden: bool,
+}
+
+fn options_group(
+    input: String,
+    input_type: &'static str,
+    options: impl IntoIterator<Item = (String, String)>,
+    picked: &[&str],
+) -> GroupView {
+    GroupView {
+        input,
+        input_type,
+        label: None,
+        description: None,
+        min_label: None,
+        max_label: None,
+        options: options
+            .into_iter()
+            .enumerate()
+            .map(|(i, (value, label))| OptionView {
+                checked: picked.contains(&value.as_str()),
+                key: (i < 9).then_some(i as u32 + 1),
+                value,
+                label,
+            })
+            .collect(),
+    }
+}
+
+fn choice_pairs(options: &[ChoiceOption]) -> Vec<(String, String)> {
+    options
+        .iter()
+        .map(|o| (o.value.clone(), o.display().to_string()))
+        .collect()
+}
+
+fn scale_pairs(min: i64, max: i64) -> Vec<(String, String)> {
+    (min..=max)
+        .map(|v| (v.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The form's values by field name (a field may repeat, for checkboxes).
+pub type FormValues = HashMap<String, Vec<String>>;
+
+/// Groups posted pairs by field name.
+pub fn form_values(form: &[(String, String)]) -> FormValues {
+    let mut out: FormValues = HashMap::new();
+    for (k, v) in form {
+        out.entry(k.clone()).or_default().push(v.clone());
+    }
+    out
+}
+
+fn picked<'a>(values: &'a FormValues, input: &str) -> Vec<&'a str> {
+    values
+        .get(input)
+        .map(|v| v.iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The questions with their controls, filled with `values` (a re-rendered form) and `errors` by question.
+pub fn questions(
+    t: &TaskTemplate,
+    values: &FormValues,
+    errors: &HashMap<String, String>,
+) -> Vec<QuestionView> {
+    let answers = answers_from_form(t, values);
+    let shown = t.shown_questions(answers.as_object().expect("an object"));
+    t.questions
+        .iter()
+        .zip(shown)
+        .map(|(q, shown)| {
+            let input = format!("q.{}", q.name);
+            let mut view = QuestionView {
+                name: q.name.clone(),
+                label: q.label.clone().unwrap_or_else(|| q.name.clone()),
+                help: q.help.clone(),
+                kind: q.kind.type_name(),
+                required: q.required,
+                supported: supported(&q.kind),
+                groups: Vec::new(),
+                text_input: None,
+                text_value: String::new(),
+                text_label: None,
+                max_length: None,
+                error: errors.get(&q.name).cloned(),
+                show_if_question: q.show_if.as_ref().map(|s| s.question.clone()),
+                show_if_values: q.show_if.as_ref().map(|s| {
+                    let vals: Vec<String> = s
+                        .condition
+                        .values()
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    serde_json::to_string(&vals).expect("strings serialize")
+                }),
+                hidden: !shown,
+            };
+            match &q.kind {
+                QuestionKind::SingleChoice { options } => {
+                    view.groups.push(options_group(
+                        input.clone(),
+                        "radio",
+                        choice_pairs(options),
+                        &picked(values, &input),
+                    ));
+                }
+                QuestionKind::MultiChoice { options, .. } => {
+                    view.groups.push(options_group(
+                        input.clone(),
+                        "checkbox",
+                        choice_pairs(options),
+                        &picked(values, &input),
+                    ));
+                }
+                QuestionKind::Rating { scale } => {
+                    let mut g = options_group(
+                        input.clone(),
+                        "radio",
+                        scale_pairs(scale.min, scale.max),
+                        &picked(values, &input),
+                    );
+                    g.min_label = scale.min_label.clone();
+                    g.max_label = scale.max_label.clone();
+                    view.groups.push(g);
+                }
+                QuestionKind::Text { max_length, .. } => {
+                    view.text_value = picked(values, &input).first().copied().unwrap_or("").into();
+                    view.text_input = Some(input);
+                    view.max_length = *max_length;
+                }
+                QuestionKind::Pairwise {
+                    a,
+                    b,
+                    justification,
+                } => {
+                    let name = |f: &str| {
+                        t.field(f)
+                            .and_then(|f| f.label.clone())
+                            .unwrap_or_else(|| f.to_string())
+                    };
+                    let (a, b) = (name(a), name(b));
+                    let labels = [
+                        format!("{a} much better"),
+                        format!("{a} clearly better"),
+                        format!("{a} slightly better"),
+                        "About the same".to_string(),
+                        format!("{b} slightly better"),
+                        format!("{b} clearly better"),
+                        format!("{b} much better"),
+                    ];
+                    let strength = format!("{input}.strength");
+                    view.groups.push(options_group(
+                        strength.clone(),
+                        "radio",
+                        (-3..=3).zip(labels).map(|(v, l)| (v.to_string(), l)),
+                        &picked(values, &strength),
+                    ));
+                    if *justification != Justification::None {
+                        let j = format!("{input}.justification");
+                        view.text_value = picked(values, &j).first().copied().unwrap_or("").into();
+                        view.text_input = Some(j);
+                        view.text_label = Some(if *justification == Justification::Required {
+                            "Why? (required)".into()
+                        } else {
+                            "Why? (optional)".into()
+                        });
+                    }
+                }
+                QuestionKind::Rubric { criteria } => {
+                    for c in criteria {
+                        let ci = format!("{input}.{}", c.name);
+                        let mut g = options_group(
+                            ci.clone(),
+                            "radio",
+                            scale_pairs(c.scale.min, c.scale.max),
+                            &picked(values, &ci),
+                        );
+                        g.label = Some(c.label.clone().unwrap_or_else(|| c.name.clone()));
+                        g.description = c.description.clone();
+                        g.min_label = c.scale.min_label.clone();
+                        g.max_label = c.scale.max_label.clone();
+                        view.groups.push(g);
+                    }
+                }
+                _ => {}
+            }
+            view
+        })
+        .collect()
+}
+
+fn number_or_text(s: &str) -> Value {
+    s.trim()
+        .parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(s))
+}
+
+/// The answers a posted form holds, shaped as the template expects; questions hidden by `show_if` dropped
+/// (answering them is an error, and a hidden control may still hold an old value).
+pub fn answers_from_form(t: &TaskTemplate, values: &FormValues) -> Value {
+    let mut answers = Map::new();
+    for q in &t.questions {
+        let input = format!("q.{}", q.name);
+        let first = |name: &str| {
+            values
+                .get(name)
+                .and_then(|v| v.first())
+                .map(String::as_str)
+                .filter(|s| !s.trim().is_empty())
+        };
+        let answer = match &q.kind {
+            QuestionKind::SingleChoice { .. } => first(&input).map(Value::from),
+            QuestionKind::MultiChoice { .. } => values.get(&input).map(|v| {
+                Value::from(
+                    v.iter()
+                        .map(|s| Value::from(s.as_str()))
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            QuestionKind::Rating { .. } => first(&input).map(number_or_text),
+            QuestionKind::Text { .. } => first(&input).map(Value::from),
+            QuestionKind::Pairwise { justification, .. } => first(&format!("{input}.strength"))
+                .map(|s| {
+                    let mut o = Map::new();
+                    o.insert("strength".into(), number_or_text(s));
+                    if *justification != Justification::None
+                        && let Some(j) = first(&format!("{input}.justification"))
+                    {
+                        o.insert("justification".into(), Value::from(j));
+                    }
+                    Value::Object(o)
+                }),
+            QuestionKind::Rubric { criteria } => {
+                let mut o = Map::new();
+                for c in criteria {
+                    if let Some(s) = first(&format!("{input}.{}", c.name)) {
+                        o.insert(c.name.clone(), number_or_text(s));
+                    }
+                }
+                (!o.is_empty()).then_some(Value::Object(o))
+            }
+            _ => None,
+        };
+        if let Some(a) = answer {
+            answers.insert(q.name.clone(), a);
+        }
+    }
+    // Drop answers of hidden questions until nothing changes (hiding one may hide a later one).
+    for _ in 0..=t.questions.len() {
+        let shown = t.shown_questions(&answers);
+        let before = answers.len();
+        for (q, s) in t.questions.iter().zip(shown) {
+            if !s {
+                answers.remove(&q.name);
+            }
+        }
+        if answers.len() == before {
+            break;
+        }
+    }
+    Value::Object(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn markdown_is_rendered_and_sanitised() {
+        let html = markdown(
+            "**bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        );
+        assert!(html.contains("<strong>bold</strong>"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+    }
+
+    #[test]
+    fn money_and_pay_read_naturally() {
+        assert_eq!(money(180, "USD"), "$1.80");
+        assert_eq!(money(2800, "EUR"), "€28.00");
+        assert_eq!(money(8, "USD"), "$0.08");
+        assert_eq!(money(1200, "JPY"), "1200 JPY");
+        assert_eq!(money(150, "CHF"), "1.50 CHF");
+        assert_eq!(
+            pay_text(Some(
+                r#"{"model":"per_task","amount_minor":180,"currency":"USD"}"#
+            ))
+            .as_deref(),
+            Some("$1.80 per task")
+        );
+        assert_eq!(
+            pay_text(Some(
+                r#"{"model":"hourly","rate_minor":2800,"currency":"USD","budget_minor":5}"#
+            ))
+            .as_deref(),
+            Some("$28.00 per hour")
+        );
+        assert_eq!(pay_text(None), None);
+    }
+
+    #[test]
+    fn forms_become_answers_of_the_right_shape() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "a", "type": "text"}, {"name": "b", "type": "text"}],
+            "questions": [
+                {"name": "c", "type": "single_choice", "options": ["x", "y"]},
+                {"name": "m", "type": "multi_choice", "options": ["p", "q", "r"]},
+                {"name": "r", "type": "rating", "min": 1, "max": 5},
+                {"name": "t", "type": "text", "show_if": {"question": "c", "equals": "y"}},
+                {"name": "pw", "type": "pairwise", "a": "a", "b": "b"},
+                {"name": "ru", "type": "rubric", "criteria": [{"name": "acc"}, {"name": "tone"}]}
+            ]
+        }))
+        .unwrap();
+        let form: Vec<(String, String)> = [
+            ("q.c", "x"),
+            ("q.m", "p"),
+            ("q.m", "r"),
+            ("q.r", "4"),
+            ("q.t", "hidden text"),
+            ("q.pw.strength", "-2"),
+            ("q.pw.justification", "A is right"),
+            ("q.ru.acc", "5"),
+            ("q.ru.tone", "3"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let answers = answers_from_form(&t, &form_values(&form));
+        assert_eq!(
+            answers,
+            json!({"c": "x", "m": ["p", "r"], "r": 4,
+                   "pw": {"strength": -2, "justification": "A is right"}, "ru": {"acc": 5, "tone": 3}})
+        );
+        let qs = questions(&t, &form_values(&form), &HashMap::new());
+        assert!(qs[3].hidden, "t is hidden while c is x");
+        assert_eq!(qs[4].groups[0].options.len(), 7);
+        assert_eq!(qs[5].groups.len(), 2);
+    }
+}

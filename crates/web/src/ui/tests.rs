@@ -1,0 +1,695 @@
+//! The web app's behaviour through the real router, in process, over a fresh SQLite database with the demo
+//! organization: sign-in, sessions, CSRF, the rate limit, tenant isolation, escaping and the workbench forms.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use fairloop_app::demo::DEMO_PASSWORD;
+use fairloop_app::projects::CreateProject;
+use fairloop_app::{App, AppConfig};
+use fairloop_domain::Role;
+use fairloop_store::{NewItem, Principal};
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::AppState;
+
+const WORKER: &str = "worker1@demo.fairloop.test";
+const REQUESTER: &str = "requester@demo.fairloop.test";
+
+struct T {
+    app: App,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    /// The value a `Set-Cookie` header gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()?
+                    .split_once('=')
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
+    }
+
+    /// The CSRF token in the page's first form.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a form with a CSRF field")
+            + 20;
+        self.body[start..start + 64].to_string()
+    }
+}
+
+async fn setup() -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path()))
+        .await
+        .unwrap();
+    let app = App::new(store, AppConfig::default());
+    app.seed_demo().await.unwrap();
+    let router = crate::router(AppState {
+        app: app.clone(),
+        tmp_dir: dir.path().to_path_buf(),
+    });
+    T {
+        app,
+        router,
+        _dir: dir,
+    }
+}
+
+impl T {
+    async fn req(
+        &self,
+        method: &str,
+        uri: &str,
+        cookies: &[(&str, &str)],
+        form: Option<&str>,
+    ) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if !cookies.is_empty() {
+            let c: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            b = b.header(header::COOKIE, c.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f.to_string())
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .router
+            .clone()
+            .oneshot(b.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, uri: &str, session: &str) -> Resp {
+        self.req("GET", uri, &[("fl_session", session)], None).await
+    }
+
+    async fn post(&self, uri: &str, session: &str, form: &str) -> Resp {
+        self.req("POST", uri, &[("fl_session", session)], Some(form))
+            .await
+    }
+
+    /// Posts the sign-in form; `previous` is a session cookie the browser already has.
+    async fn try_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        previous: Option<&str>,
+        next: &str,
+    ) -> Resp {
+        let form = self.req("GET", "/signin", &[], None).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let token = form.cookie("fl_signin_csrf").unwrap();
+        assert_eq!(form.csrf(), token);
+        let mut cookies = vec![("fl_signin_csrf", token.as_str())];
+        if let Some(p) = previous {
+            cookies.push(("fl_session", p));
+        }
+        let body = format!(
+            "_csrf={token}&email={}&password={}&next={}",
+            super::render::url_encode(email),
+            super::render::url_encode(password),
+            super::render::url_encode(next)
+        );
+        self.req("POST", "/signin", &cookies, Some(&body)).await
+    }
+
+    /// Signs in and answers the session cookie and the session's CSRF token.
+    async fn sign_in(&self, email: &str) -> (String, String) {
+        let r = self.try_sign_in(email, DEMO_PASSWORD, None, "").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let session = r.cookie("fl_session").unwrap();
+        let page = self.get("/", &session).await;
+        let page = if page.status == StatusCode::SEE_OTHER {
+            self.get(page.location(), &session).await
+        } else {
+            page
+        };
+        (session.clone(), page.csrf())
+    }
+
+    async fn principal(&self, email: &str) -> Principal {
+        let u = self.app.store.user_by_email(email).await.unwrap().unwrap();
+        Principal {
+            user_id: u.id,
+            org_id: u.org_id,
+            role: u.role,
+            email: u.email,
+        }
+    }
+
+    async fn project_id(&self, name: &str) -> i64 {
+        let r = self.principal(REQUESTER).await;
+        self.app
+            .store
+            .project_by_name(r.org_id, name)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// A project with one question and the given item texts, created by `owner`.
+    async fn project_with_items(&self, owner: &Principal, name: &str, texts: &[&str]) -> i64 {
+        let p = self
+            .app
+            .create_project(
+                owner,
+                CreateProject {
+                    name: name.into(),
+                    template: json!({
+                        "fields": [{"name": "text", "type": "text"}],
+                        "questions": [{"name": "label", "type": "single_choice", "options": ["a", "b"], "required": true}]
+                    }),
+                    overlap: Some(1),
+                    lease_seconds: None,
+                    max_open_per_worker: None,
+                    pay: None,
+                    budget_minor: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.send(
+            texts
+                .iter()
+                .map(|t| NewItem {
+                    external_id: None,
+                    data: json!({ "text": t }).to_string(),
+                    priority: 0,
+                    gold: None,
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+        drop(tx);
+        self.app
+            .store
+            .import_items(owner.org_id, p.id, rx, true)
+            .await
+            .unwrap();
+        p.id
+    }
+}
+
+#[tokio::test]
+async fn sign_in_rotates_the_session_and_sign_out_ends_it() {
+    let t = setup().await;
+    let (a, csrf_a) = t.sign_in(WORKER).await;
+    assert_eq!(t.get("/", &a).await.status, StatusCode::OK);
+
+    // Signing in again with session A brings a new id and ends A (no fixation, no old session left behind).
+    let r = t.try_sign_in(WORKER, DEMO_PASSWORD, Some(&a), "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let b = r.cookie("fl_session").unwrap();
+    assert_ne!(a, b);
+    let old = t.get("/", &a).await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    assert_eq!(old.location(), "/signin");
+    let set = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let session_cookie = set.iter().find(|c| c.starts_with("fl_session=")).unwrap();
+    assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+    assert!(
+        !session_cookie.contains("Secure"),
+        "plain http gets no Secure flag"
+    );
+
+    // A's CSRF token is not B's: posting sign-out with it is refused and B stays signed in.
+    let csrf_b = t.get("/", &b).await.csrf();
+    assert_ne!(csrf_a, csrf_b);
+    let refused = t.post("/signout", &b, &format!("_csrf={csrf_a}")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.get("/", &b).await.status, StatusCode::OK);
+
+    let out = t.post("/signout", &b, &format!("_csrf={csrf_b}")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/signin");
+    assert!(out.cookie("fl_session").is_some_and(|v| v.is_empty()));
+    // The session is gone on the server, not only in the browser.
+    assert_eq!(t.get("/", &b).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sign_in_over_https_sets_a_secure_cookie() {
+    let t = setup().await;
+    let form = t.req("GET", "/signin", &[], None).await;
+    let token = form.cookie("fl_signin_csrf").unwrap();
+    let req = Request::post("/signin")
+        .header(header::COOKIE, format!("fl_signin_csrf={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(format!(
+            "_csrf={token}&email={WORKER}&password={DEMO_PASSWORD}"
+        )))
+        .unwrap();
+    let resp = t.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.starts_with("fl_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_and_then_rate_limited() {
+    let t = setup().await;
+    let r = t.try_sign_in(WORKER, "not-the-password", None, "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.body.contains("the email or password is wrong"),
+        "{}",
+        r.body
+    );
+    assert!(r.cookie("fl_session").is_none());
+    // Unknown emails read the same, so sign-in does not reveal who has an account.
+    let r = t
+        .try_sign_in("nobody@demo.fairloop.test", "whatever-it-is", None, "")
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("the email or password is wrong"));
+
+    for _ in 0..4 {
+        assert_eq!(
+            t.try_sign_in(WORKER, "still-wrong", None, "").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Five failures: even the right password now waits.
+    let limited = t.try_sign_in(WORKER, DEMO_PASSWORD, None, "").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    assert!(limited.body.contains("Too many failed sign-ins"));
+    assert!(limited.cookie("fl_session").is_none());
+    // Other accounts are not affected.
+    let other = t
+        .try_sign_in("worker2@demo.fairloop.test", DEMO_PASSWORD, None, "")
+        .await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_change_nothing() {
+    let t = setup().await;
+    // Sign-in: the form's token must match its cookie.
+    let r = t
+        .req(
+            "POST",
+            "/signin",
+            &[("fl_signin_csrf", "a".repeat(64).as_str())],
+            Some(&format!(
+                "_csrf={}&email={WORKER}&password={DEMO_PASSWORD}",
+                "b".repeat(64)
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.cookie("fl_session").is_none());
+    let r = t
+        .req(
+            "POST",
+            "/signin",
+            &[],
+            Some(&format!("email={WORKER}&password={DEMO_PASSWORD}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Submitting answers without the token saves nothing.
+    let (s, _) = t.sign_in(WORKER).await;
+    let pid = t.project_id("Classify product reviews").await;
+    let claim = t.get(&format!("/work/{pid}"), &s).await;
+    assert_eq!(claim.status, StatusCode::SEE_OTHER);
+    let bench = claim.location().to_string();
+    let before = t
+        .app
+        .store
+        .project_stats(t.principal(REQUESTER).await.org_id, pid)
+        .await
+        .unwrap();
+    let r = t.post(&bench, &s, "q.sentiment=pos").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t.post(&bench, &s, "_csrf=wrong&q.sentiment=pos").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let after = t
+        .app
+        .store
+        .project_stats(t.principal(REQUESTER).await.org_id, pid)
+        .await
+        .unwrap();
+    assert_eq!(before.annotations, after.annotations);
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_next_stays_on_this_site() {
+    let t = setup().await;
+    let r = t.req("GET", "/work/1", &[], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/signin?next=%2Fwork%2F1");
+    let r = t
+        .req("GET", "/projects", &[("fl_session", "forged")], None)
+        .await;
+    assert_eq!(r.location(), "/signin?next=%2Fprojects");
+
+    let r = t.try_sign_in(WORKER, DEMO_PASSWORD, None, "/work/1").await;
+    assert_eq!(r.location(), "/work/1");
+    for evil in ["//evil.test/x", "https://evil.test", "/\\evil.test"] {
+        let r = t.try_sign_in(WORKER, DEMO_PASSWORD, None, evil).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), "/", "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn ui_pages_carry_a_strict_csp_and_the_api_keeps_its_own() {
+    let t = setup().await;
+    let (s, _) = t.sign_in(WORKER).await;
+    for uri in ["/signin", "/", "/assets/app.css"] {
+        let r = t.get(uri, &s).await;
+        let csp = r
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+            "{uri}: {csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(
+            r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
+    }
+    let home = t.get("/", &s).await;
+    assert!(
+        !home.body.contains("<script>") && !home.body.contains("style="),
+        "no inline script or style"
+    );
+    let api = t.req("GET", "/api/v1/projects", &[], None).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert!(api.headers.get(header::CONTENT_SECURITY_POLICY).is_some());
+    assert_eq!(
+        t.req("GET", "/assets/nope.js", &[], None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_workbench_claims_validates_and_submits() {
+    let t = setup().await;
+    let (s, csrf) = t.sign_in(WORKER).await;
+    let pid = t.project_id("Classify product reviews").await;
+    let org = t.principal(REQUESTER).await.org_id;
+
+    let home = t.get("/", &s).await;
+    assert!(home.body.contains("Classify product reviews") && home.body.contains("$0.08 per task"));
+    assert!(home.body.contains(&format!("href=\"/work/{pid}\"")));
+
+    let claim = t.get(&format!("/work/{pid}"), &s).await;
+    let bench_url = claim.location().to_string();
+    assert!(
+        bench_url.starts_with(&format!("/work/{pid}/")),
+        "{bench_url}"
+    );
+    let page = t.get(&bench_url, &s).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("What is the sentiment of this review?"));
+    assert!(
+        page.body
+            .contains("<kbd aria-hidden=\"true\">1</kbd><span>Positive</span>")
+    );
+    assert!(page.body.contains(" left</span>"));
+    // A reload shows the same item (the lease is in the URL).
+    assert_eq!(t.get(&bench_url, &s).await.body, page.body);
+
+    // Nothing chosen: 422, the form again with the error next to the question, nothing saved.
+    let before = t
+        .app
+        .store
+        .project_stats(org, pid)
+        .await
+        .unwrap()
+        .annotations;
+    let r = t.post(&bench_url, &s, &format!("_csrf={csrf}")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"err-sentiment\""), "{}", r.body);
+    // An option that does not exist: the same, and the server keeps what was sent.
+    let r = t
+        .post(&bench_url, &s, &format!("_csrf={csrf}&q.sentiment=maybe"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.app
+            .store
+            .project_stats(org, pid)
+            .await
+            .unwrap()
+            .annotations,
+        before
+    );
+
+    let r = t
+        .post(&bench_url, &s, &format!("_csrf={csrf}&q.sentiment=neg"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/work/{pid}"));
+    assert_eq!(
+        t.app
+            .store
+            .project_stats(org, pid)
+            .await
+            .unwrap()
+            .annotations,
+        before + 1
+    );
+    // Posting the same form again (a double click) moves on instead of failing.
+    let again = t
+        .post(&bench_url, &s, &format!("_csrf={csrf}&q.sentiment=neg"))
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.app
+            .store
+            .project_stats(org, pid)
+            .await
+            .unwrap()
+            .annotations,
+        before + 1
+    );
+
+    // Skip gives the next item back.
+    let next = t
+        .get(&format!("/work/{pid}"), &s)
+        .await
+        .location()
+        .to_string();
+    assert_ne!(next, bench_url);
+    let r = t
+        .post(&format!("{next}/skip"), &s, &format!("_csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.app
+            .store
+            .project_stats(org, pid)
+            .await
+            .unwrap()
+            .skipped_assignments,
+        1
+    );
+}
+
+#[tokio::test]
+async fn nothing_left_is_a_page_of_its_own() {
+    let t = setup().await;
+    let req = t.principal(REQUESTER).await;
+    let pid = t.project_with_items(&req, "Tiny", &["only one"]).await;
+    let (s, csrf) = t.sign_in(WORKER).await;
+    let bench = t
+        .get(&format!("/work/{pid}"), &s)
+        .await
+        .location()
+        .to_string();
+    t.post(&bench, &s, &format!("_csrf={csrf}&q.label=a")).await;
+    let done = t.get(&format!("/work/{pid}"), &s).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("id=\"nothing-left\""));
+}
+
+#[tokio::test]
+async fn other_organizations_projects_are_not_found() {
+    let t = setup().await;
+    let (other, _) = t
+        .app
+        .add_user(
+            "Other Lab",
+            "boss@other.test",
+            "Boss",
+            Role::Requester,
+            Some("other-password"),
+        )
+        .await
+        .unwrap();
+    let other = Principal {
+        user_id: other.id,
+        org_id: other.org_id,
+        role: other.role,
+        email: other.email,
+    };
+    let foreign = t.project_with_items(&other, "Secret", &["private"]).await;
+    let (w, _) = t.sign_in(WORKER).await;
+    let r = t.get(&format!("/work/{foreign}"), &w).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.body.contains("Secret"));
+    assert_eq!(
+        t.get("/work/not-a-number", &w).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let (rq, _) = t.sign_in(REQUESTER).await;
+    assert_eq!(
+        t.get(&format!("/projects/{foreign}/export?format=jsonl"), &rq)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!t.get("/projects", &rq).await.body.contains("Secret"));
+}
+
+#[tokio::test]
+async fn item_data_is_escaped_and_markdown_sanitised() {
+    let t = setup().await;
+    let req = t.principal(REQUESTER).await;
+    let pid = t
+        .project_with_items(
+            &req,
+            "XSS <b>probe</b>",
+            &["<script>alert(1)</script><img src=x onerror=alert(1)>"],
+        )
+        .await;
+    let (s, _) = t.sign_in(WORKER).await;
+    let bench = t
+        .get(&format!("/work/{pid}"), &s)
+        .await
+        .location()
+        .to_string();
+    let page = t.get(&bench, &s).await;
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert!(!page.body.contains("<img src=x"));
+    assert!(page.body.contains("XSS &lt;b&gt;probe"));
+
+    // The demo's Markdown answers render as HTML (bold, code) but nothing executable survives.
+    let pair = t.project_id("Compare two LLM answers").await;
+    let bench = t
+        .get(&format!("/work/{pair}"), &s)
+        .await
+        .location()
+        .to_string();
+    let page = t.get(&bench, &s).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("class=\"markdown\""));
+    assert!(
+        page.body
+            .contains("Which response is better, and by how much?")
+    );
+}
+
+#[tokio::test]
+async fn the_console_shows_progress_to_requesters_only() {
+    let t = setup().await;
+    let (w, _) = t.sign_in(WORKER).await;
+    assert_eq!(t.get("/projects", &w).await.status, StatusCode::FORBIDDEN);
+    let (r, _) = t.sign_in(REQUESTER).await;
+    // A requester does not work; their home is the console.
+    let home = t.get("/", &r).await;
+    assert_eq!(home.location(), "/projects");
+    let page = t.get("/projects", &r).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let pid = t.project_id("Classify product reviews").await;
+    assert!(page.body.contains(&format!("data-project=\"{pid}\"")));
+    assert!(page.body.contains("<progress max=\"100\" value=\""));
+    // The demo's 24 answers over 60 items x 3.
+    assert!(page.body.contains("13%"), "{}", page.body);
+    let export = t
+        .get(&format!("/projects/{pid}/export?format=jsonl"), &r)
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert_eq!(export.body.lines().count(), 60);
+    assert!(
+        export
+            .headers
+            .get(header::CONTENT_DISPOSITION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    // Workers cannot export.
+    assert_eq!(
+        t.get(&format!("/projects/{pid}/export?format=jsonl"), &w)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
