@@ -54,6 +54,9 @@ pub enum StoreError {
         /// Why.
         source: sqlx::Error,
     },
+    /// An error from the SQLite writer's connection.
+    #[error("database error: {0}")]
+    Sqlite(String),
     /// A group commit failed after this operation ran; nothing of it was saved.
     #[error("commit failed: {0}")]
     CommitFailed(String),
@@ -415,7 +418,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_session(&self, session: NewSession) -> StoreResult<()>;
 
     /// The live session with this cookie hash and its user; `None` when unknown or expired at `now`.
-    async fn session_by_hash(&self, token_hash: &str, now: Millis) -> StoreResult<Option<SessionInfo>>;
+    async fn session_by_hash(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<Option<SessionInfo>>;
 
     /// Ends a session (sign-out, or rotation at sign-in); unknown hashes are not an error.
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;

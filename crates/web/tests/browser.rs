@@ -41,6 +41,61 @@ async fn sign_in(b: &Browser, base: &str, email: &str, shots: Option<&str>) {
         .await;
 }
 
+/// A project in the demo organization whose one item carries script and event-handler payloads.
+async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
+    use fairloop_app::projects::CreateProject;
+    let requester = server
+        .app
+        .store
+        .user_by_email("requester@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let principal = fairloop_store::Principal {
+        user_id: requester.id,
+        org_id: requester.org_id,
+        role: requester.role,
+        email: requester.email,
+    };
+    let project = server
+        .app
+        .create_project(
+            &principal,
+            CreateProject {
+                name: "Hostile <b>data</b>".into(),
+                template: json!({
+                    "fields": [{"name": "text", "type": "text"}],
+                    "questions": [{"name": "ok", "type": "single_choice", "options": ["yes", "no"]}]
+                }),
+                overlap: None,
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: None,
+                budget_minor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(vec![fairloop_store::NewItem {
+        external_id: None,
+        data: json!({"text": "<script>window.__pwned = 2</script><img src=x onerror=\"window.__pwned = 1\">"})
+            .to_string(),
+        priority: 0,
+        gold: None,
+    }])
+    .await
+    .unwrap();
+    drop(tx);
+    server
+        .app
+        .store
+        .import_items(org, project.id, rx, true)
+        .await
+        .unwrap();
+    project.id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     let (chromium, driver) = match browser_paths() {
@@ -159,6 +214,27 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     })
     .await;
     shoot(&b, "workbench-pairwise").await;
+    b.dark_mode(true).await;
+    shoot(&b, "workbench-pairwise-dark").await;
+    b.dark_mode(false).await;
+
+    // Hostile item data renders as text and runs nothing (autoescaping, and a CSP without inline script).
+    let xss = xss_project(&server, worker.org_id).await;
+    b.goto(&format!("{base}/work/{xss}")).await;
+    b.wait_for_url("the XSS item", |u| u.contains(&format!("/work/{xss}/")))
+        .await;
+    let shown = b.text(".field-text .text").await;
+    assert!(
+        shown.contains("<script>window.__pwned = 2</script>"),
+        "{shown}"
+    );
+    assert!(shown.contains("<img src=x onerror="), "{shown}");
+    assert_eq!(b.script("return window.__pwned ?? null").await, Value::Null);
+    assert_eq!(
+        b.script("return document.querySelectorAll('.item img, .item script').length")
+            .await,
+        json!(0)
+    );
 
     // Sign out; the requester sees the progress the worker made.
     b.click("#signout").await;

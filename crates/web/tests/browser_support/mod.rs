@@ -282,6 +282,18 @@ impl Browser {
         .await;
     }
 
+    /// Emulates the system's dark (or light) colour scheme.
+    pub async fn dark_mode(&self, dark: bool) {
+        let value = if dark { "dark" } else { "light" };
+        self.post(
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": value}]
+            }}),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport to `dir/name.png`.
     pub async fn screenshot(&self, dir: &Path, name: &str) -> PathBuf {
         let b64 = self.get("/screenshot").await;
