@@ -54,13 +54,23 @@ echo "server peak RSS with $((ITEMS * 2)) items loaded: $(grep VmHWM /proc/$SERV
 echo "== claim+submit with $WORKERS workers for ${DURATION}s"
 $BIN bench queue --url $U --token "$TOKEN" --workers "$WORKERS" --items 100000 --duration "$DURATION" | tee "$OUT/queue.txt"
 
-echo "== export of the queue project (JSONL over HTTP)"
-PQ=$(curl -sf $U/api/v1/projects -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-ANN=$(curl -sf $U/api/v1/projects/$PQ/stats -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["annotations"])')
-t0=$(date +%s.%N)
-curl -sf "$U/api/v1/projects/$PQ/export?format=jsonl" -H "Authorization: Bearer $TOKEN" -o "$OUT/export.jsonl"
-t1=$(date +%s.%N)
-echo "HTTP export: $ANN annotations (100000 items) in $(echo "$t1 - $t0" | bc) s = $(echo "$ANN / ($t1 - $t0)" | bc) annotations/s"
+echo "== export over HTTP"
+if [ -z "${DATABASE_URL:-}" ]; then
+  # 200,000 items with 3 annotations each, written straight into the (stopped) database by a fixture script.
+  PE=$(mkproject export)
+  kill $SERVER; wait $SERVER 2>/dev/null || true
+  python3 bench/seed_annotations.py "$DATA/fairloop.db" "$PE" 200000 3
+  start_server >/dev/null
+else
+  PE=$(curl -sf $U/api/v1/projects -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+fi
+ANN=$(curl -sf $U/api/v1/projects/$PE/stats -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["annotations"])')
+for F in jsonl parquet csv; do
+  t0=$(date +%s.%N)
+  curl -sf "$U/api/v1/projects/$PE/export?format=$F" -H "Authorization: Bearer $TOKEN" -o "$OUT/export.$F"
+  t1=$(date +%s.%N)
+  echo "HTTP export $F: $ANN annotations in $(echo "$t1 - $t0" | bc) s = $(echo "$ANN / ($t1 - $t0)" | bc) annotations/s"
+done
 echo "== export of $ITEMS items (CLI, JSONL)"
 $BIN export --data-dir "$DATA" "${DBARGS[@]}" "$P1" --format jsonl --output "$OUT/export-1m.jsonl"
 echo "server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MB"}')"

@@ -9,6 +9,11 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, AppResult};
 
+/// How long a resolved token is trusted without asking the database again.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Most tokens kept in the cache (it is simply emptied when full).
+const TOKEN_CACHE_MAX: usize = 100_000;
+
 /// The prefix that makes Fairloop tokens recognisable (for secret scanners and for people).
 pub const TOKEN_PREFIX: &str = "fl_";
 
@@ -25,16 +30,36 @@ pub fn hash_token(token: &str) -> String {
 
 impl App {
     /// Resolves a bearer token to its user; 401 when missing, malformed, unknown or revoked.
+    ///
+    /// Resolved tokens are kept for [`TOKEN_CACHE_TTL`]: a revocation takes effect at once in the process that
+    /// revokes (which clears its cache) and within that time in other `serve` processes sharing the database.
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Err(AppError::Unauthorized(
                 "the API token is malformed; tokens start with fl_".into(),
             ));
         }
-        self.store
-            .principal_by_token_hash(&hash_token(token))
+        let hash = hash_token(token);
+        if let Some((p, at)) = self
+            .token_cache
+            .lock()
+            .expect("token cache lock")
+            .get(&hash)
+            && at.elapsed() < TOKEN_CACHE_TTL
+        {
+            return Ok(p.clone());
+        }
+        let principal = self
+            .store
+            .principal_by_token_hash(&hash)
             .await?
-            .ok_or_else(|| AppError::Unauthorized("the API token is unknown or revoked".into()))
+            .ok_or_else(|| AppError::Unauthorized("the API token is unknown or revoked".into()))?;
+        let mut cache = self.token_cache.lock().expect("token cache lock");
+        if cache.len() >= TOKEN_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(hash, (principal.clone(), std::time::Instant::now()));
+        Ok(principal)
     }
 
     /// Issues a new token for a user and returns it (the only time it is visible).
@@ -50,13 +75,14 @@ impl App {
 
     /// Revokes one of the caller's tokens.
     pub async fn revoke_token(&self, principal: &Principal, token_id: i64) -> AppResult<()> {
-        self.store
-            .revoke_token(principal.user_id, token_id)
-            .await
-            .map_err(|e| match e {
-                fairloop_store::StoreError::NotFound => AppError::NotFound("token"),
-                other => other.into(),
-            })
+        let revoked = self.store.revoke_token(principal.user_id, token_id).await;
+        if revoked.is_ok() {
+            self.token_cache.lock().expect("token cache lock").clear();
+        }
+        revoked.map_err(|e| match e {
+            fairloop_store::StoreError::NotFound => AppError::NotFound("token"),
+            other => other.into(),
+        })
     }
 }
 

@@ -25,7 +25,7 @@ use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
 /// Items per page read from the store.
-const PAGE: i64 = 1000;
+const PAGE: i64 = 2000;
 
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,40 +217,69 @@ impl App {
         let (tx, rx) = mpsc::channel::<AppResult<Vec<u8>>>(4);
         let store = self.store.clone();
         let org = principal.org_id;
+        // Reading the next page overlaps with shaping and writing this one.
+        let (pages_tx, mut pages) = mpsc::channel::<AppResult<Vec<ExportRow>>>(2);
         tokio::spawn(async move {
             let mut after = 0;
             loop {
-                let page = match store.export_page(org, project.id, after, PAGE).await {
+                let page = store
+                    .export_page(org, project.id, after, PAGE)
+                    .await
+                    .map_err(AppError::from);
+                let last = page.as_ref().ok().and_then(|p| p.last()).map(|r| r.item_id);
+                let failed = page.is_err();
+                if pages_tx.send(page).await.is_err() || failed {
+                    return;
+                }
+                match last {
+                    Some(id) => after = id,
+                    None => return,
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(page) = pages.recv().await {
+                let page = match page {
+                    Ok(p) if p.is_empty() => break,
                     Ok(p) => p,
                     Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
-                };
-                let Some(last) = page.last().map(|r| r.item_id) else {
-                    break;
-                };
-                after = last;
-                for row in page {
-                    let n = row.annotations.len() as u64;
-                    if let Err(e) = writer.write(&shaper.shape(row)) {
                         let _ = tx.send(Err(e)).await;
                         return;
                     }
-                    progress.items.fetch_add(1, Ordering::Relaxed);
-                    progress.annotations.fetch_add(n, Ordering::Relaxed);
-                }
-                match writer.take() {
-                    Ok(bytes) if bytes.is_empty() => {}
-                    Ok(bytes) => {
-                        if tx.send(Ok(bytes)).await.is_err() {
-                            return; // The client went away.
-                        }
+                };
+                // Shaping and encoding are CPU work: keep them off the async workers.
+                let (w, s, chunk) = match tokio::task::spawn_blocking(move || {
+                    let mut counts = (0u64, 0u64);
+                    for row in page {
+                        counts.0 += 1;
+                        counts.1 += row.annotations.len() as u64;
+                        writer.write(&shaper.shape(row))?;
+                    }
+                    let bytes = writer.take()?;
+                    Ok::<_, AppError>((writer, shaper, (bytes, counts)))
+                })
+                .await
+                {
+                    Ok(Ok(done)) => done,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
                     }
                     Err(e) => {
-                        let _ = tx.send(Err(e)).await;
+                        let _ = tx
+                            .send(Err(AppError::Internal(format!("export task: {e}"))))
+                            .await;
                         return;
                     }
+                };
+                (writer, shaper) = (w, s);
+                let (bytes, (items, annotations)) = chunk;
+                progress.items.fetch_add(items, Ordering::Relaxed);
+                progress
+                    .annotations
+                    .fetch_add(annotations, Ordering::Relaxed);
+                if !bytes.is_empty() && tx.send(Ok(bytes)).await.is_err() {
+                    return; // The client went away.
                 }
             }
             let tail = writer.finish();

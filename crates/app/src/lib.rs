@@ -68,6 +68,9 @@ pub struct App {
     /// Parsed templates by project: templates do not change after a project is created, and parsing one per
     /// submission would be wasted work on the hottest path.
     templates: Arc<Mutex<HashMap<ProjectId, Arc<TaskTemplate>>>>,
+    /// Recently resolved tokens (see [`auth`]): saves a database read on almost every request.
+    pub(crate) token_cache:
+        Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
 }
 
 impl App {
@@ -77,6 +80,7 @@ impl App {
             store,
             config,
             templates: Arc::default(),
+            token_cache: Arc::default(),
         }
     }
 

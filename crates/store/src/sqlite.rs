@@ -11,6 +11,7 @@
 //! of its own), and that per-statement cost is what bounds a single writer. Reads use a sqlx pool of
 //! connections, which WAL mode lets run beside the writer, with the SQL shared with PostgreSQL.
 
+mod reads;
 mod writes;
 
 use std::panic::AssertUnwindSafe;
@@ -61,6 +62,11 @@ pub struct SqliteStore {
     path: PathBuf,
     reads: SqlitePool,
     writer: mpsc::Sender<Job>,
+    /// Idle `rusqlite` read connections for bulk reads ([`reads`]).
+    bulk_readers: std::sync::Arc<std::sync::Mutex<Vec<rusqlite::Connection>>>,
+    /// Queue settings by (organization, project): they never change once a project exists, and every claim
+    /// needs them.
+    policies: std::sync::Mutex<std::collections::HashMap<(OrgId, ProjectId), (i64, i64)>>,
     secret: OnceCell<Vec<u8>>,
 }
 
@@ -108,6 +114,8 @@ impl SqliteStore {
             path: path.to_path_buf(),
             reads,
             writer: tx,
+            bulk_readers: Default::default(),
+            policies: Default::default(),
             secret: OnceCell::new(),
         })
     }
@@ -140,6 +148,27 @@ impl SqliteStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `op` on a `rusqlite` read connection on a blocking thread (bulk reads).
+    async fn bulk_read<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (pool, path) = (self.bulk_readers.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || {
+            let idle = pool.lock().expect("reader pool lock").pop();
+            let conn = match idle {
+                Some(c) => c,
+                None => open_reader(&path)?,
+            };
+            let result = op(&conn);
+            pool.lock().expect("reader pool lock").push(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Sqlite(format!("bulk read task: {e}")))?
     }
 
     async fn read(&self) -> StoreResult<sqlx::pool::PoolConnection<Sqlite>> {
@@ -187,6 +216,16 @@ fn open_writer(path: &Path) -> StoreResult<rusqlite::Connection> {
     )
     .map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+/// Opens a read-only connection for bulk reads.
+fn open_reader(path: &Path) -> StoreResult<rusqlite::Connection> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| StoreError::Sqlite(e.to_string()))?;
     Ok(conn)
 }
 
@@ -362,7 +401,23 @@ impl Store for SqliteStore {
         worker: UserId,
         now: Millis,
     ) -> StoreResult<Option<Claim>> {
-        let policy = claim_policy(&mut *self.read().await?, org, project).await?;
+        let cached = self
+            .policies
+            .lock()
+            .expect("policy cache lock")
+            .get(&(org, project))
+            .copied();
+        let policy = match cached {
+            Some(p) => p,
+            None => {
+                let p = claim_policy(&mut *self.read().await?, org, project).await?;
+                self.policies
+                    .lock()
+                    .expect("policy cache lock")
+                    .insert((org, project), p);
+                p
+            }
+        };
         self.write(move |conn| writes::claim_next(conn, org, project, worker, now, policy))
             .await
     }
@@ -409,7 +464,8 @@ impl Store for SqliteStore {
         after: ItemId,
         limit: i64,
     ) -> StoreResult<Vec<ExportRow>> {
-        export_page(&mut *self.read().await?, org, project, after, limit).await
+        self.bulk_read(move |conn| reads::export_page(conn, org, project, after, limit))
+            .await
     }
 
     async fn backup(&self, dest: &Path) -> StoreResult<()> {
