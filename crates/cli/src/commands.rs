@@ -202,7 +202,7 @@ pub async fn import(
     let progress = Arc::new(ImportProgress::default());
     let pb = bar(
         size,
-        "{msg:10} [{bar:40}] {bytes}/{total_bytes} {per_sec} ({eta})",
+        "{msg:10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})",
     );
     let watcher = {
         let (progress, pb) = (progress.clone(), pb.clone());

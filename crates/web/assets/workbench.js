@@ -82,6 +82,18 @@ function init(form) {
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     const typing = t instanceof HTMLTextAreaElement || (t instanceof HTMLInputElement && ["text", "email", "password", "search"].includes(t.type));
+    if ((e.ctrlKey || e.metaKey) && (e.key === "s" || e.key === "S")) {
+      // The draft is saved on every change already; Ctrl+S says so instead of opening "Save page as".
+      e.preventDefault();
+      save();
+      const status = document.getElementById("draft-status");
+      if (status) {
+        status.hidden = false;
+        clearTimeout(status._t);
+        status._t = setTimeout(() => { status.hidden = true; }, 1500);
+      }
+      return;
+    }
     if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
       e.preventDefault();
       const submit = document.getElementById("submit");

@@ -192,6 +192,13 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
         )
         .await;
     assert_eq!(restored, json!("neutral"));
+    // Ctrl+S confirms the draft is saved (and does not open the browser's "Save page" dialog).
+    b.press("s", Some(CONTROL)).await;
+    assert_eq!(
+        b.script("return document.getElementById('draft-status').hidden")
+            .await,
+        json!(false)
+    );
     // `?` lists the shortcuts.
     b.press("?", None).await;
     assert_eq!(
