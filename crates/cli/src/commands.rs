@@ -101,7 +101,11 @@ pub async fn demo(storage: &StorageArgs, listen: Option<&str>, no_serve: bool) -
     }
     let first = summary.projects.first().map(|p| p.0).unwrap_or(1);
     banner.push_str(&format!(
-        "\nTry it:\n  curl -s -X POST -H \"Authorization: Bearer {}\" http://{}/api/v1/projects/{first}/assignments/next\n\n",
+        "\nOpen http://{}/ and sign in as worker1@demo.fairloop.test (or requester@…) with the password above.\n",
+        config.listen
+    ));
+    banner.push_str(&format!(
+        "Or use the API:\n  curl -s -X POST -H \"Authorization: Bearer {}\" http://{}/api/v1/projects/{first}/assignments/next\n\n",
         summary.users.get(3).map(|u| u.1.as_str()).unwrap_or("TOKEN"),
         config.listen
     ));
