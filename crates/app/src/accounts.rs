@@ -52,7 +52,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks a password against a PHC string; false for a wrong password or an unreadable hash.
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     use argon2::PasswordVerifier;
     argon2::Argon2::default()
         .verify_password(password.as_bytes(), hash)

@@ -300,6 +300,20 @@ pub struct UserCredentials {
     pub password_hash: Option<String>,
 }
 
+/// One of a user's API tokens as the settings page lists it: never the token or its hash, which cannot be shown
+/// again and must not leave the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Id, for revoking.
+    pub id: i64,
+    /// The label the user gave it, so they can tell their tokens apart.
+    pub label: String,
+    /// When it was issued.
+    pub created_at: Millis,
+    /// When it was revoked; `None` while it still works.
+    pub revoked_at: Option<Millis>,
+}
+
 /// A batch stream for a streaming import: the importer sends batches, the store writes them.
 pub type ItemBatches = mpsc::Receiver<Vec<NewItem>>;
 
@@ -429,6 +443,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// A user by email with their password hash, for checking a sign-in.
     async fn user_credentials_by_email(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+
+    /// The user's API tokens, newest first, revoked ones included (so the settings page can say so).
+    async fn user_tokens(&self, user_id: UserId) -> StoreResult<Vec<TokenInfo>>;
+
+    /// Replaces the user's password hash (a password change); `NotFound` for an unknown user.
+    async fn set_password_hash(&self, user_id: UserId, password_hash: &str) -> StoreResult<()>;
+
+    /// Ends every session of the user except the one with `keep_hash` (after a password change, so a stolen
+    /// cookie stops working); answers how many were ended.
+    async fn delete_other_sessions(&self, user_id: UserId, keep_hash: &str) -> StoreResult<u64>;
 }
 
 /// Connects to the store a URL names and brings its schema up to date.

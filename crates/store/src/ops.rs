@@ -22,7 +22,7 @@ macro_rules! shared_ops {
         use crate::{
             AssignmentContext, Claim, ExportAnnotationRow, ExportRow, ImportOutcome, NewItem, NewProject, NewUser,
             Principal, Project, ProjectStats, StoreError, StoreResult, Submission, Submitted, User,
-            parse_role, NewSession, SessionInfo, UserCredentials,
+            parse_role, NewSession, SessionInfo, TokenInfo, UserCredentials,
         };
 
         /// Rows per multi-row `INSERT` during imports (4 bound values each, under both backends' limits).
@@ -681,6 +681,37 @@ macro_rules! shared_ops {
                 Ok(UserCredentials { user: user_from((id, org_id, email, name, role))?, password_hash })
             })
             .transpose()
+        }
+
+        pub(crate) async fn user_tokens(conn: &mut $conn, user_id: UserId) -> StoreResult<Vec<TokenInfo>> {
+            let rows: Vec<(i64, String, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT id, label, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+            )
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, label, created_at, revoked_at)| TokenInfo { id, label, created_at, revoked_at })
+                .collect())
+        }
+
+        pub(crate) async fn set_password_hash(conn: &mut $conn, user_id: UserId, hash: &str) -> StoreResult<()> {
+            let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        }
+
+        pub(crate) async fn delete_other_sessions(conn: &mut $conn, user_id: UserId, keep: &str) -> StoreResult<u64> {
+            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(&mut *conn)
+                .await?;
+            Ok(done.rows_affected())
         }
     };
 }

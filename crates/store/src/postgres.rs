@@ -341,4 +341,20 @@ impl Store for PgStore {
     ) -> StoreResult<Option<crate::UserCredentials>> {
         user_credentials_by_email(&mut *self.read().await?, email).await
     }
+
+    async fn user_tokens(&self, user_id: UserId) -> StoreResult<Vec<crate::TokenInfo>> {
+        user_tokens(&mut *self.read().await?, user_id).await
+    }
+
+    async fn set_password_hash(&self, user_id: UserId, password_hash: &str) -> StoreResult<()> {
+        let hash = password_hash.to_string();
+        self.tx(|conn| Box::pin(async move { set_password_hash(conn, user_id, &hash).await }))
+            .await
+    }
+
+    async fn delete_other_sessions(&self, user_id: UserId, keep_hash: &str) -> StoreResult<u64> {
+        let keep = keep_hash.to_string();
+        self.tx(|conn| Box::pin(async move { delete_other_sessions(conn, user_id, &keep).await }))
+            .await
+    }
 }

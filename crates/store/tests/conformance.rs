@@ -470,3 +470,115 @@ async fn sessions_and_credentials_behave_the_same_on_every_backend() {
         assert!(store.session_by_hash("h1", now).await.unwrap().is_none());
     }
 }
+
+#[tokio::test]
+async fn settings_tokens_passwords_and_other_sessions_behave_the_same_on_every_backend() {
+    use fairloop_store::NewSession;
+    for (store, _dir) in backends().await {
+        let store = store.as_ref();
+        let backend = store.backend();
+        let me = user(store, "acme", "me@acme.test", Role::Worker).await;
+        let other = user(store, "acme", "other@acme.test", Role::Worker).await;
+
+        // Tokens: listed newest first with label and times, never the hash; revoked ones say so.
+        assert!(
+            store.user_tokens(me.id).await.unwrap().is_empty(),
+            "{backend}"
+        );
+        let t1 = store.create_token(me.id, "hash-1", "laptop").await.unwrap();
+        let t2 = store.create_token(me.id, "hash-2", "ci").await.unwrap();
+        store
+            .create_token(other.id, "hash-3", "theirs")
+            .await
+            .unwrap();
+        let list = store.user_tokens(me.id).await.unwrap();
+        assert_eq!(
+            list.iter()
+                .map(|t| (t.id, t.label.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(t2, "ci"), (t1, "laptop")],
+            "{backend}"
+        );
+        assert!(
+            list.iter()
+                .all(|t| t.created_at > 0 && t.revoked_at.is_none())
+        );
+        // Another user cannot revoke my token.
+        assert!(matches!(
+            store.revoke_token(other.id, t1).await,
+            Err(StoreError::NotFound)
+        ));
+        store.revoke_token(me.id, t1).await.unwrap();
+        let list = store.user_tokens(me.id).await.unwrap();
+        assert!(
+            list.iter()
+                .find(|t| t.id == t1)
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        assert!(
+            list.iter()
+                .find(|t| t.id == t2)
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+        assert_eq!(store.user_tokens(other.id).await.unwrap().len(), 1);
+
+        // Password hash: replaced for this user only; an unknown user is not found.
+        store
+            .set_password_hash(me.id, "$argon2id$new")
+            .await
+            .unwrap();
+        let creds = store
+            .user_credentials_by_email("me@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            creds.password_hash.as_deref(),
+            Some("$argon2id$new"),
+            "{backend}"
+        );
+        let theirs = store
+            .user_credentials_by_email("other@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(theirs.password_hash, None);
+        assert!(matches!(
+            store.set_password_hash(i64::MAX, "x").await,
+            Err(StoreError::NotFound)
+        ));
+
+        // Other sessions: every session of the user but the kept one ends; other users' stay.
+        let now = fairloop_domain::time::now_millis();
+        for (hash, uid) in [
+            ("s1", me.id),
+            ("s2", me.id),
+            ("s3", me.id),
+            ("o1", other.id),
+        ] {
+            store
+                .create_session(NewSession {
+                    token_hash: hash.into(),
+                    user_id: uid,
+                    csrf_token: "c".into(),
+                    expires_at: now + 60_000,
+                })
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            store.delete_other_sessions(me.id, "s2").await.unwrap(),
+            2,
+            "{backend}"
+        );
+        assert!(store.session_by_hash("s1", now).await.unwrap().is_none());
+        assert!(store.session_by_hash("s2", now).await.unwrap().is_some());
+        assert!(store.session_by_hash("s3", now).await.unwrap().is_none());
+        assert!(store.session_by_hash("o1", now).await.unwrap().is_some());
+        assert_eq!(store.delete_other_sessions(me.id, "s2").await.unwrap(), 0);
+    }
+}

@@ -1,6 +1,6 @@
 // The workbench's keyboard flow, draft and timer. The page works without this module: it only adds
-// shortcuts (number keys, Ctrl+Enter, S, ?, Esc), keeps a draft in localStorage so a reload loses nothing,
-// hides questions whose show_if does not hold, and shows the time spent on the item.
+// shortcuts (number keys, Ctrl+Enter, S to skip with a reason, ?, Esc), keeps a draft in localStorage so a
+// reload loses nothing, hides questions whose show_if does not hold, and shows the time spent on the item.
 
 const form = document.getElementById("answer-form");
 if (form) init(form);
@@ -79,6 +79,15 @@ function init(form) {
   const toggleHelp = () => (dialog.open ? dialog.close() : dialog.showModal());
   document.getElementById("shortcuts-button")?.addEventListener("click", toggleHelp);
 
+  // ---- skip: S opens the reason form (a <details>, so it also works without this script) ----
+  const skipMenu = document.getElementById("skip-menu");
+  const skipForm = document.getElementById("skip-form");
+  function openSkip() {
+    if (!skipMenu) return;
+    skipMenu.open = true;
+    (skipMenu.querySelector("input:checked") || skipMenu.querySelector("input[type=radio]"))?.focus();
+  }
+
   document.addEventListener("keydown", (e) => {
     const t = e.target;
     const typing = t instanceof HTMLTextAreaElement || (t instanceof HTMLInputElement && ["text", "email", "password", "search"].includes(t.type));
@@ -107,7 +116,28 @@ function init(form) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "?") { e.preventDefault(); toggleHelp(); return; }
     if (dialog.open) return;
-    if (e.key === "s" || e.key === "S") { e.preventDefault(); document.getElementById("skip").click(); return; }
+    if (e.key === "s" || e.key === "S") { e.preventDefault(); openSkip(); return; }
+    if (skipMenu && skipMenu.open) {
+      // While the skip form is open, numbers pick a reason, Enter skips and Esc goes back to the item.
+      const reasons = [...skipMenu.querySelectorAll("input[type=radio]")];
+      if (/^[1-9]$/.test(e.key) && reasons[Number(e.key) - 1]) {
+        e.preventDefault();
+        reasons[Number(e.key) - 1].checked = true;
+        reasons[Number(e.key) - 1].focus();
+        return;
+      }
+      if (e.key === "Enter" && t instanceof HTMLInputElement && t.type === "radio" && skipMenu.contains(t)) {
+        e.preventDefault();
+        skipForm.requestSubmit();
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        skipMenu.open = false;
+        document.getElementById("skip").focus();
+        return;
+      }
+    }
     if (/^[1-9]$/.test(e.key)) {
       const gs = groups();
       const g = gs[active];

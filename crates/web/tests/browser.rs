@@ -243,6 +243,38 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
         json!(0)
     );
 
+    // S opens the skip form with its reasons (a <details>); a number picks one; Esc closes it again.
+    b.press("s", None).await;
+    assert_eq!(
+        b.script("return document.getElementById('skip-menu').open")
+            .await,
+        json!(true)
+    );
+    b.press("2", None).await;
+    assert_eq!(
+        b.script("return document.querySelector('#skip-menu input:checked')?.value ?? null")
+            .await,
+        json!("Content is unclear or broken")
+    );
+    shoot(&b, "workbench-skip").await;
+    b.press("\u{E00C}", None).await;
+    assert_eq!(
+        b.script("return document.getElementById('skip-menu').open")
+            .await,
+        json!(false)
+    );
+
+    // The settings page, with a token just created (shown once).
+    b.goto(&format!("{base}/settings")).await;
+    b.type_into("#token-label", "browser test").await;
+    b.click("#token-create").await;
+    assert!(
+        b.text("#new-token")
+            .await
+            .contains("will not be shown again")
+    );
+    shoot(&b, "settings").await;
+
     // Sign out; the requester sees the progress the worker made.
     b.click("#signout").await;
     b.wait_for_url("the sign-in page", |u| u.ends_with("/signin"))

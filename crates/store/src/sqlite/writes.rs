@@ -466,3 +466,27 @@ pub(super) fn delete_session(conn: &Connection, hash: &str) -> StoreResult<()> {
         .map_err(db)?;
     Ok(())
 }
+
+pub(super) fn set_password_hash(conn: &Connection, user_id: UserId, hash: &str) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .and_then(|mut st| st.execute(params![hash, user_id]))
+        .map_err(db)?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) fn delete_other_sessions(
+    conn: &Connection,
+    user_id: UserId,
+    keep: &str,
+) -> StoreResult<u64> {
+    let n = conn
+        .prepare_cached("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .and_then(|mut st| st.execute(params![user_id, keep]))
+        .map_err(db)?;
+    Ok(n as u64)
+}

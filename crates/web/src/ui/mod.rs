@@ -6,8 +6,9 @@
 //! shortcuts, the draft kept in the browser and the timer. Handlers call the same use cases as the JSON API.
 //!
 //! Routes (see docs/web.md): `GET /signin`, `POST /signin`, `POST /signout`, `GET /`, `GET /work/{project}`,
-//! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`, `GET /projects`,
-//! `GET /projects/{id}/export`, `GET /assets/{file}`.
+//! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
+//! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
+//! `GET /projects`, `GET /projects/{id}/export`, `GET /assets/{file}`.
 
 use std::sync::Arc;
 
@@ -61,6 +62,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/work/{project}/{assignment}/skip",
             axum::routing::post(pages::skip),
+        )
+        .route("/settings", get(pages::settings))
+        .route(
+            "/settings/password",
+            axum::routing::post(pages::change_password),
+        )
+        .route("/settings/tokens", axum::routing::post(pages::create_token))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            axum::routing::post(pages::revoke_token),
         )
         .route("/projects", get(pages::projects))
         .route("/projects/{id}/export", get(pages::export))

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use fairloop_app::AppError;
 use fairloop_app::accounts::random_secret;
 use fairloop_app::export::{ExportFormat, ExportProgress};
+use fairloop_app::settings::{MAX_TOKEN_LABEL, PasswordChange};
+use fairloop_app::users::MIN_PASSWORD_LEN;
 use fairloop_app::work::{SkipBody, SubmitBody};
 use fairloop_domain::template::TaskTemplate;
 use fairloop_store::{Project, SessionInfo};
@@ -483,12 +485,275 @@ pub async fn skip(
     let (project, assignment) = (id(&project)?, id(&assignment)?);
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
-    let reason = form_value(&form, "reason").map(str::to_string);
+    let reason = skip_reason(&form);
     ui.state
         .app
         .skip(&user.session.principal, assignment, SkipBody { reason })
         .await?;
     Ok(see_other(&format!("/work/{project}")))
+}
+
+/// The skip reason from the form: the chosen common reason, the free text, or both joined ("Not in my
+/// expertise: dosage questions"); `None` when the worker gave neither.
+fn skip_reason(form: &[(String, String)]) -> Option<String> {
+    let pick = form_value(form, "reason")
+        .map(str::trim)
+        .unwrap_or_default();
+    let text = form_value(form, "reason_text")
+        .map(str::trim)
+        .unwrap_or_default();
+    match (pick.is_empty(), text.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(pick.to_string()),
+        (true, false) => Some(text.to_string()),
+        (false, false) => Some(format!("{pick}: {text}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Account settings
+
+/// `?done=` after a settings form succeeded, so the page can say what happened.
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TokenRow {
+    id: i64,
+    label: String,
+    created: String,
+    created_iso: String,
+    revoked: Option<String>,
+}
+
+/// "2026-11-23 09:07 UTC" from stored milliseconds: short, unambiguous, the same for every reader.
+fn short_time(ms: i64) -> (String, String) {
+    let iso = fairloop_domain::time::to_rfc3339(ms);
+    let short = format!("{} {} UTC", &iso[..10], &iso[11..16]);
+    (short, iso)
+}
+
+/// What the settings page shows besides the lists: a notice, the errors of either form, a token just issued.
+#[derive(Default)]
+struct SettingsExtras<'a> {
+    notice: Option<&'a str>,
+    password_error: Option<String>,
+    token_error: Option<String>,
+    label: &'a str,
+    new_token: Option<(&'a str, &'a str)>,
+}
+
+async fn settings_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    status: StatusCode,
+    extras: SettingsExtras<'_>,
+) -> PageResult {
+    let tokens: Vec<TokenRow> = ui
+        .state
+        .app
+        .my_tokens(&user.session.principal)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let (created, created_iso) = short_time(t.created_at);
+            TokenRow {
+                id: t.id,
+                label: t.label,
+                created,
+                created_iso,
+                revoked: t.revoked_at.map(|r| short_time(r).0),
+            }
+        })
+        .collect();
+    let html = render(
+        "settings.html",
+        context! {
+            title => "Settings", nav => "settings", user => ser(&user_view(&user.session)),
+            csrf => &user.session.csrf_token, tokens => ser(&tokens),
+            min_password_len => MIN_PASSWORD_LEN, max_label => MAX_TOKEN_LABEL,
+            notice => extras.notice, password_error => extras.password_error,
+            token_error => extras.token_error, label => extras.label,
+            new_token => extras.new_token.map(|(label, token)| context! { label => label, token => token }),
+        },
+    );
+    let mut resp = (status, html).into_response();
+    // The page may hold a token shown once: never keep it in a cache or the back-forward history.
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The account settings: change the password, and create, list and revoke API tokens.
+pub async fn settings(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let notice = match q.done.as_deref() {
+        Some("password") => Some(
+            "Your password was changed. Every other session of your account has been signed out.",
+        ),
+        Some("revoked") => Some("The token was revoked; it stops working at once."),
+        _ => None,
+    };
+    settings_page(
+        &ui,
+        &user,
+        StatusCode::OK,
+        SettingsExtras {
+            notice,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Changes the password (current one first); ends every other session and rotates this one.
+pub async fn change_password(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let p = &user.session.principal;
+    // The same limit as sign-in: a borrowed session must not become a way to guess the password at speed.
+    let key = format!("password|{}", p.user_id);
+    let refuse = |status: StatusCode, message: String| {
+        settings_page(
+            &ui,
+            &user,
+            status,
+            SettingsExtras {
+                password_error: Some(message),
+                ..Default::default()
+            },
+        )
+    };
+    if let Err(wait) = ui.limiter.check(&key) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many wrong current passwords. Wait {minutes} minute{} and try again.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+        )
+        .await;
+    }
+    let change = PasswordChange {
+        current: form_value(&form, "current_password")
+            .unwrap_or_default()
+            .to_string(),
+        new: form_value(&form, "new_password")
+            .unwrap_or_default()
+            .to_string(),
+        confirm: form_value(&form, "confirm_password")
+            .unwrap_or_default()
+            .to_string(),
+    };
+    match ui.state.app.change_password(p, change).await {
+        Ok(signed_in) => {
+            ui.limiter.reset(&key);
+            let mut resp = see_other("/settings?done=password");
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                session::session_cookie(&signed_in.session_token, session::is_https(&headers)),
+            );
+            Ok(resp)
+        }
+        Err(AppError::Forbidden { message, .. }) => {
+            ui.limiter.record_failure(&key);
+            refuse(StatusCode::FORBIDDEN, capitalise(&message)).await
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, capitalise(&message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The app's messages are sentences without the capital (they also go into JSON); pages start them with one.
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// Creates a token with a label and shows it on the page that answers, once.
+pub async fn create_token(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    body: Bytes,
+) -> PageResult {
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let label = form_value(&form, "label").unwrap_or_default().trim();
+    match ui
+        .state
+        .app
+        .create_my_token(&user.session.principal, label)
+        .await
+    {
+        Ok((_, token)) => {
+            settings_page(
+                &ui,
+                &user,
+                StatusCode::OK,
+                SettingsExtras {
+                    new_token: Some((label, &token)),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            settings_page(
+                &ui,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                SettingsExtras {
+                    token_error: Some(capitalise(&message)),
+                    label,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes one of the user's own tokens (404 for anyone else's); revoking twice just comes back.
+pub async fn revoke_token(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let token = id(&token)?;
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let p = &user.session.principal;
+    match ui.state.app.revoke_token(p, token).await {
+        Ok(()) => Ok(see_other("/settings?done=revoked")),
+        Err(AppError::NotFound(_)) => {
+            // A double click: the token is mine and already revoked. Anything else is not found.
+            let mine = ui.state.app.my_tokens(p).await?;
+            if mine.iter().any(|t| t.id == token && t.revoked_at.is_some()) {
+                Ok(see_other("/settings?done=revoked"))
+            } else {
+                Err(UiError::not_found())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

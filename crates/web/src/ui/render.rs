@@ -36,6 +36,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/projects.html"),
             ),
             ("error.html", include_str!("../../templates/error.html")),
+            (
+                "settings.html",
+                include_str!("../../templates/settings.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

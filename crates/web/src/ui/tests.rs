@@ -693,3 +693,287 @@ async fn the_console_shows_progress_to_requesters_only() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The session cookie of a redirect that rotated the session.
+fn new_session(r: &Resp) -> String {
+    r.cookie("fl_session").expect("a new session cookie")
+}
+
+#[tokio::test]
+async fn password_change_checks_the_current_one_and_ends_other_sessions() {
+    let t = setup().await;
+    let (s, csrf) = t.sign_in(WORKER).await;
+    let (other, _) = t.sign_in(WORKER).await;
+    let page = t.get("/settings", &s).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("href=\"/settings\" id=\"nav-settings\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("Change your password") && page.body.contains("API tokens"));
+    assert!(!page.body.contains("style=") && !page.body.contains("<script>"));
+
+    let new_pw = "a much longer secret";
+    let form = |current: &str, new: &str, confirm: &str| {
+        format!(
+            "_csrf={csrf}&current_password={}&new_password={}&confirm_password={}",
+            super::render::url_encode(current),
+            super::render::url_encode(new),
+            super::render::url_encode(confirm)
+        )
+    };
+    // A wrong current password, a mismatch and a short one change nothing.
+    let r = t
+        .post(
+            "/settings/password",
+            &s,
+            &form("not it at all", new_pw, new_pw),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("id=\"password-error\""), "{}", r.body);
+    let r = t
+        .post(
+            "/settings/password",
+            &s,
+            &form(DEMO_PASSWORD, new_pw, "something else"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not the same"));
+    let r = t
+        .post(
+            "/settings/password",
+            &s,
+            &form(DEMO_PASSWORD, "short", "short"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(&format!(
+        "at least {} characters",
+        fairloop_app::users::MIN_PASSWORD_LEN
+    )));
+    assert_eq!(t.get("/", &other).await.status, StatusCode::OK);
+    assert_eq!(
+        t.try_sign_in(WORKER, DEMO_PASSWORD, None, "").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The right one: 303 with a rotated session; the old cookie and every other session are gone.
+    let r = t
+        .post(
+            "/settings/password",
+            &s,
+            &form(DEMO_PASSWORD, new_pw, new_pw),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/settings?done=password");
+    let rotated = new_session(&r);
+    assert_ne!(rotated, s);
+    assert_eq!(t.get("/", &s).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.get("/", &other).await.status, StatusCode::SEE_OTHER);
+    let done = t.get("/settings?done=password", &rotated).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("id=\"settings-notice\""));
+
+    // The new password signs in; the old one does not.
+    assert_eq!(
+        t.try_sign_in(WORKER, DEMO_PASSWORD, None, "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        t.try_sign_in(WORKER, new_pw, None, "").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_created_listed_and_revoked_from_the_settings_page() {
+    let t = setup().await;
+    let (s, csrf) = t.sign_in(WORKER).await;
+    let r = t
+        .post(
+            "/settings/tokens",
+            &s,
+            &format!("_csrf={csrf}&label=my+%3Cb%3Elaptop"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    assert!(r.body.contains("will not be shown again"));
+    let start = r.body.find("id=\"new-token-value\"").unwrap();
+    let vstart = r.body[start..].find("value=\"").unwrap() + start + 7;
+    let token = r.body[vstart..vstart + 51].to_string();
+    assert!(token.starts_with("fl_"), "{token}");
+    // The label is escaped; the token works on the API.
+    assert!(r.body.contains("my &lt;b&gt;laptop"));
+    let me = |token: String| {
+        let router = t.router.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/api/v1/me")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            router.oneshot(req).await.unwrap().status()
+        }
+    };
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+
+    // The list shows label and status, never the token; a reload does not show it again.
+    let page = t.get("/settings", &s).await;
+    assert!(page.body.contains("my &lt;b&gt;laptop") && page.body.contains("Active"));
+    assert!(!page.body.contains(&token));
+    assert!(!page.body.contains(&fairloop_app::auth::hash_token(&token)));
+    let p = t.principal(WORKER).await;
+    let id = t
+        .app
+        .my_tokens(&p)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.label == "my <b>laptop")
+        .unwrap()
+        .id;
+
+    // An empty label is refused.
+    let r = t
+        .post("/settings/tokens", &s, &format!("_csrf={csrf}&label=+"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"token-error\""));
+
+    // Another user (even in the same organization) cannot revoke it.
+    let (s2, csrf2) = t.sign_in("worker2@demo.fairloop.test").await;
+    let r = t
+        .post(
+            &format!("/settings/tokens/{id}/revoke"),
+            &s2,
+            &format!("_csrf={csrf2}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    let r = t
+        .post("/settings/tokens/abc/revoke", &s, &format!("_csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // I can; it stops working at once, and a second click just comes back.
+    let r = t
+        .post(
+            &format!("/settings/tokens/{id}/revoke"),
+            &s,
+            &format!("_csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/settings?done=revoked");
+    assert_eq!(me(token.clone()).await, StatusCode::UNAUTHORIZED);
+    let page = t.get("/settings?done=revoked", &s).await;
+    assert!(page.body.contains("Revoked "));
+    let r = t
+        .post(
+            &format!("/settings/tokens/{id}/revoke"),
+            &s,
+            &format!("_csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn settings_forms_need_the_csrf_token() {
+    let t = setup().await;
+    let (s, _) = t.sign_in(WORKER).await;
+    let p = t.principal(WORKER).await;
+    let (id, token) = t.app.create_my_token(&p, "kept").await.unwrap();
+    let tokens_before = t.app.my_tokens(&p).await.unwrap().len();
+    for csrf in ["", "_csrf=wrong&"] {
+        let r = t
+            .post(
+                "/settings/password",
+                &s,
+                &format!(
+                    "{csrf}current_password={DEMO_PASSWORD}&new_password=another+long+one&confirm_password=another+long+one"
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("This form has expired"));
+        let r = t
+            .post("/settings/tokens", &s, &format!("{csrf}label=x"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = t
+            .post(&format!("/settings/tokens/{id}/revoke"), &s, csrf)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    // Nothing changed: same session, same password, same tokens, the token still works.
+    assert_eq!(t.get("/settings", &s).await.status, StatusCode::OK);
+    assert_eq!(
+        t.try_sign_in(WORKER, DEMO_PASSWORD, None, "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(t.app.my_tokens(&p).await.unwrap().len(), tokens_before);
+    assert!(t.app.authenticate(&token).await.is_ok());
+    // Without a session the page sends the user to sign in.
+    let r = t.req("GET", "/settings", &[], None).await;
+    assert_eq!(r.location(), "/signin?next=%2Fsettings");
+}
+
+#[tokio::test]
+async fn skip_with_a_reason_stores_it_and_the_item_goes_to_someone_else() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let pid = t
+        .project_with_items(&owner, "Skippable", &["only item"])
+        .await;
+    let (s, csrf) = t.sign_in(WORKER).await;
+    let bench = t
+        .get(&format!("/work/{pid}"), &s)
+        .await
+        .location()
+        .to_string();
+    let page = t.get(&bench, &s).await;
+    // The reasons are a real form (no script needed): radios and a text box tied to the skip form.
+    assert!(page.body.contains("id=\"skip-menu\""));
+    assert!(
+        page.body
+            .contains("value=\"Not in my expertise\" form=\"skip-form\"")
+    );
+    assert!(page.body.contains("name=\"reason_text\""));
+    let r = t
+        .post(
+            &format!("{bench}/skip"),
+            &s,
+            &format!("_csrf={csrf}&reason=Not+in+my+expertise&reason_text=dosage+questions"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Nothing left for this worker; the item goes to the next one.
+    let again = t.get(&format!("/work/{pid}"), &s).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.body.contains("id=\"nothing-left\""));
+    let (s2, _) = t.sign_in("worker2@demo.fairloop.test").await;
+    let other = t.get(&format!("/work/{pid}"), &s2).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    // The reason is stored as the worker gave it.
+    let assignment: i64 = bench.rsplit('/').next().unwrap().parse().unwrap();
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect(&fairloop_store::sqlite_url_in(t._dir.path()))
+        .await
+        .unwrap();
+    let (reason,): (Option<String>,) =
+        sqlx::query_as("SELECT skip_reason FROM assignments WHERE id = $1")
+            .bind(assignment)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        reason.as_deref(),
+        Some("Not in my expertise: dosage questions")
+    );
+}
