@@ -118,7 +118,7 @@ pub fn aggregate_command(
         io::write_aggregation_csv(
             w,
             &data.tasks,
-            |t| data.classes.get(r.label[t as usize]).to_string(),
+            |t| data.classes.get(r.label[t as usize]),
             &r.confidence,
         )?;
     }

@@ -1,10 +1,13 @@
 //! CSV input and output for the `fairloop quality` commands.
 //!
 //! Readers take any [`std::io::Read`], reuse one `csv::ByteRecord` for every row and intern names as they go, so
-//! reading costs no allocation per row. Headers are matched by name (case-insensitive, surrounding spaces ignored,
-//! extra columns ignored, in any order). Every error names the line (the header is line 1) and the column.
+//! reading costs no allocation per row; [`read_labels`], which meets files of millions of rows, reads the input
+//! whole and splits plain lines itself (see there for why the result is the same). Headers are matched by name
+//! (case-insensitive, surrounding spaces ignored, extra columns ignored, in any order). Every error names the line
+//! (the header is line 1) and the column.
 //!
-//! Writers print floats with Rust's shortest round-trip formatting: full precision, no noise digits.
+//! Writers print floats exactly as Rust's shortest round-trip formatting does (full precision, no noise digits),
+//! through `ryu` where that gives the same text ([`fmt_f64`]).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -118,46 +121,294 @@ pub fn parse_number(bytes: &[u8], line: u64, column: &str) -> Result<f64, Qualit
     }
 }
 
+/// Task names waiting to be interned: one entry per run of consecutive rows with the same task.
+#[derive(Default)]
+struct RunBatch {
+    names: String,
+    ends: Vec<usize>,
+}
+
+/// Runs per [`RunBatch`]: large enough that the channel costs nothing per name, small enough to stay in cache.
+const RUN_BATCH: usize = 1 << 12;
+
+/// Interns a batch of task names (in order, so ids stay in order of first appearance) and records each run's id.
+fn intern_runs(tasks: &mut Interner, run_ids: &mut Vec<u32>, batch: &RunBatch) {
+    let mut names = Vec::with_capacity(batch.ends.len());
+    let mut start = 0;
+    for &end in &batch.ends {
+        names.push(&batch.names[start..end]);
+        start = end;
+    }
+    tasks.intern_all(&names, run_ids);
+}
+
+/// A direct-mapped cache in front of an [`Interner`] for names of at most 7 bytes (worker and class names, usually).
+///
+/// A few hundred workers and a few classes are looked up millions of times. The interner's lookup hashes the name,
+/// probes its table and compares bytes in its arena; here a name packed into one `u64` (bytes, then its length in
+/// the top byte, so two different names never share a key) is compared with one instruction. A miss (a long name,
+/// or a slot taken by another name) simply asks the interner, so the ids are the interner's in every case.
+struct ShortNames {
+    slots: Vec<(u64, u32)>,
+}
+
+impl ShortNames {
+    const BITS: u32 = 12;
+    /// No packed name has its top byte at 0xff (lengths are at most 7), so this key never matches.
+    const EMPTY: u64 = u64::MAX;
+
+    fn new() -> Self {
+        ShortNames {
+            slots: vec![(Self::EMPTY, 0); 1 << Self::BITS],
+        }
+    }
+
+    fn id(
+        &mut self,
+        int: &mut Interner,
+        bytes: &[u8],
+        line: u64,
+        column: &str,
+    ) -> Result<u32, QualityError> {
+        if bytes.len() > 7 {
+            return intern(int, bytes, line, column);
+        }
+        let mut key = (bytes.len() as u64) << 56;
+        for (i, &b) in bytes.iter().enumerate() {
+            key |= u64::from(b) << (8 * i);
+        }
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - Self::BITS)) as usize;
+        let (k, id) = self.slots[slot];
+        if k == key {
+            return Ok(id);
+        }
+        let id = intern(int, bytes, line, column)?;
+        self.slots[slot] = (key, id);
+        Ok(id)
+    }
+}
+
+/// A field trimmed of surrounding spaces, or the error for an empty one (as [`Input::field`]).
+fn non_empty<'a>(f: Option<&'a [u8]>, line: u64, name: &str) -> Result<&'a [u8], QualityError> {
+    match f.map(<[u8]>::trim_ascii) {
+        Some(f) if !f.is_empty() => Ok(f),
+        _ => Err(QualityError::EmptyField {
+            line,
+            column: name.to_string(),
+        }),
+    }
+}
+
+/// The rows read so far by [`read_labels`], with task names interned in batches (see there).
+struct LabelRows<'a> {
+    d: LabelData,
+    /// Where full batches go: the helper thread, or `None` to intern them on this thread.
+    helper: Option<&'a std::sync::mpsc::SyncSender<RunBatch>>,
+    tasks: Interner,
+    run_ids: Vec<u32>,
+    batch: RunBatch,
+    runs: u32,
+    /// The name of the current run, to tell when the next row starts a new one.
+    last_task: Vec<u8>,
+    worker_ids: ShortNames,
+    class_ids: ShortNames,
+}
+
+impl<'a> LabelRows<'a> {
+    fn new(helper: Option<&'a std::sync::mpsc::SyncSender<RunBatch>>) -> Self {
+        LabelRows {
+            d: LabelData::new(),
+            helper,
+            tasks: Interner::new(),
+            run_ids: Vec::new(),
+            batch: RunBatch::default(),
+            runs: 0,
+            last_task: Vec::new(),
+            worker_ids: ShortNames::new(),
+            class_ids: ShortNames::new(),
+        }
+    }
+
+    /// Adds one row from its raw (untrimmed) fields, checking them in column order as the CSV reader always has.
+    fn push(
+        &mut self,
+        task: Option<&[u8]>,
+        worker: Option<&[u8]>,
+        label: Option<&[u8]>,
+        line: u64,
+    ) -> Result<(), QualityError> {
+        let t = non_empty(task, line, "task")?;
+        if self.runs == 0 || self.last_task.as_slice() != t {
+            let name = std::str::from_utf8(t).map_err(|_| QualityError::InvalidUtf8 {
+                line,
+                column: "task".to_string(),
+            })?;
+            self.last_task.clear();
+            self.last_task.extend_from_slice(t);
+            self.batch.names.push_str(name);
+            self.batch.ends.push(self.batch.names.len());
+            self.runs = self
+                .runs
+                .checked_add(1)
+                .expect("more than 4 billion runs of tasks");
+            if self.batch.ends.len() == RUN_BATCH {
+                let full = std::mem::take(&mut self.batch);
+                match self.helper {
+                    // The helper only stops when the sender is dropped, so sending cannot fail.
+                    Some(tx) => {
+                        let _ = tx.send(full);
+                    }
+                    None => intern_runs(&mut self.tasks, &mut self.run_ids, &full),
+                }
+            }
+        }
+        let w = non_empty(worker, line, "worker")?;
+        let wid = self.worker_ids.id(&mut self.d.workers, w, line, "worker")?;
+        let l = non_empty(label, line, "label")?;
+        let lid = self.class_ids.id(&mut self.d.classes, l, line, "label")?;
+        self.d.task.push(self.runs - 1);
+        self.d.worker.push(wid);
+        self.d.label.push(lid);
+        Ok(())
+    }
+}
+
 /// Reads `task,worker,label` rows (crowd-kit's layout) for categorical aggregation.
+///
+/// Two things make this fast on a million tasks, with the same result as a plain loop over `csv` records:
+///
+/// - Plain lines (no quote, no carriage return, the header's number of fields) are split on commas directly,
+///   several times faster than the general CSV state machine. From the first line that is not plain, the rest of
+///   the input goes through the `csv` crate, which has always read these files; the line numbers in errors are
+///   the same either way. This needs the whole input in memory, which the data set built from it needs anyway.
+/// - Looking each new task name up in its hash table is a cache miss and about as costly as parsing, so (when
+///   there is more than one core) a helper thread interns the task names while this thread parses: the parser
+///   records which run of consecutive rows each row belongs to and sends the run's name, and the run numbers
+///   become task ids at the end. Task names are checked for UTF-8 here, row by row, so errors still name the
+///   first bad line.
 pub fn read_labels<R: Read>(r: R) -> Result<LabelData, QualityError> {
-    let (mut input, cols) = Input::open(r, &["task", "worker", "label"], &[])?;
+    let mut buf = Vec::new();
+    let mut r = r;
+    r.read_to_end(&mut buf)
+        .map_err(|e| QualityError::Csv(format!("cannot read the input: {e}")))?;
+    read_labels_from(&buf, true)
+}
+
+/// [`read_labels`] on the whole input; `fast` allows the plain-line path (the tests compare both ways).
+fn read_labels_from(buf: &[u8], fast: bool) -> Result<LabelData, QualityError> {
+    let (mut input, cols) = Input::open(buf, &["task", "worker", "label"], &[])?;
     let (ct, cw, cl) = (
         cols[0].unwrap_or(0),
         cols[1].unwrap_or(0),
         cols[2].unwrap_or(0),
     );
-    let mut d = LabelData::new();
-    // Consecutive rows usually share a task; remember the last one to skip the hash lookup.
-    let mut last_task: Option<(Vec<u8>, u32)> = None;
-    while let Some(line) = input.next()? {
-        let t = input.field(ct, line, "task")?;
-        let tid = match &last_task {
-            Some((name, id)) if name.as_slice() == t => *id,
-            _ => {
-                let id = intern(&mut d.tasks, t, line, "task")?;
-                match &mut last_task {
-                    Some((name, last)) => {
-                        name.clear();
-                        name.extend_from_slice(t);
-                        *last = id;
-                    }
-                    None => last_task = Some((t.to_vec(), id)),
+    let n_fields = input
+        .rdr
+        .byte_headers()
+        .map_err(QualityError::from_csv)?
+        .len();
+    let threaded = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RunBatch>(4);
+        let helper = threaded.then(|| {
+            s.spawn(move || {
+                let (mut tasks, mut run_ids) = (Interner::new(), Vec::new());
+                for batch in rx {
+                    intern_runs(&mut tasks, &mut run_ids, &batch);
                 }
-                id
+                (tasks, run_ids)
+            })
+        });
+        let mut rows = LabelRows::new(helper.as_ref().map(|_| &tx));
+        let pos = input.rdr.position();
+        let (mut at, mut line) = (pos.byte() as usize, pos.line());
+        // Plain lines first, while the header ended with a plain line break.
+        if fast && at > 0 && buf.get(at - 1) == Some(&b'\n') {
+            let wanted = [ct, cw, cl];
+            'lines: while at < buf.len() {
+                // One pass over the line: field boundaries, and a bail-out on anything that is not plain.
+                let mut fields: [Option<&[u8]>; 3] = [None; 3];
+                let (mut n, mut start, mut i) = (0, at, at);
+                loop {
+                    let b = buf.get(i).copied().unwrap_or(b'\n');
+                    match b {
+                        b',' | b'\n' => {
+                            for (f, &c) in fields.iter_mut().zip(&wanted) {
+                                if c == n {
+                                    *f = Some(&buf[start..i]);
+                                }
+                            }
+                            n += 1;
+                            start = i + 1;
+                            if b == b'\n' {
+                                break;
+                            }
+                        }
+                        b'"' | b'\r' => break 'lines,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                // The `csv` crate skips empty lines; any other line is a record.
+                if i > at {
+                    if n != n_fields {
+                        return Err(unequal_lengths(line, n, n_fields));
+                    }
+                    rows.push(fields[0], fields[1], fields[2], line)?;
+                }
+                at = i + 1;
+                line += 1;
             }
-        };
-        let w = input.field(cw, line, "worker")?;
-        let wid = intern(&mut d.workers, w, line, "worker")?;
-        let l = input.field(cl, line, "label")?;
-        let lid = intern(&mut d.classes, l, line, "label")?;
-        d.task.push(tid);
-        d.worker.push(wid);
-        d.label.push(lid);
-    }
-    if d.is_empty() {
-        return Err(QualityError::NoData);
-    }
-    Ok(d)
+        }
+        if at < buf.len() {
+            // The rest, from the first line that is not plain, as general CSV.
+            let mut rdr = ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&buf[at..]);
+            let mut rec = ByteRecord::new();
+            while rdr
+                .read_byte_record(&mut rec)
+                .map_err(QualityError::from_csv)?
+            {
+                let l = rec.position().map_or(0, |p| p.line()) + line - 1;
+                if rec.len() != n_fields {
+                    return Err(unequal_lengths(l, rec.len(), n_fields));
+                }
+                rows.push(rec.get(ct), rec.get(cw), rec.get(cl), l)?;
+            }
+        }
+        let LabelRows {
+            mut d,
+            mut tasks,
+            mut run_ids,
+            batch,
+            ..
+        } = rows;
+        if d.is_empty() {
+            return Err(QualityError::NoData);
+        }
+        match helper {
+            Some(h) => {
+                let _ = tx.send(batch);
+                drop(tx);
+                (tasks, run_ids) = h.join().expect("the task interning thread does not panic");
+            }
+            None => intern_runs(&mut tasks, &mut run_ids, &batch),
+        }
+        for t in &mut d.task {
+            *t = run_ids[*t as usize];
+        }
+        d.tasks = tasks;
+        Ok(d)
+    })
+}
+
+/// The error the `csv` crate gives (through [`QualityError::from_csv`]) for a row with the wrong number of fields.
+fn unequal_lengths(line: u64, len: usize, expected_len: usize) -> QualityError {
+    QualityError::Csv(format!(
+        "line {line}: found {len} fields but the header has {expected_len}"
+    ))
 }
 
 /// Reads `task,worker,label` rows whose labels are numbers, for the mean, median and trimmed-mean aggregates.
@@ -387,33 +638,123 @@ fn read_rankings(buf: &[u8]) -> Result<Comparisons, QualityError> {
     Ok(c)
 }
 
-/// A reusable float formatter: shortest representation that parses back to the same `f64`.
+/// A reusable float formatter: shortest representation that parses back to the same `f64`, exactly as Rust's
+/// `{}` formatting prints it (plain decimal, never an exponent; `1` rather than `1.0`).
+///
+/// `ryu` finds the same shortest digits several times faster than `std`, with three differences, handled here: it
+/// appends `.0` to integers (stripped), it switches to an exponent outside about `1e-5..1e16`, and when two
+/// shortest candidates are exactly equally close it picks the even one where `std` rounds up. Values where either
+/// of the last two can happen go through `std` (see `may_tie`), so the output is `std`'s for every input.
 pub fn fmt_f64(buf: &mut String, v: f64) -> &str {
     use std::fmt::Write as _;
     buf.clear();
+    if v.is_finite() && !may_tie(v) {
+        let mut r = ryu::Buffer::new();
+        let s = r.format_finite(v);
+        if !s.contains('e') {
+            buf.push_str(s.strip_suffix(".0").unwrap_or(s));
+            return buf;
+        }
+    }
     let _ = write!(buf, "{v}");
     buf
 }
 
+/// Whether the shortest decimal of `v` could be a tie between two candidates (where `ryu` and `std` may differ).
+///
+/// A tie needs the exact value of `v` to be halfway between two shortest candidates (at most 17 digits), so its
+/// exact decimal expansion has at most 18 significant digits. With `v = m * 2^q` (`m` odd), that expansion is the
+/// integer `m * 5^-q` shifted when `q < 0`; when `q >= 0`, `v` is an integer printed in full below `1e16` (and
+/// larger values take the `std` path anyway). Posteriors and other computed values have a long expansion, so
+/// this rarely sends anything to the slow path.
+fn may_tie(v: f64) -> bool {
+    let bits = v.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (m, q) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), exp - 1075)
+    };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    let (m, q) = (m >> tz, q + tz as i32);
+    if q >= 0 {
+        return false;
+    }
+    // 5^27 alone exceeds 10^18.
+    q >= -26 && u128::from(m) * 5u128.pow(q.unsigned_abs()) < 1_000_000_000_000_000_000
+}
+
+/// Appends one CSV field as `csv::Writer` writes it by default: as is, or in double quotes (inner quotes doubled)
+/// when it holds a comma, a quote or a line break.
+fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
+}
+
 /// Writes `task,label,confidence`, one row per task, tasks in [`Interner::sorted_ids`] order.
-pub fn write_aggregation_csv<W: Write>(
-    w: W,
+///
+/// Rows are formatted into byte buffers handed to `w` in large blocks: with a million rows, a `csv::Writer` call
+/// and a `String` per row cost more than the rest of the writing. With more than one core, two blocks are
+/// formatted at a time (one on a helper thread) and written in order, so the output is the same.
+pub fn write_aggregation_csv<W: Write, L: AsRef<str>>(
+    mut w: W,
     tasks: &Interner,
-    label_of: impl Fn(u32) -> String,
+    label_of: impl Fn(u32) -> L + Sync,
     confidence: &[f64],
 ) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(["task", "label", "confidence"])?;
-    let mut num = String::new();
-    for t in tasks.sorted_ids() {
-        let label = label_of(t);
-        out.write_record([
-            tasks.get(t),
-            label.as_str(),
-            fmt_f64(&mut num, confidence[t as usize]),
-        ])?;
+    /// Rows per block: about a megabyte of text.
+    const BLOCK: usize = 1 << 15;
+    let format = |ids: &[u32], out: &mut Vec<u8>| {
+        out.clear();
+        let mut num = String::new();
+        for &t in ids {
+            push_csv_field(out, tasks.get(t).as_bytes());
+            out.push(b',');
+            push_csv_field(out, label_of(t).as_ref().as_bytes());
+            out.push(b',');
+            out.extend_from_slice(fmt_f64(&mut num, confidence[t as usize]).as_bytes());
+            out.push(b'\n');
+        }
+    };
+    w.write_all(b"task,label,confidence\n")?;
+    let ids = tasks.sorted_ids();
+    let threaded =
+        ids.len() > BLOCK && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    if threaded {
+        for pair in ids.chunks(2 * BLOCK) {
+            let (a, b) = pair.split_at(pair.len().min(BLOCK));
+            std::thread::scope(|s| {
+                s.spawn(|| format(b, &mut second));
+                format(a, &mut first);
+            });
+            w.write_all(&first)?;
+            w.write_all(&second)?;
+        }
+    } else {
+        for block in ids.chunks(BLOCK) {
+            format(block, &mut first);
+            w.write_all(&first)?;
+        }
     }
-    out.flush()
+    w.flush()
 }
 
 /// Writes `item,score,rank` rows in rank order.
@@ -487,6 +828,202 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("line 2, column `tie`"), "{e}");
+    }
+
+    /// The straightforward reader `read_labels` must agree with: every record through `csv`, fields checked in
+    /// order. Returns the names and ids, or the error message.
+    fn reference_labels(text: &[u8]) -> Result<String, String> {
+        let run = || -> Result<LabelData, QualityError> {
+            let (mut input, cols) = Input::open(text, &["task", "worker", "label"], &[])?;
+            let (ct, cw, cl) = (
+                cols[0].unwrap_or(0),
+                cols[1].unwrap_or(0),
+                cols[2].unwrap_or(0),
+            );
+            let mut d = LabelData::new();
+            while let Some(line) = input.next()? {
+                let t = intern(&mut d.tasks, input.field(ct, line, "task")?, line, "task")?;
+                let w = input.field(cw, line, "worker")?;
+                let w = intern(&mut d.workers, w, line, "worker")?;
+                let l = intern(
+                    &mut d.classes,
+                    input.field(cl, line, "label")?,
+                    line,
+                    "label",
+                )?;
+                d.task.push(t);
+                d.worker.push(w);
+                d.label.push(l);
+            }
+            if d.is_empty() {
+                return Err(QualityError::NoData);
+            }
+            Ok(d)
+        };
+        run().map(|d| describe(&d)).map_err(|e| e.to_string())
+    }
+
+    fn describe(d: &LabelData) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?}",
+            d.tasks.iter().collect::<Vec<_>>(),
+            d.workers.iter().collect::<Vec<_>>(),
+            d.classes.iter().collect::<Vec<_>>(),
+            d.task,
+            d.worker,
+            d.label
+        )
+    }
+
+    #[test]
+    fn reads_labels_like_a_plain_csv_loop() {
+        let cases: &[&[u8]] = &[
+            b"task,worker,label\nt1,w1,a\nt1,w2,b\nt2,w1,a\nt1,w3,a",
+            b"task,worker,label\nt1,w1,a\n\n\nt2,w1,b\n\n",
+            b"task,worker,label\r\nt1,w1,a\r\nt2,w2,b\r\n",
+            b"task,worker,label\nt1,w1,a\r\nt2,w2,b\nt3,w3,c\n",
+            b"task,worker,label\nt1,w1,a\n\"t,2\",w2,\"b\"\"\"\nt3,w3,c\nt4,,c\n",
+            b"task,worker,label\nt1,w1,a\n\"t\n2\",w2,b\nt3,w3\n",
+            b"\xef\xbb\xbftask,worker,label\nt1,w1,a\nt2,w2,b\n",
+            b"\"task\nname\",worker,label,task\nt1,w1,a,x\nt2,w2,b,y\n",
+            b"label,extra, Task ,worker\nyes,1,t1,w1\nno,2,t1,w2\n",
+            b"task,worker,label\nt1,w1,a\nt2,w2,b,extra\n",
+            b"task,worker,label\nt1,w1,a\n \nt2,w2,b\n",
+            b"task,worker,label\nt1,w1,a\nt2, ,b\n",
+            b"task,worker,label\nt1,w1,a\nt2,w2,\xff\n",
+            b"task,worker,label\nt1,w1,a\n\xff,w2,b\n",
+            b"task,worker,label\nt1,w1,a\nt2,\xfe,b\n",
+            b"task,worker,label\n",
+            b"task,worker,label",
+            b"task,worker\nt1,w1\n",
+            b"task,worker,label\n  t1 , w1 ,a \nt1,w1,a\nlong-task-name,long-worker-name,long-class-name\n",
+            b"task,worker,label\nt1,w1,a\rt2,w2,b\r",
+        ];
+        for text in cases {
+            let want = reference_labels(text);
+            for fast in [true, false] {
+                let got = read_labels_from(text, fast)
+                    .map(|d| describe(&d))
+                    .map_err(|e| e.to_string());
+                assert_eq!(
+                    got,
+                    want,
+                    "fast {fast}: {:?}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn formats_floats_like_std() {
+        let mut buf = String::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -2.0,
+            0.5,
+            1e-5,
+            1.5e-5,
+            9.99e-6,
+            1e15,
+            1e16,
+            1.2345e16,
+            1e17,
+            1e-10,
+            123_456_789.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::EPSILON,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.1 + 0.2,
+            2.0 / 3.0,
+            // Exact ties between two shortest candidates: `std` rounds them up, `ryu` to even.
+            f64::from_bits(0x4312_9879_088f_f039),
+            65_537.0 / 131_072.0,
+        ];
+        for j in (1..1u64 << 20).step_by(7) {
+            for shift in [3, 10, 17, 20, 24, 30] {
+                values.push(j as f64 / (1u64 << shift) as f64);
+            }
+        }
+        for _ in 0..100_000 {
+            // SplitMix64: random bit patterns and random probabilities.
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            values.push(f64::from_bits(z));
+            values.push((z >> 11) as f64 / (1u64 << 53) as f64);
+        }
+        for v in values {
+            assert_eq!(fmt_f64(&mut buf, v), format!("{v}"), "{:#x}", v.to_bits());
+        }
+    }
+
+    #[test]
+    fn aggregation_csv_blocks_come_out_in_order() {
+        // More than two blocks of rows, so that the threaded path formats several pairs.
+        let mut tasks = Interner::new();
+        let n = 70_001;
+        for i in 0..n {
+            tasks.intern(&format!("{}", n - i));
+        }
+        let conf: Vec<f64> = (0..n).map(|i| 1.0 / (i + 3) as f64).collect();
+        let mut ours = Vec::new();
+        write_aggregation_csv(
+            &mut ours,
+            &tasks,
+            |t| if t % 2 == 0 { "a,b" } else { "c" },
+            &conf,
+        )
+        .unwrap();
+        let mut want = String::from("task,label,confidence\n");
+        for t in tasks.sorted_ids() {
+            let label = if t % 2 == 0 { "\"a,b\"" } else { "c" };
+            want.push_str(&format!("{},{label},{}\n", tasks.get(t), conf[t as usize]));
+        }
+        assert_eq!(String::from_utf8(ours).unwrap(), want);
+    }
+
+    #[test]
+    fn aggregation_csv_quotes_like_the_csv_crate() {
+        let mut tasks = Interner::new();
+        let names = [
+            "plain",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r",
+            " spaced ",
+            "é",
+        ];
+        for n in names {
+            tasks.intern(n);
+        }
+        let conf: Vec<f64> = (0..names.len()).map(|i| 1.0 / (i + 1) as f64).collect();
+        let label = |t: u32| names[(t as usize + 1) % names.len()];
+        let mut ours = Vec::new();
+        write_aggregation_csv(&mut ours, &tasks, label, &conf).unwrap();
+        let mut theirs = csv::Writer::from_writer(Vec::new());
+        theirs
+            .write_record(["task", "label", "confidence"])
+            .unwrap();
+        for t in tasks.sorted_ids() {
+            let c = format!("{}", conf[t as usize]);
+            theirs
+                .write_record([tasks.get(t), label(t), c.as_str()])
+                .unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
     }
 
     #[test]
