@@ -138,8 +138,11 @@ impl Browser {
             "--window-size=1280,800".into(),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        // An implicit wait: finding an element right after a click that loads a page waits for the new page
+        // (up to 10 s) instead of racing it.
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "timeouts": {"implicit": 10000, "pageLoad": 30000},
             "goog:chromeOptions": {"binary": chromium.to_string_lossy(), "args": args}
         }}});
         let resp: Value = http
