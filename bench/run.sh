@@ -11,7 +11,7 @@ WORKERS=${WORKERS:-200}
 DURATION=${DURATION:-20}
 PORT=${PORT:-8190}
 OUT=bench/out; mkdir -p "$OUT"
-DATA=$(mktemp -d /tmp/fairloop-bench.XXXX)
+DATA=$(mktemp -d)
 DBARGS=()
 if [ -n "${DATABASE_URL:-}" ]; then DBARGS=(--database-url "$DATABASE_URL"); fi
 

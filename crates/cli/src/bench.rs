@@ -138,15 +138,16 @@ fn gen_items(count: usize, output: &PathBuf) -> Result<()> {
 }
 
 fn check_loopback(url: &str) -> Result<()> {
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or("")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    if !(host == "localhost" || host.starts_with("127.") || host == "[") {
-        bail!("bench only targets loopback servers (localhost, 127.x); got {host:?}");
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!("bench only targets loopback servers (localhost, 127.0.0.0/8, [::1]); got {host:?}");
     }
     Ok(())
 }
@@ -328,4 +329,29 @@ async fn queue(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_loopback;
+
+    #[test]
+    fn only_loopback_targets_are_accepted() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:8080/x",
+            "http://127.9.9.9",
+        ] {
+            assert!(check_loopback(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "http://example.com",
+            "http://[::2]:80",
+            "not a url",
+        ] {
+            assert!(check_loopback(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 mod migrate;
 mod ops;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 /// What can go wrong in the store, split by what the caller should do about it.

@@ -53,7 +53,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn setting(conn: &mut $conn, key: &str) -> StoreResult<Option<String>> {
-            let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+            let row: Option<(String,)> = sqlx::query_as($crate::sql::SETTING)
                 .bind(key)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -61,7 +61,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn init_setting(conn: &mut $conn, key: &str, value: &str) -> StoreResult<String> {
-            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            sqlx::query($crate::sql::INIT_SETTING)
                 .bind(key)
                 .bind(value)
                 .execute(&mut *conn)
@@ -72,25 +72,24 @@ macro_rules! shared_ops {
         pub(crate) async fn upsert_user(conn: &mut $conn, user: NewUser) -> StoreResult<User> {
             let now = now_millis();
             let existing: Option<(i64, i64, String, String, String)> =
-                sqlx::query_as("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
+                sqlx::query_as($crate::sql::USER_BY_EMAIL)
                     .bind(&user.email)
                     .fetch_optional(&mut *conn)
                     .await?;
             if let Some(t) = existing {
                 return user_from(t);
             }
-            sqlx::query("INSERT INTO organizations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            sqlx::query($crate::sql::INSERT_ORG)
                 .bind(&user.org_name)
                 .bind(now)
                 .execute(&mut *conn)
                 .await?;
-            let (org_id,): (i64,) = sqlx::query_as("SELECT id FROM organizations WHERE name = $1")
+            let (org_id,): (i64,) = sqlx::query_as($crate::sql::ORG_BY_NAME)
                 .bind(&user.org_name)
                 .fetch_one(&mut *conn)
                 .await?;
             let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                $crate::sql::INSERT_USER,
             )
             .bind(org_id)
             .bind(&user.email)
@@ -113,7 +112,7 @@ macro_rules! shared_ops {
 
         pub(crate) async fn user_by_email(conn: &mut $conn, email: &str) -> StoreResult<Option<User>> {
             let row: Option<(i64, i64, String, String, String)> =
-                sqlx::query_as("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
+                sqlx::query_as($crate::sql::USER_BY_EMAIL)
                     .bind(email)
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -122,8 +121,7 @@ macro_rules! shared_ops {
 
         pub(crate) async fn create_token(conn: &mut $conn, user_id: UserId, hash: &str, label: &str) -> StoreResult<i64> {
             let row: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO api_tokens (org_id, user_id, token_hash, label, created_at) \
-                 SELECT org_id, id, $1, $2, $3 FROM users WHERE id = $4 RETURNING id",
+                $crate::sql::INSERT_TOKEN,
             )
             .bind(hash)
             .bind(label)
@@ -136,7 +134,7 @@ macro_rules! shared_ops {
 
         pub(crate) async fn revoke_token(conn: &mut $conn, user_id: UserId, token_id: i64) -> StoreResult<()> {
             let done = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                $crate::sql::REVOKE_TOKEN,
             )
             .bind(now_millis())
             .bind(token_id)
@@ -163,8 +161,7 @@ macro_rules! shared_ops {
         pub(crate) async fn create_project(conn: &mut $conn, p: NewProject) -> StoreResult<Project> {
             let now = now_millis();
             let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO projects (org_id, name, template, overlap, lease_seconds, max_open_per_worker, pay, \
-                 created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                $crate::sql::INSERT_PROJECT,
             )
             .bind(p.org_id)
             .bind(&p.name)
@@ -223,7 +220,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn project_overlap(conn: &mut $conn, org: OrgId, project: ProjectId) -> StoreResult<i64> {
-            let row: Option<(i64,)> = sqlx::query_as("SELECT overlap FROM projects WHERE id = $1 AND org_id = $2")
+            let row: Option<(i64,)> = sqlx::query_as($crate::sql::PROJECT_OVERLAP)
                 .bind(project)
                 .bind(org)
                 .fetch_optional(&mut *conn)
@@ -284,9 +281,7 @@ macro_rules! shared_ops {
             (lease_seconds, max_open): (i64, i64),
         ) -> StoreResult<Option<Claim>> {
             let held: Vec<(i64, i64, i64, Option<String>, String)> = sqlx::query_as(
-                "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data FROM assignments a \
-                 JOIN items i ON i.id = a.item_id \
-                 WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY a.id",
+                $crate::sql::HELD_LEASES,
             )
             .bind(worker)
             .bind(project)
@@ -295,8 +290,7 @@ macro_rules! shared_ops {
             if held.iter().any(|h| h.2 <= now) {
                 // This worker's own expired leases go back to the pool first, so they do not count against the cap.
                 let expired: Vec<(i64,)> = sqlx::query_as(
-                    "UPDATE assignments SET status = 'expired', closed_at = $1 \
-                     WHERE worker_id = $2 AND project_id = $3 AND status = 'open' AND expires_at <= $1 RETURNING item_id",
+                    $crate::sql::EXPIRE_OWN_LEASES,
                 )
                 .bind(now)
                 .bind(worker)
@@ -336,8 +330,7 @@ macro_rules! shared_ops {
             let Some((item_id, external_id, data)) = taken else { return Ok(oldest_held) };
             let expires_at = now + lease_seconds * 1000;
             let (assignment_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO assignments (org_id, project_id, item_id, worker_id, status, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
+                $crate::sql::INSERT_LEASE,
             )
             .bind(org)
             .bind(project)
@@ -353,7 +346,7 @@ macro_rules! shared_ops {
         /// Gives one slot back to each listed item (one row per released lease).
         async fn release_slots(conn: &mut $conn, items: &[(i64,)]) -> StoreResult<()> {
             for (item_id,) in items {
-                sqlx::query("UPDATE items SET free_slots = free_slots + 1 WHERE id = $1")
+                sqlx::query($crate::sql::RELEASE_SLOT)
                     .bind(item_id)
                     .execute(&mut *conn)
                     .await?;
@@ -385,8 +378,7 @@ macro_rules! shared_ops {
         /// four statements: close the lease, count the annotation on the item, insert it, record the key.
         pub(crate) async fn submit(conn: &mut $conn, s: Submission, now: Millis) -> StoreResult<Submitted> {
             let closed: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE assignments SET status = 'submitted', closed_at = $1 \
-                 WHERE id = $2 AND worker_id = $3 AND org_id = $4 AND status = 'open' RETURNING item_id, project_id",
+                $crate::sql::CLOSE_OPEN_LEASE,
             )
             .bind(now)
             .bind(s.assignment_id)
@@ -396,7 +388,7 @@ macro_rules! shared_ops {
             .await?;
             let (item_id, project_id) = match closed {
                 Some(ids) => {
-                    sqlx::query("UPDATE items SET annotations = annotations + 1 WHERE id = $1")
+                    sqlx::query($crate::sql::COUNT_ANNOTATION)
                         .bind(ids.0)
                         .execute(&mut *conn)
                         .await?;
@@ -408,8 +400,7 @@ macro_rules! shared_ops {
                 },
             };
             let (annotation_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO annotations (org_id, project_id, item_id, assignment_id, worker_id, answers, submitted_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                $crate::sql::INSERT_ANNOTATION,
             )
             .bind(s.org_id)
             .bind(project_id)
@@ -422,8 +413,7 @@ macro_rules! shared_ops {
             .await?;
             if let Some(key) = &s.idempotency_key {
                 let recorded = sqlx::query(
-                    "INSERT INTO idempotency_keys (user_id, key, assignment_id, annotation_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
+                    $crate::sql::RECORD_IDEMPOTENCY_KEY,
                 )
                 .bind(s.worker_id)
                 .bind(key)
@@ -464,7 +454,7 @@ macro_rules! shared_ops {
             let (status, item_id, project_id) = row.ok_or(StoreError::NotFound)?;
             if let Some(key) = &s.idempotency_key {
                 let seen: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT assignment_id, annotation_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                    $crate::sql::IDEMPOTENCY_KEY,
                 )
                 .bind(s.worker_id)
                 .bind(key)
@@ -478,8 +468,7 @@ macro_rules! shared_ops {
                 "expired" => {
                     // The lease ran out. The work still counts if the item has room: nobody else took the slot.
                     let took = sqlx::query(
-                        "UPDATE items SET free_slots = free_slots - 1, annotations = annotations + 1 \
-                         WHERE id = $1 AND free_slots > 0",
+                        $crate::sql::RETAKE_SLOT,
                     )
                     .bind(item_id)
                     .execute(&mut *conn)
@@ -487,7 +476,7 @@ macro_rules! shared_ops {
                     if took.rows_affected() == 0 {
                         return Err(crate::lease_expired());
                     }
-                    sqlx::query("UPDATE assignments SET status = 'submitted', closed_at = $1 WHERE id = $2")
+                    sqlx::query($crate::sql::MARK_SUBMITTED)
                         .bind(now)
                         .bind(s.assignment_id)
                         .execute(&mut *conn)
@@ -519,8 +508,7 @@ macro_rules! shared_ops {
                 other => return Err(crate::closed(other)),
             }
             sqlx::query(
-                "UPDATE assignments SET status = 'skipped', skip_reason = $1, closed_at = COALESCE(closed_at, $2) \
-                 WHERE id = $3",
+                $crate::sql::MARK_SKIPPED,
             )
             .bind(reason)
             .bind(now)
@@ -582,8 +570,7 @@ macro_rules! shared_ops {
             limit: i64,
         ) -> StoreResult<Vec<ExportRow>> {
             let items: Vec<(i64, Option<String>, String)> = sqlx::query_as(
-                "SELECT id, external_id, data FROM items WHERE project_id = $1 AND org_id = $2 AND id > $3 \
-                 ORDER BY id LIMIT $4",
+                $crate::sql::EXPORT_ITEMS,
             )
             .bind(project)
             .bind(org)
@@ -593,8 +580,7 @@ macro_rules! shared_ops {
             .await?;
             let Some(last) = items.last().map(|i| i.0) else { return Ok(Vec::new()) };
             let anns: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-                "SELECT id, item_id, worker_id, answers, submitted_at FROM annotations \
-                 WHERE project_id = $1 AND org_id = $2 AND item_id > $3 AND item_id <= $4 ORDER BY item_id, id",
+                $crate::sql::EXPORT_ANNOTATIONS,
             )
             .bind(project)
             .bind(org)
@@ -619,14 +605,13 @@ macro_rules! shared_ops {
         }
         pub(crate) async fn create_session(conn: &mut $conn, s: NewSession) -> StoreResult<()> {
             let now = now_millis();
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+            sqlx::query($crate::sql::DELETE_EXPIRED_SESSIONS)
                 .bind(s.user_id)
                 .bind(now)
                 .execute(&mut *conn)
                 .await?;
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                $crate::sql::INSERT_SESSION,
             )
             .bind(&s.token_hash)
             .bind(s.user_id)
@@ -663,7 +648,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn delete_session(conn: &mut $conn, hash: &str) -> StoreResult<()> {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&mut *conn).await?;
+            sqlx::query($crate::sql::DELETE_SESSION).bind(hash).execute(&mut *conn).await?;
             Ok(())
         }
 
@@ -697,7 +682,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn set_password_hash(conn: &mut $conn, user_id: UserId, hash: &str) -> StoreResult<()> {
-            let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            let done = sqlx::query($crate::sql::SET_PASSWORD_HASH)
                 .bind(hash)
                 .bind(user_id)
                 .execute(&mut *conn)
@@ -706,7 +691,7 @@ macro_rules! shared_ops {
         }
 
         pub(crate) async fn delete_other_sessions(conn: &mut $conn, user_id: UserId, keep: &str) -> StoreResult<u64> {
-            let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            let done = sqlx::query($crate::sql::DELETE_OTHER_SESSIONS)
                 .bind(user_id)
                 .bind(keep)
                 .execute(&mut *conn)

@@ -22,13 +22,15 @@ pub(super) fn export_page(
     limit: i64,
 ) -> StoreResult<Vec<ExportRow>> {
     let mut items: Vec<ExportRow> = conn
-        .prepare_cached(
-            "SELECT id, external_id, data FROM items WHERE project_id = $1 AND org_id = $2 AND id > $3 \
-             ORDER BY id LIMIT $4",
-        )
+        .prepare_cached(crate::sql::EXPORT_ITEMS)
         .and_then(|mut s| {
             s.query_map(params![project, org, after, limit], |r| {
-                Ok(ExportRow { item_id: r.get(0)?, external_id: r.get(1)?, data: r.get(2)?, annotations: Vec::new() })
+                Ok(ExportRow {
+                    item_id: r.get(0)?,
+                    external_id: r.get(1)?,
+                    data: r.get(2)?,
+                    annotations: Vec::new(),
+                })
             })?
             .collect()
         })
@@ -37,10 +39,7 @@ pub(super) fn export_page(
         return Ok(items);
     };
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, item_id, worker_id, answers, submitted_at FROM annotations \
-             WHERE project_id = $1 AND org_id = $2 AND item_id > $3 AND item_id <= $4 ORDER BY item_id, id",
-        )
+        .prepare_cached(crate::sql::EXPORT_ANNOTATIONS)
         .map_err(db)?;
     let mut rows = stmt.query(params![project, org, after, last]).map_err(db)?;
     let mut idx = 0;

@@ -2,8 +2,8 @@
 //!
 //! The writer owns one `rusqlite` connection and runs these functions directly: a statement is a function call
 //! of a few microseconds rather than a round trip to another thread, which is what lets one writer keep up with
-//! thousands of claims and submissions a second. The SQL is the same as the shared operations in `ops.rs`
-//! (PostgreSQL and SQLite reads), with `$N` placeholders bound in order.
+//! thousands of claims and submissions a second. The SQL text is shared with the operations in `ops.rs`
+//! (PostgreSQL and SQLite reads) through [`crate::sql`], with `$N` placeholders bound in order.
 
 use fairloop_domain::time::{Millis, now_millis};
 use fairloop_domain::{AssignmentId, OrgId, ProjectId, UserId};
@@ -22,12 +22,10 @@ fn db(e: rusqlite::Error) -> StoreError {
 }
 
 pub(super) fn init_setting(conn: &Connection, key: &str, value: &str) -> StoreResult<String> {
-    conn.prepare_cached(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-    )
-    .and_then(|mut s| s.execute(params![key, value]))
-    .map_err(db)?;
-    conn.prepare_cached("SELECT value FROM settings WHERE key = $1")
+    conn.prepare_cached(crate::sql::INIT_SETTING)
+        .and_then(|mut s| s.execute(params![key, value]))
+        .map_err(db)?;
+    conn.prepare_cached(crate::sql::SETTING)
         .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
         .map_err(db)
 }
@@ -35,7 +33,7 @@ pub(super) fn init_setting(conn: &Connection, key: &str, value: &str) -> StoreRe
 pub(super) fn upsert_user(conn: &Connection, user: NewUser) -> StoreResult<User> {
     let now = now_millis();
     let existing: Option<(i64, i64, String, String, String)> = conn
-        .prepare_cached("SELECT id, org_id, email, name, role FROM users WHERE email = $1")
+        .prepare_cached(crate::sql::USER_BY_EMAIL)
         .and_then(|mut s| {
             s.query_row(params![user.email], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -52,18 +50,15 @@ pub(super) fn upsert_user(conn: &Connection, user: NewUser) -> StoreResult<User>
             role: parse_role(&role)?,
         });
     }
-    conn.prepare_cached("INSERT INTO organizations (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+    conn.prepare_cached(crate::sql::INSERT_ORG)
         .and_then(|mut s| s.execute(params![user.org_name, now]))
         .map_err(db)?;
     let org_id: i64 = conn
-        .prepare_cached("SELECT id FROM organizations WHERE name = $1")
+        .prepare_cached(crate::sql::ORG_BY_NAME)
         .and_then(|mut s| s.query_row(params![user.org_name], |r| r.get(0)))
         .map_err(db)?;
     let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO users (org_id, email, name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
+        .prepare_cached(crate::sql::INSERT_USER)
         .and_then(|mut s| {
             s.query_row(
                 params![
@@ -93,21 +88,18 @@ pub(super) fn create_token(
     hash: &str,
     label: &str,
 ) -> StoreResult<i64> {
-    conn.prepare_cached(
-        "INSERT INTO api_tokens (org_id, user_id, token_hash, label, created_at) \
-         SELECT org_id, id, $1, $2, $3 FROM users WHERE id = $4 RETURNING id",
-    )
-    .and_then(|mut s| {
-        s.query_row(params![hash, label, now_millis(), user_id], |r| r.get(0))
-            .optional()
-    })
-    .map_err(db)?
-    .ok_or(StoreError::NotFound)
+    conn.prepare_cached(crate::sql::INSERT_TOKEN)
+        .and_then(|mut s| {
+            s.query_row(params![hash, label, now_millis(), user_id], |r| r.get(0))
+                .optional()
+        })
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)
 }
 
 pub(super) fn revoke_token(conn: &Connection, user_id: UserId, token_id: i64) -> StoreResult<()> {
     let n = conn
-        .prepare_cached("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .prepare_cached(crate::sql::REVOKE_TOKEN)
         .and_then(|mut s| s.execute(params![now_millis(), token_id, user_id]))
         .map_err(db)?;
     if n == 0 {
@@ -120,10 +112,7 @@ pub(super) fn revoke_token(conn: &Connection, user_id: UserId, token_id: i64) ->
 pub(super) fn create_project(conn: &Connection, p: NewProject) -> StoreResult<Project> {
     let now = now_millis();
     let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO projects (org_id, name, template, overlap, lease_seconds, max_open_per_worker, pay, \
-             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
+        .prepare_cached(crate::sql::INSERT_PROJECT)
         .and_then(|mut s| {
             s.query_row(
                 params![
@@ -157,7 +146,7 @@ pub(super) fn project_overlap(
     org: OrgId,
     project: ProjectId,
 ) -> StoreResult<i64> {
-    conn.prepare_cached("SELECT overlap FROM projects WHERE id = $1 AND org_id = $2")
+    conn.prepare_cached(crate::sql::PROJECT_OVERLAP)
         .and_then(|mut s| s.query_row(params![project, org], |r| r.get(0)).optional())
         .map_err(db)?
         .ok_or(StoreError::NotFound)
@@ -218,11 +207,7 @@ pub(super) fn claim_next(
     (lease_seconds, max_open): (i64, i64),
 ) -> StoreResult<Option<Claim>> {
     let held: Vec<Held> = conn
-        .prepare_cached(
-            "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data FROM assignments a \
-             JOIN items i ON i.id = a.item_id \
-             WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY a.id",
-        )
+        .prepare_cached(crate::sql::HELD_LEASES)
         .and_then(|mut s| {
             s.query_map(params![worker, project], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -233,11 +218,11 @@ pub(super) fn claim_next(
     if held.iter().any(|h| h.2 <= now) {
         // This worker's own expired leases go back to the pool first, so they do not count against the cap.
         let expired: Vec<i64> = conn
-            .prepare_cached(
-                "UPDATE assignments SET status = 'expired', closed_at = $1 \
-                 WHERE worker_id = $2 AND project_id = $3 AND status = 'open' AND expires_at <= $1 RETURNING item_id",
-            )
-            .and_then(|mut s| s.query_map(params![now, worker, project], |r| r.get(0))?.collect())
+            .prepare_cached(crate::sql::EXPIRE_OWN_LEASES)
+            .and_then(|mut s| {
+                s.query_map(params![now, worker, project], |r| r.get(0))?
+                    .collect()
+            })
             .map_err(db)?;
         release_slots(conn, &expired)?;
     }
@@ -275,11 +260,13 @@ pub(super) fn claim_next(
     };
     let expires_at = now + lease_seconds * 1000;
     let assignment_id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO assignments (org_id, project_id, item_id, worker_id, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
-        )
-        .and_then(|mut s| s.query_row(params![org, project, item_id, worker, now, expires_at], |r| r.get(0)))
+        .prepare_cached(crate::sql::INSERT_LEASE)
+        .and_then(|mut s| {
+            s.query_row(
+                params![org, project, item_id, worker, now, expires_at],
+                |r| r.get(0),
+            )
+        })
         .map_err(db)?;
     Ok(Some(Claim {
         assignment_id,
@@ -292,9 +279,7 @@ pub(super) fn claim_next(
 }
 
 fn release_slots(conn: &Connection, items: &[i64]) -> StoreResult<()> {
-    let mut stmt = conn
-        .prepare_cached("UPDATE items SET free_slots = free_slots + 1 WHERE id = $1")
-        .map_err(db)?;
+    let mut stmt = conn.prepare_cached(crate::sql::RELEASE_SLOT).map_err(db)?;
     for item in items {
         stmt.execute(params![item]).map_err(db)?;
     }
@@ -304,18 +289,17 @@ fn release_slots(conn: &Connection, items: &[i64]) -> StoreResult<()> {
 /// Records a submission: see [`crate::Store::submit`] and the shared version in `ops.rs`.
 pub(super) fn submit(conn: &Connection, s: Submission, now: Millis) -> StoreResult<Submitted> {
     let closed: Option<(i64, i64)> = conn
-        .prepare_cached(
-            "UPDATE assignments SET status = 'submitted', closed_at = $1 \
-             WHERE id = $2 AND worker_id = $3 AND org_id = $4 AND status = 'open' RETURNING item_id, project_id",
-        )
+        .prepare_cached(crate::sql::CLOSE_OPEN_LEASE)
         .and_then(|mut st| {
-            st.query_row(params![now, s.assignment_id, s.worker_id, s.org_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
+            st.query_row(params![now, s.assignment_id, s.worker_id, s.org_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
         })
         .map_err(db)?;
     let (item_id, project_id) = match closed {
         Some(ids) => {
-            conn.prepare_cached("UPDATE items SET annotations = annotations + 1 WHERE id = $1")
+            conn.prepare_cached(crate::sql::COUNT_ANNOTATION)
                 .and_then(|mut st| st.execute(params![ids.0]))
                 .map_err(db)?;
             ids
@@ -326,24 +310,34 @@ pub(super) fn submit(conn: &Connection, s: Submission, now: Millis) -> StoreResu
         },
     };
     let annotation_id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO annotations (org_id, project_id, item_id, assignment_id, worker_id, answers, submitted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
+        .prepare_cached(crate::sql::INSERT_ANNOTATION)
         .and_then(|mut st| {
             st.query_row(
-                params![s.org_id, project_id, item_id, s.assignment_id, s.worker_id, s.answers, now],
+                params![
+                    s.org_id,
+                    project_id,
+                    item_id,
+                    s.assignment_id,
+                    s.worker_id,
+                    s.answers,
+                    now
+                ],
                 |r| r.get(0),
             )
         })
         .map_err(db)?;
     if let Some(key) = &s.idempotency_key {
         let recorded = conn
-            .prepare_cached(
-                "INSERT INTO idempotency_keys (user_id, key, assignment_id, annotation_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
-            )
-            .and_then(|mut st| st.execute(params![s.worker_id, key, s.assignment_id, annotation_id, now]))
+            .prepare_cached(crate::sql::RECORD_IDEMPOTENCY_KEY)
+            .and_then(|mut st| {
+                st.execute(params![
+                    s.worker_id,
+                    key,
+                    s.assignment_id,
+                    annotation_id,
+                    now
+                ])
+            })
             .map_err(db)?;
         if recorded == 0 {
             return Err(crate::conflict(
@@ -376,8 +370,11 @@ fn submit_not_open(
     let (status, item_id, project_id) = row.ok_or(StoreError::NotFound)?;
     if let Some(key) = &s.idempotency_key {
         let seen: Option<(i64, i64)> = conn
-            .prepare_cached("SELECT assignment_id, annotation_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-            .and_then(|mut st| st.query_row(params![s.worker_id, key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .prepare_cached(crate::sql::IDEMPOTENCY_KEY)
+            .and_then(|mut st| {
+                st.query_row(params![s.worker_id, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(db)?;
         if let Some((assignment_id, annotation_id)) = seen {
             return crate::replay(assignment_id, annotation_id, s.assignment_id).map(Err);
@@ -386,20 +383,15 @@ fn submit_not_open(
     match status.as_str() {
         "expired" => {
             let took = conn
-                .prepare_cached(
-                    "UPDATE items SET free_slots = free_slots - 1, annotations = annotations + 1 \
-                     WHERE id = $1 AND free_slots > 0",
-                )
+                .prepare_cached(crate::sql::RETAKE_SLOT)
                 .and_then(|mut st| st.execute(params![item_id]))
                 .map_err(db)?;
             if took == 0 {
                 return Err(crate::lease_expired());
             }
-            conn.prepare_cached(
-                "UPDATE assignments SET status = 'submitted', closed_at = $1 WHERE id = $2",
-            )
-            .and_then(|mut st| st.execute(params![now, s.assignment_id]))
-            .map_err(db)?;
+            conn.prepare_cached(crate::sql::MARK_SUBMITTED)
+                .and_then(|mut st| st.execute(params![now, s.assignment_id]))
+                .map_err(db)?;
             Ok(Ok((item_id, project_id)))
         }
         other => Err(crate::closed(other)),
@@ -424,11 +416,9 @@ pub(super) fn skip(
         "skipped" => return Ok(()),
         other => return Err(crate::closed(other)),
     }
-    conn.prepare_cached(
-        "UPDATE assignments SET status = 'skipped', skip_reason = $1, closed_at = COALESCE(closed_at, $2) WHERE id = $3",
-    )
-    .and_then(|mut st| st.execute(params![reason, now, id]))
-    .map_err(db)?;
+    conn.prepare_cached(crate::sql::MARK_SKIPPED)
+        .and_then(|mut st| st.execute(params![reason, now, id]))
+        .map_err(db)?;
     if status == "open" {
         release_slots(conn, &[item_id])?;
     }
@@ -449,19 +439,25 @@ pub(super) fn expire_leases(conn: &Connection, now: Millis, limit: i64) -> Store
 
 pub(super) fn create_session(conn: &Connection, s: NewSession) -> StoreResult<()> {
     let now = now_millis();
-    conn.prepare_cached("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+    conn.prepare_cached(crate::sql::DELETE_EXPIRED_SESSIONS)
         .and_then(|mut st| st.execute(params![s.user_id, now]))
         .map_err(db)?;
-    conn.prepare_cached(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .and_then(|mut st| st.execute(params![s.token_hash, s.user_id, s.csrf_token, now, s.expires_at]))
-    .map_err(db)?;
+    conn.prepare_cached(crate::sql::INSERT_SESSION)
+        .and_then(|mut st| {
+            st.execute(params![
+                s.token_hash,
+                s.user_id,
+                s.csrf_token,
+                now,
+                s.expires_at
+            ])
+        })
+        .map_err(db)?;
     Ok(())
 }
 
 pub(super) fn delete_session(conn: &Connection, hash: &str) -> StoreResult<()> {
-    conn.prepare_cached("DELETE FROM sessions WHERE token_hash = $1")
+    conn.prepare_cached(crate::sql::DELETE_SESSION)
         .and_then(|mut st| st.execute(params![hash]))
         .map_err(db)?;
     Ok(())
@@ -469,7 +465,7 @@ pub(super) fn delete_session(conn: &Connection, hash: &str) -> StoreResult<()> {
 
 pub(super) fn set_password_hash(conn: &Connection, user_id: UserId, hash: &str) -> StoreResult<()> {
     let n = conn
-        .prepare_cached("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .prepare_cached(crate::sql::SET_PASSWORD_HASH)
         .and_then(|mut st| st.execute(params![hash, user_id]))
         .map_err(db)?;
     if n == 0 {
@@ -485,7 +481,7 @@ pub(super) fn delete_other_sessions(
     keep: &str,
 ) -> StoreResult<u64> {
     let n = conn
-        .prepare_cached("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .prepare_cached(crate::sql::DELETE_OTHER_SESSIONS)
         .and_then(|mut st| st.execute(params![user_id, keep]))
         .map_err(db)?;
     Ok(n as u64)
