@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 mod migrate;
 mod ops;
+pub mod portable;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -454,6 +455,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Ends every session of the user except the one with `keep_hash` (after a password change, so a stolen
     /// cookie stops working); answers how many were ended.
     async fn delete_other_sessions(&self, user_id: UserId, keep_hash: &str) -> StoreResult<u64>;
+
+    /// Runs a portable operation in a write transaction (use the typed [`Store::write_tx`] on `dyn Store`).
+    async fn portable_write(
+        &self,
+        op: portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>>;
+
+    /// Runs a portable operation on a read connection (use the typed [`Store::read_tx`] on `dyn Store`).
+    async fn portable_read(
+        &self,
+        op: portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>>;
 }
 
 /// Connects to the store a URL names and brings its schema up to date.

@@ -125,6 +125,36 @@ impl PgStore {
         }
     }
 
+    /// Runs a portable operation in a transaction of its own, on a blocking thread that drives it.
+    async fn portable(
+        &self,
+        op: crate::portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>> {
+        let mut tx = self.pool.begin().await?;
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let result = {
+                let ptx = crate::portable::PgTx {
+                    conn: std::cell::RefCell::new(&mut *tx),
+                    handle: handle.clone(),
+                };
+                op(&ptx)
+            };
+            match result {
+                Ok(v) => handle
+                    .block_on(tx.commit())
+                    .map(|_| v)
+                    .map_err(StoreError::from),
+                Err(e) => {
+                    let _ = handle.block_on(tx.rollback());
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Sqlite(format!("portable operation: {e}")))?
+    }
+
     async fn read(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Postgres>> {
         Ok(self.pool.acquire().await?)
     }
@@ -356,5 +386,19 @@ impl Store for PgStore {
         let keep = keep_hash.to_string();
         self.tx(|conn| Box::pin(async move { delete_other_sessions(conn, user_id, &keep).await }))
             .await
+    }
+
+    async fn portable_write(
+        &self,
+        op: crate::portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>> {
+        self.portable(op).await
+    }
+
+    async fn portable_read(
+        &self,
+        op: crate::portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>> {
+        self.portable(op).await
     }
 }

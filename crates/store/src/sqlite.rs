@@ -525,6 +525,20 @@ impl Store for SqliteStore {
         self.write(move |conn| writes::delete_other_sessions(conn, user_id, &keep))
             .await
     }
+
+    async fn portable_write(
+        &self,
+        op: crate::portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>> {
+        self.write(move |conn| op(conn)).await
+    }
+
+    async fn portable_read(
+        &self,
+        op: crate::portable::PortableOp,
+    ) -> StoreResult<Box<dyn std::any::Any + Send>> {
+        self.bulk_read(move |conn| op(conn)).await
+    }
 }
 
 #[cfg(test)]

@@ -582,3 +582,76 @@ async fn settings_tokens_passwords_and_other_sessions_behave_the_same_on_every_b
         assert_eq!(store.delete_other_sessions(me.id, "s2").await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn portable_transactions_read_write_and_roll_back_the_same_on_every_backend() {
+    use fairloop_store::params;
+    use fairloop_store::portable::Tx;
+    for (store, _dir) in backends().await {
+        let store: &dyn Store = &*store;
+        // A setting written, read back, and a failing closure that leaves nothing behind.
+        store
+            .write_tx(|tx: &dyn Tx| {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2)",
+                    params!["portable_a", "1"],
+                )
+            })
+            .await
+            .unwrap();
+        let failed = store
+            .write_tx(|tx: &dyn Tx| {
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2)",
+                    params!["portable_b", "2"],
+                )?;
+                Err::<(), _>(StoreError::NotFound)
+            })
+            .await;
+        assert!(matches!(failed, Err(StoreError::NotFound)));
+        let (keys, typed) = store
+            .read_tx(|tx: &dyn Tx| {
+                let keys = tx
+                    .query(
+                        "SELECT key FROM settings WHERE key LIKE $1 ORDER BY key",
+                        params!["portable_%"],
+                    )?
+                    .iter()
+                    .map(|r| r.string(0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let row = tx.query_one(
+                    "SELECT CAST(COUNT(*) AS BIGINT), CAST(SUM(LENGTH(key)) AS BIGINT), \
+                     CAST(NULL AS TEXT), CAST(1.5 AS DOUBLE PRECISION) FROM settings WHERE key = $1",
+                    params!["portable_a"],
+                )?;
+                Ok((
+                    keys,
+                    (row.i64(0)?, row.i64(1)?, row.opt_string(2)?, row.f64(3)?),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(keys, vec!["portable_a".to_string()], "{}", store.backend());
+        assert_eq!(typed, (1, 10, None, 1.5), "{}", store.backend());
+        // Typed nulls bind on both backends; a wrong parameter count is an error, not a panic.
+        let org = user(store, "Portable Org", "portable@example.com", Role::Admin)
+            .await
+            .org_id;
+        let n = store
+            .write_tx(move |tx: &dyn Tx| {
+                tx.execute(
+                    "UPDATE organizations SET name = COALESCE($1, name) WHERE id = $2",
+                    params![None::<String>, org],
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        assert!(
+            store
+                .read_tx(|tx: &dyn Tx| tx.query("SELECT 1 WHERE 1 = $1", &[]))
+                .await
+                .is_err()
+        );
+    }
+}
