@@ -18,6 +18,7 @@ pub mod demo;
 mod error;
 pub mod export;
 pub mod import;
+pub mod invitations;
 pub mod jobs;
 pub mod projects;
 pub mod settings;

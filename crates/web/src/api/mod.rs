@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
 pub mod account;
+pub mod invitations;
 pub mod projects;
 pub mod work;
 
@@ -53,4 +54,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::create_user))
         .routes(routes!(account::create_token))
         .routes(routes!(account::revoke_token))
+        .routes(routes!(
+            invitations::create_invitation,
+            invitations::list_invitations
+        ))
+        .routes(routes!(invitations::revoke_invitation))
 }

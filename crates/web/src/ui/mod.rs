@@ -24,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
+mod invitations;
 mod pages;
 pub mod render;
 pub mod session;
@@ -72,6 +73,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/settings/tokens/{id}/revoke",
             axum::routing::post(pages::revoke_token),
+        )
+        .route(
+            "/invitations",
+            get(invitations::list).post(invitations::create),
+        )
+        .route(
+            "/invitations/{id}/revoke",
+            axum::routing::post(invitations::revoke),
+        )
+        .route(
+            "/invite/{token}",
+            get(invitations::accept_form).post(invitations::accept),
         )
         .route("/projects", get(pages::projects))
         .route("/projects/{id}/export", get(pages::export))

@@ -27,11 +27,11 @@ use super::session::{
 };
 use super::{Ui, UiError};
 
-type PageResult = Result<Response, UiError>;
+pub(super) type PageResult = Result<Response, UiError>;
 
 /// What the base layout needs about the signed-in user.
 #[derive(Serialize)]
-struct UserView {
+pub(super) struct UserView {
     name: String,
     email: String,
     role: &'static str,
@@ -39,7 +39,7 @@ struct UserView {
     can_manage: bool,
 }
 
-fn user_view(s: &SessionInfo) -> UserView {
+pub(super) fn user_view(s: &SessionInfo) -> UserView {
     UserView {
         name: s.name.clone(),
         email: s.principal.email.clone(),
@@ -50,12 +50,12 @@ fn user_view(s: &SessionInfo) -> UserView {
 }
 
 /// A path id; anything that is not a number is simply not found.
-fn id(raw: &str) -> Result<i64, UiError> {
+pub(super) fn id(raw: &str) -> Result<i64, UiError> {
     raw.parse().map_err(|_| UiError::not_found())
 }
 
 /// Parses a posted form (`application/x-www-form-urlencoded`), keeping repeated fields (checkboxes).
-fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError> {
+pub(super) fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError> {
     serde_urlencoded::from_bytes(body).map_err(|_| {
         UiError::page(
             StatusCode::BAD_REQUEST,
@@ -72,7 +72,7 @@ fn template_of(project: &Project) -> Result<TaskTemplate, UiError> {
         .map_err(|e| AppError::Internal(format!("stored template: {e}")))?)
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -529,7 +529,7 @@ struct TokenRow {
 }
 
 /// "2026-11-23 09:07 UTC" from stored milliseconds: short, unambiguous, the same for every reader.
-fn short_time(ms: i64) -> (String, String) {
+pub(super) fn short_time(ms: i64) -> (String, String) {
     let iso = fairloop_domain::time::to_rfc3339(ms);
     let short = format!("{} {} UTC", &iso[..10], &iso[11..16]);
     (short, iso)
@@ -678,7 +678,7 @@ pub async fn change_password(
 }
 
 /// The app's messages are sentences without the capital (they also go into JSON); pages start them with one.
-fn capitalise(s: &str) -> String {
+pub(super) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect::<String>() + ".",

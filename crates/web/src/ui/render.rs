@@ -40,6 +40,11 @@ fn env() -> &'static Environment<'static> {
                 "settings.html",
                 include_str!("../../templates/settings.html"),
             ),
+            (
+                "invitations.html",
+                include_str!("../../templates/invitations.html"),
+            ),
+            ("invite.html", include_str!("../../templates/invite.html")),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -977,3 +977,96 @@ async fn skip_with_a_reason_stores_it_and_the_item_goes_to_someone_else() {
         Some("Not in my expertise: dosage questions")
     );
 }
+
+#[tokio::test]
+async fn an_invitation_link_creates_an_account_once_and_signs_it_in() {
+    let t = setup().await;
+    let (session, csrf) = t.sign_in(REQUESTER).await;
+    let page = t.get("/invitations", &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Invite someone"));
+    // Requesters are offered worker and reviewer only.
+    assert!(!page.body.contains("<option value=\"admin\">"));
+    // Bad input re-renders with the reason and creates nothing.
+    let bad = t
+        .post(
+            "/invitations",
+            &session,
+            &format!("_csrf={csrf}&role=worker&email=nope&valid_days=7"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("is not an email address"), "{}", bad.body);
+    let no_csrf = t.post("/invitations", &session, "role=worker").await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let made = t
+        .post(
+            "/invitations",
+            &session,
+            &format!("_csrf={csrf}&role=worker&email=joiner%40example.org&valid_days=3"),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert_eq!(made.headers[header::CACHE_CONTROL], "no-store");
+    // The page escapes `/` in attribute values as `&#x2f;`.
+    let marker = "invite&#x2f;";
+    let start = made.body.find(marker).expect("the link is shown") + marker.len();
+    let token = made.body[start..start + 64].to_string();
+
+    // The invited person (no session) opens the link, mistypes the password, then joins.
+    let form = t.req("GET", &format!("/invite/{token}"), &[], None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Join Demo Lab") && form.body.contains("joiner@example.org"));
+    let cookie = form.cookie("fl_signin_csrf").unwrap();
+    let path = format!("/invite/{token}");
+    let post = |body: String| {
+        let cookie = cookie.clone();
+        let path = path.clone();
+        let t = &t;
+        async move {
+            t.req(
+                "POST",
+                &path,
+                &[("fl_signin_csrf", cookie.as_str())],
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let mismatch = post(format!(
+        "_csrf={cookie}&email=joiner%40example.org&name=Jo+Quillfeather&password=correct+horse+1&confirm_password=other+horse+2"
+    ))
+    .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(mismatch.body.contains("not the same"));
+    let forged = t
+        .req(
+            "POST",
+            &path,
+            &[],
+            Some("_csrf=x&email=joiner%40example.org&password=a&confirm_password=a"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let joined = post(format!(
+        "_csrf={cookie}&email=joiner%40example.org&name=Jo+Quillfeather&password=correct+horse+1&confirm_password=correct+horse+1"
+    ))
+    .await;
+    assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.body);
+    let new_session = joined.cookie("fl_session").expect("signed in");
+    let home = t.get("/", &new_session).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Jo Quillfeather"));
+    // The link is spent; the list says so.
+    let reuse = t.req("GET", &path, &[], None).await;
+    assert_eq!(reuse.status, StatusCode::GONE);
+    assert!(reuse.body.contains("already used"));
+    let list = t.get("/invitations", &session).await;
+    assert!(list.body.contains("accepted"));
+    // Workers cannot manage invitations.
+    let worker = t.sign_in(WORKER).await.0;
+    assert_eq!(
+        t.get("/invitations", &worker).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
