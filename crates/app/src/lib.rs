@@ -14,6 +14,7 @@ use fairloop_store::Store;
 
 pub mod accounts;
 pub mod auth;
+pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod export;

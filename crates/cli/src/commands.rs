@@ -47,6 +47,9 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
             )
         })?;
     tokio::spawn(LeaseExpiry::new(app.clone()).run(Duration::from_secs(1)));
+    tokio::spawn(
+        fairloop_app::dashboard::ActivityRollup::new(app.clone()).run(Duration::from_secs(30)),
+    );
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,

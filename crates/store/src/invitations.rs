@@ -143,7 +143,7 @@ fn pending(tx: &dyn Tx, token_hash: &str, now: Millis) -> StoreResult<PendingInv
     })
 }
 
-impl dyn Store {
+impl dyn Store + '_ {
     /// Saves a new invitation; answers its id.
     pub async fn create_invitation(&self, inv: NewInvitation) -> StoreResult<i64> {
         self.write_tx(move |tx| {

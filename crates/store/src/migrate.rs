@@ -26,6 +26,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0001_core"),
     migration!("0002_accounts"),
     migration!("0006_invitations"),
+    migration!("0007_dashboard"),
 ];
 
 /// The bookkeeping table, the same on both backends.

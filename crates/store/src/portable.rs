@@ -7,7 +7,7 @@
 //! group commit (or on a read connection); on PostgreSQL it runs on a blocking thread that drives one
 //! transaction. Returning `Err` rolls the whole closure back on both.
 //!
-//! Rules for SQL written here: `$1..$N` numbered in order of first use; integer sums wrapped in
+//! Rules for SQL written here: `$1..$N` placeholders (any order); integer sums wrapped in
 //! `CAST(... AS BIGINT)` (PostgreSQL sums `BIGINT` into `NUMERIC`); row locks via [`Tx::for_update`].
 
 use std::any::Any;
@@ -198,13 +198,13 @@ impl Tx for rusqlite::Connection {
     }
 
     fn execute(&self, sql: &str, params: &[Param]) -> StoreResult<u64> {
-        let mut stmt = self.prepare_cached(sql).map_err(sqlite_error)?;
+        let mut stmt = self.prepare_cached(&numbered(sql)).map_err(sqlite_error)?;
         bind_sqlite(&mut stmt, params)?;
         stmt.raw_execute().map(|n| n as u64).map_err(sqlite_error)
     }
 
     fn query(&self, sql: &str, params: &[Param]) -> StoreResult<Vec<Row>> {
-        let mut stmt = self.prepare_cached(sql).map_err(sqlite_error)?;
+        let mut stmt = self.prepare_cached(&numbered(sql)).map_err(sqlite_error)?;
         bind_sqlite(&mut stmt, params)?;
         let width = stmt.column_count();
         let mut rows = stmt.raw_query();
@@ -226,6 +226,29 @@ impl Tx for rusqlite::Connection {
         }
         Ok(out)
     }
+}
+
+/// `$3` → `?3`. SQLite reads `$3` as a *named* parameter and numbers named parameters in order of first
+/// appearance, so `... $2 ... $1` would bind backwards; `?3` is always the third. (Not applied inside quotes:
+/// portable SQL passes values as parameters, never as literals containing `$`.)
+fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = sql.as_bytes();
+    if !bytes
+        .windows(2)
+        .any(|w| w[0] == b'$' && w[1].is_ascii_digit())
+    {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
@@ -325,7 +348,7 @@ impl Tx for PgTx<'_> {
 pub type PortableOp = Box<dyn FnOnce(&dyn Tx) -> StoreResult<Box<dyn Any + Send>> + Send>;
 
 /// Typed entry points over the object-safe [`Store::portable_write`] / [`Store::portable_read`].
-impl dyn Store {
+impl dyn Store + '_ {
     /// Runs `op` in a write transaction; committed (and durable) when it returns `Ok`, undone on `Err`.
     pub async fn write_tx<T, F>(&self, op: F) -> StoreResult<T>
     where

@@ -632,6 +632,18 @@ async fn portable_transactions_read_write_and_roll_back_the_same_on_every_backen
             .await
             .unwrap();
         assert_eq!(keys, vec!["portable_a".to_string()], "{}", store.backend());
+        // Placeholders may appear in any order: `$2` before `$1` still binds by number on SQLite too.
+        let swapped = store
+            .read_tx(|tx: &dyn Tx| {
+                let r = tx.query_one(
+                    "SELECT CAST($2 AS TEXT), CAST($1 AS BIGINT)",
+                    params![7_i64, "x"],
+                )?;
+                Ok((r.string(0)?, r.i64(1)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!(swapped, ("x".to_string(), 7), "{}", store.backend());
         assert_eq!(typed, (1, 10, None, 1.5), "{}", store.backend());
         // Typed nulls bind on both backends; a wrong parameter count is an error, not a panic.
         let org = user(store, "Portable Org", "portable@example.com", Role::Admin)
@@ -654,4 +666,195 @@ async fn portable_transactions_read_write_and_roll_back_the_same_on_every_backen
                 .is_err()
         );
     }
+}
+
+#[tokio::test]
+async fn activity_rollup_and_item_browser_behave_the_same_on_every_backend() {
+    use fairloop_store::dashboard::{HOUR_MS, ItemFilter};
+    for (store, _dir) in backends().await {
+        let store = store.as_ref();
+        let backend = store.backend();
+        let req = user(store, "dash", "req@dash.test", Role::Requester).await;
+        let w = user(store, "dash", "w@dash.test", Role::Worker).await;
+        let other = user(store, "elsewhere", "req@elsewhere.test", Role::Requester).await;
+        let p = store
+            .create_project(NewProject {
+                org_id: req.org_id,
+                name: "dash".into(),
+                template: "{}".into(),
+                policy: QueuePolicy {
+                    overlap: 1,
+                    lease_seconds: 600,
+                    max_open_per_worker: 1,
+                },
+                pay: None,
+                created_by: req.id,
+            })
+            .await
+            .unwrap();
+        let mut items: Vec<NewItem> = (0..130).map(|i| item(&format!("a-{i:03}"), 0)).collect();
+        items.extend((0..20).map(|i| item(&format!("b-{i:03}"), 0)));
+        items[5].gold = Some("{\"label\":\"a\"}".into());
+        import(store, req.org_id, p.id, items, true).await;
+
+        // Three submissions in one hour (20 s, 40 s, 60 s after hand-out), two in the next.
+        let hour0 = 490_000_i64;
+        let at = |h: i64, s: i64| hour0 * HOUR_MS + h * HOUR_MS + s * 1000;
+        for (h, claim_s, submit_s) in [
+            (0, 0, 20),
+            (0, 100, 140),
+            (0, 200, 260),
+            (1, 0, 30),
+            (1, 40, 70),
+        ] {
+            let c = store
+                .claim_next(req.org_id, p.id, w.id, at(h, claim_s))
+                .await
+                .unwrap()
+                .unwrap();
+            store
+                .submit(
+                    Submission {
+                        org_id: req.org_id,
+                        worker_id: w.id,
+                        assignment_id: c.assignment_id,
+                        answers: "{}".into(),
+                        idempotency_key: None,
+                    },
+                    at(h, submit_s),
+                )
+                .await
+                .unwrap();
+        }
+        // Far in the future, so the roll-up has history to catch up on in several steps.
+        let now = at(60, 0);
+        let mut steps = 0;
+        store.rollup_activity(now).await.unwrap();
+        while store.rollup_behind(now).await.unwrap() {
+            store.rollup_activity(now).await.unwrap();
+            steps += 1;
+            assert!(steps < 10, "{backend}: the roll-up does not catch up");
+        }
+        let act = store
+            .project_activity(req.org_id, p.id, hour0)
+            .await
+            .unwrap();
+        let got: Vec<(i64, i64, i64)> = act
+            .iter()
+            .map(|a| (a.hour - hour0, a.submissions, a.work_ms))
+            .collect();
+        assert_eq!(got, vec![(0, 3, 120_000), (1, 2, 60_000)], "{backend}");
+        // Idempotent: running again changes nothing; another organization sees nothing.
+        store.rollup_activity(now).await.unwrap();
+        assert_eq!(
+            store
+                .project_activity(req.org_id, p.id, hour0)
+                .await
+                .unwrap(),
+            act,
+            "{backend}"
+        );
+        assert!(
+            store
+                .project_activity(other.org_id, p.id, hour0)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+
+        // The browser: pages by key, prefix search, state filters, tenancy.
+        let page1 = browse(store, (req.org_id, p.id), 1, ItemFilter::All, None, 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(page1.len(), 50, "{backend}");
+        let page3 = browse(
+            store,
+            (req.org_id, p.id),
+            1,
+            ItemFilter::All,
+            None,
+            page1[49].id + 50,
+            50,
+        )
+        .await
+        .unwrap();
+        assert_eq!(page3.len(), 50, "{backend}");
+        assert_eq!(
+            page3.last().unwrap().external_id.as_deref(),
+            Some("b-019"),
+            "{backend}"
+        );
+        let b = browse(
+            store,
+            (req.org_id, p.id),
+            1,
+            ItemFilter::All,
+            Some("b-01".into()),
+            0,
+            50,
+        )
+        .await
+        .unwrap();
+        let ids: Vec<_> = b.iter().map(|i| i.external_id.clone().unwrap()).collect();
+        assert_eq!(ids.len(), 10, "{backend}: {ids:?}");
+        assert!(ids.iter().all(|i| i.starts_with("b-01")), "{backend}");
+        let done = browse(store, (req.org_id, p.id), 1, ItemFilter::Done, None, 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(done.len(), 5, "{backend}");
+        assert!(done.iter().all(|i| i.annotations == 1), "{backend}");
+        let not_started = browse(
+            store,
+            (req.org_id, p.id),
+            1,
+            ItemFilter::NotStarted,
+            Some("a-".into()),
+            0,
+            500,
+        )
+        .await
+        .unwrap();
+        assert_eq!(not_started.len(), 125, "{backend}");
+        let gold = browse(store, (req.org_id, p.id), 1, ItemFilter::Gold, None, 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(gold.len(), 1, "{backend}");
+        assert!(
+            gold[0].gold && gold[0].preview.contains("a-005"),
+            "{backend}"
+        );
+        assert!(
+            browse(store, (other.org_id, p.id), 1, ItemFilter::All, None, 0, 50)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{backend}"
+        );
+    }
+}
+
+/// The item browser with its query spelled out as arguments, to keep the assertions short.
+async fn browse(
+    store: &dyn Store,
+    (org, project): (i64, i64),
+    overlap: i64,
+    filter: fairloop_store::dashboard::ItemFilter,
+    id_prefix: Option<String>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<fairloop_store::dashboard::ItemSummary>, StoreError> {
+    store
+        .browse_items(
+            org,
+            project,
+            fairloop_store::dashboard::ItemQuery {
+                overlap,
+                filter,
+                id_prefix,
+                after,
+                limit,
+            },
+        )
+        .await
 }

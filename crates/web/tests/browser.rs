@@ -289,5 +289,60 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     assert_eq!(shown, after.annotations.to_string());
     shoot(&b, "projects").await;
 
+    // The project dashboard charts the activity (after a roll-up step); the item browser pages by key.
+    fairloop_app::dashboard::ActivityRollup::new(server.app.clone())
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap();
+    b.click(&format!("tr[data-project=\"{pid}\"] th a")).await;
+    b.wait_for_url("the dashboard", |u| {
+        u.ends_with(&format!("/projects/{pid}"))
+    })
+    .await;
+    assert_eq!(
+        b.text("#stat-annotations").await,
+        after.annotations.to_string()
+    );
+    assert_eq!(
+        b.script("return document.querySelectorAll('svg.chart').length >= 1")
+            .await,
+        json!(true)
+    );
+    shoot(&b, "dashboard").await;
+    b.goto(&format!("{base}/projects/{pid}/items?state=in_progress"))
+        .await;
+    assert!(b.text("table.items").await.contains(" / "));
+    shoot(&b, "items").await;
+
+    // A requester invites a reviewer; the invited person opens the link, chooses a password and is signed in.
+    b.goto(&format!("{base}/invitations")).await;
+    b.type_into("#invite-email", "new.reviewer@example.org")
+        .await;
+    b.script("document.getElementById('invite-role').value = 'reviewer'; return null")
+        .await;
+    b.click("#invite-create").await;
+    let link = b
+        .script("return document.getElementById('new-link-value').value")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(link.starts_with(&format!("{base}/invite/")), "{link}");
+    shoot(&b, "invitations").await;
+    b.click("#signout").await;
+    b.wait_for_url("the sign-in page", |u| u.ends_with("/signin"))
+        .await;
+    b.goto(&link).await;
+    assert!(b.text("h1").await.contains("Join Demo Lab"));
+    shoot(&b, "invite").await;
+    b.type_into("#name", "Rae Viewer").await;
+    b.type_into("#password", "a good long password").await;
+    b.type_into("#confirm_password", "a good long password")
+        .await;
+    b.click("#invite-accept").await;
+    b.wait_for_url("home after joining", |u| !u.contains("/invite/"))
+        .await;
+    assert!(b.text(".who-name").await.contains("Rae Viewer"));
+
     b.quit().await;
 }

@@ -24,6 +24,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
+mod charts;
+mod console;
 mod invitations;
 mod pages;
 pub mod render;
@@ -87,6 +89,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(invitations::accept_form).post(invitations::accept),
         )
         .route("/projects", get(pages::projects))
+        .route("/projects/{id}", get(console::dashboard))
+        .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))

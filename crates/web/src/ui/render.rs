@@ -45,6 +45,8 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/invitations.html"),
             ),
             ("invite.html", include_str!("../../templates/invite.html")),
+            ("project.html", include_str!("../../templates/project.html")),
+            ("items.html", include_str!("../../templates/items.html")),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -1070,3 +1070,94 @@ async fn an_invitation_link_creates_an_account_once_and_signs_it_in() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_project_dashboard_charts_activity_and_the_item_browser_pages_and_filters() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let texts: Vec<String> = (0..60).map(|i| format!("text number {i}")).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let project = t
+        .project_with_items(&owner, "Dash <b>board</b>", &refs)
+        .await;
+    // A worker does two tasks; the roll-up runs.
+    let worker = t.principal(WORKER).await;
+    for _ in 0..2 {
+        let task = t.app.next_task(&worker, project).await.unwrap().unwrap();
+        let body: fairloop_app::work::SubmitBody =
+            serde_json::from_value(json!({"answers": {"label": "a"}})).unwrap();
+        t.app
+            .submit(&worker, task.assignment_id, body, None)
+            .await
+            .unwrap();
+    }
+    fairloop_app::dashboard::ActivityRollup::new(t.app.clone())
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap();
+    let (session, _) = t.sign_in(REQUESTER).await;
+    let page = t.get(&format!("/projects/{project}"), &session).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Dash &lt;b&gt;board&lt;&#x2f;b&gt;"),
+        "the name is escaped"
+    );
+    assert!(page.body.contains("<svg class=\"chart\" role=\"img\""));
+    assert!(
+        page.body.contains("id=\"stat-annotations\">2<"),
+        "two annotations counted"
+    );
+    assert!(
+        page.body.contains("id=\"stat-day\">2<"),
+        "two in the last day"
+    );
+    // The accessible table under the chart holds the same numbers: the current hour has 2.
+    assert!(page.body.contains("<td class=\"num\">2</td>"));
+    // Items: 50 per page, then the rest by key; filters; a search by id prefix.
+    let items = t.get(&format!("/projects/{project}/items"), &session).await;
+    assert_eq!(items.status, StatusCode::OK);
+    assert_eq!(items.body.matches("<tr data-item=").count(), 50);
+    let start = items
+        .body
+        .find("id=\"next-page\"")
+        .map(|_| items.body.find("after=").unwrap() + 6)
+        .unwrap();
+    let after: String = items.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let rest = t
+        .get(
+            &format!("/projects/{project}/items?state=all&q=&after={after}"),
+            &session,
+        )
+        .await;
+    assert_eq!(rest.body.matches("<tr data-item=").count(), 10);
+    assert!(!rest.body.contains("id=\"next-page\""));
+    let done = t
+        .get(&format!("/projects/{project}/items?state=done"), &session)
+        .await;
+    assert_eq!(done.body.matches("<tr data-item=").count(), 2);
+    let none = t
+        .get(&format!("/projects/{project}/items?q=zzz"), &session)
+        .await;
+    assert!(none.body.contains("No items match"));
+    let bad = t
+        .get(&format!("/projects/{project}/items?state=nope"), &session)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Workers and other organizations get nothing.
+    let (wsession, _) = t.sign_in(WORKER).await;
+    assert_eq!(
+        t.get(&format!("/projects/{project}"), &wsession)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.get(&format!("/projects/{project}/items"), &wsession)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -1,0 +1,197 @@
+//! The requester console's project pages: the dashboard (progress, throughput and time per item as charts)
+//! and the item browser (search by id prefix, filter by state, paged by key).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use fairloop_domain::time::now_millis;
+use fairloop_store::dashboard::ItemFilter;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::charts::{self, Chart};
+use super::pages::{PageResult, id, short_time, user_view};
+use super::render::{self, render, ser, url_encode};
+use super::session::CurrentUser;
+use super::{Ui, UiError};
+
+fn hour_label(ms: f64) -> String {
+    let iso = fairloop_domain::time::to_rfc3339(ms as i64);
+    format!("{}h", &iso[11..13])
+}
+
+/// The project's dashboard.
+pub async fn dashboard(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project_id = id(&raw)?;
+    let project = ui.state.app.project(p, project_id).await?;
+    let d = ui
+        .state
+        .app
+        .project_dashboard(p, project_id, now_millis())
+        .await?;
+    let needed = d.stats.items * i64::from(project.policy.overlap);
+    let percent = if needed == 0 {
+        0
+    } else {
+        (d.stats.annotations.min(needed) * 100) / needed
+    };
+    let throughput = charts::bar_chart(
+        &format!(
+            "Submissions per hour over the last {} hours (UTC)",
+            d.hours.len()
+        ),
+        ["Hour (UTC)", "Submissions"],
+        &d.hours
+            .iter()
+            .map(|h| (hour_label(h.start as f64), h.submissions as f64))
+            .collect::<Vec<_>>(),
+    );
+    let timing: Vec<(f64, f64)> = d
+        .hours
+        .iter()
+        .filter_map(|h| h.mean_seconds.map(|s| (h.start as f64, s)))
+        .collect();
+    let time_chart: Option<Chart> = (!timing.is_empty()).then(|| {
+        charts::line_chart(
+            "Mean seconds from hand-out to submission, per hour (UTC)",
+            ["Hour (UTC)", "Seconds"],
+            &timing,
+            &hour_label,
+        )
+    });
+    let eta = d.eta_hours.map(|h| {
+        if h < 1.0 {
+            "under an hour".to_string()
+        } else if h < 48.0 {
+            format!("about {h:.0} hours")
+        } else {
+            format!("about {:.0} days", h / 24.0)
+        }
+    });
+    Ok(render(
+        "project.html",
+        context! {
+            title => &project.name, nav => "projects", user => ser(&user_view(&user.session)),
+            csrf => &user.session.csrf_token, project => context! {
+                id => project.id, name => &project.name, overlap => project.policy.overlap,
+                pay => render::pay_text(project.pay.as_deref()),
+                created => short_time(project.created_at).0,
+            },
+            stats => ser(&d.stats), percent => percent, remaining => d.remaining, last_day => d.last_day,
+            eta => eta, throughput => ser(&throughput), time_chart => time_chart.as_ref().map(ser),
+        },
+    )
+    .into_response())
+}
+
+/// The item browser's query string.
+#[derive(Deserialize, Default)]
+pub struct BrowseQuery {
+    q: Option<String>,
+    state: Option<String>,
+    after: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ItemRow {
+    id: i64,
+    external_id: Option<String>,
+    preview: String,
+    annotations: i64,
+    gold: bool,
+    priority: i64,
+}
+
+const STATES: [(&str, &str); 5] = [
+    ("all", "All"),
+    ("not_started", "Not started"),
+    ("in_progress", "In progress"),
+    ("done", "Done"),
+    ("gold", "Gold"),
+];
+
+/// The item browser.
+pub async fn items(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Query(q): Query<BrowseQuery>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project_id = id(&raw)?;
+    let project = ui.state.app.project(p, project_id).await?;
+    let state = q.state.as_deref().unwrap_or("all");
+    let filter = match state {
+        "all" | "" => ItemFilter::All,
+        "not_started" => ItemFilter::NotStarted,
+        "in_progress" => ItemFilter::InProgress,
+        "done" => ItemFilter::Done,
+        "gold" => ItemFilter::Gold,
+        other => {
+            return Err(UiError::page(
+                StatusCode::BAD_REQUEST,
+                "Unknown filter",
+                format!(
+                    "{other:?} is not a state to filter by; use one of the buttons on the page."
+                ),
+            ));
+        }
+    };
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(a) => a.parse().map_err(|_| {
+            UiError::page(
+                StatusCode::BAD_REQUEST,
+                "Bad page link",
+                "The page link is damaged; go back to the first page.",
+            )
+        })?,
+    };
+    let page = ui
+        .state
+        .app
+        .browse_items(p, project_id, filter, q.q.as_deref(), after)
+        .await?;
+    let rows: Vec<ItemRow> = page
+        .items
+        .into_iter()
+        .map(|i| ItemRow {
+            id: i.id,
+            external_id: i.external_id,
+            preview: i.preview,
+            annotations: i.annotations,
+            gold: i.gold,
+            priority: i.priority,
+        })
+        .collect();
+    let query = q.q.clone().unwrap_or_default();
+    let next = page.next_after.map(|a| {
+        format!(
+            "/projects/{project_id}/items?state={state}&q={}&after={a}",
+            url_encode(&query)
+        )
+    });
+    Ok(render(
+        "items.html",
+        context! {
+            title => format!("Items · {}", project.name), nav => "projects",
+            user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
+            project => context! { id => project.id, name => &project.name, overlap => project.policy.overlap },
+            items => ser(&rows), q => query, state => state, states => STATES.iter().map(|(k, v)| context! {
+                key => *k, label => *v,
+                href => format!("/projects/{project_id}/items?state={k}&q={}", url_encode(&q.q.clone().unwrap_or_default())),
+            }).collect::<Vec<_>>(),
+            next => next, first_page => after == 0,
+            first => format!("/projects/{project_id}/items?state={state}&q={}", url_encode(&q.q.clone().unwrap_or_default())),
+        },
+    )
+    .into_response())
+}
