@@ -1,4 +1,4 @@
-//! The demo organization: users of every role, three projects of different task types filled with sample data
+//! The demo organization: users of every role, four projects of different task types filled with sample data
 //! written here (no download), and a few answers already in so that stats and exports show something.
 //!
 //! Running it again reuses what exists (users, projects, items by external id) and issues fresh tokens.
@@ -89,7 +89,7 @@ impl App {
             );
         }
         let requester = principal(&users[1].0);
-        let specs: [(&str, &str, u32, Pay, Vec<Value>); 3] = [
+        let specs: [(&str, &str, u32, Pay, Vec<Value>); 4] = [
             (
                 "Compare two LLM answers",
                 "llm_pairwise_rubric",
@@ -119,6 +119,16 @@ impl App {
                     currency: "USD".into(),
                 },
                 entity_items(),
+            ),
+            (
+                "Rank three answers",
+                "response_ranking",
+                2,
+                Pay::PerTask {
+                    amount_minor: 120,
+                    currency: "USD".into(),
+                },
+                ranking_items(),
             ),
         ];
         let mut projects = Vec::new();
@@ -328,6 +338,22 @@ fn entity_items() -> Vec<Value> {
         out.push(json!({"id": format!("news-{k:03}"), "data": {"text": text}}));
     }
     out
+}
+
+/// Three answers to one prompt, of plainly different quality, so a ranking has a right answer to find.
+fn ranking_items() -> Vec<Value> {
+    PAIRS
+        .iter()
+        .enumerate()
+        .map(|(k, (prompt, good, bad))| {
+            json!({"id": format!("rank-{k:03}"), "data": {
+                "prompt": prompt,
+                "response_1": bad,
+                "response_2": good,
+                "response_3": format!("{}\n\n(Shortened.)", good.split("\n\n").next().unwrap_or(good)),
+            }})
+        })
+        .collect()
 }
 
 const PAIRS: [(&str, &str, &str); 6] = [

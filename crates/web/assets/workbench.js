@@ -12,7 +12,7 @@ function init(form) {
   let active = 0;
 
   // ---- draft: restore, then save on every change ----
-  const hasServerValues = form.querySelector("input:checked") || [...form.querySelectorAll("textarea")].some((t) => t.value);
+  const hasServerValues = form.querySelector("input:checked") || [...form.querySelectorAll("textarea, input[data-widget]")].some((t) => t.value);
   if (!hasServerValues) restore();
   form.addEventListener("input", save);
   form.addEventListener("change", () => { save(); updateVisibility(); });
@@ -33,7 +33,7 @@ function init(form) {
       for (const el of form.elements) {
         if (el.name !== k) continue;
         if (el.type === "radio" || el.type === "checkbox") { if (el.value === v) el.checked = true; }
-        else if (el.tagName === "TEXTAREA" || el.type === "text") el.value = v;
+        else if (el.tagName === "TEXTAREA" || el.type === "text" || (el.type === "hidden" && el.dataset.widget)) el.value = v;
       }
     }
   }

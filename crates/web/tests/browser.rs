@@ -11,7 +11,10 @@ mod browser_support;
 
 use std::path::PathBuf;
 
-use browser_support::{Browser, CONTROL, ENTER, browser_paths, browser_required, start_server};
+use browser_support::{
+    ARROW_DOWN, ARROW_LEFT, ARROW_RIGHT, BACKSPACE, Browser, CONTROL, ENTER, SHIFT, browser_paths,
+    browser_required, start_server,
+};
 use fairloop_app::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
 
@@ -344,5 +347,140 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
         .await;
     assert!(b.text(".who-name").await.contains("Rae Viewer"));
 
+    b.quit().await;
+}
+
+/// The answers this worker gave in a project, oldest first.
+async fn answers_of(
+    store: &dyn fairloop_store::Store,
+    org: i64,
+    project: i64,
+    worker: i64,
+) -> Vec<Value> {
+    let mut out: Vec<(i64, Value)> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.export_page(org, project, after, 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.item_id;
+        for row in page {
+            for a in row.annotations {
+                if a.worker_id == worker {
+                    out.push((a.annotation_id, serde_json::from_str(&a.answers).unwrap()));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|(id, _)| *id);
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_and_rankings_are_answered_with_the_keyboard() {
+    let (chromium, driver) = match browser_paths() {
+        Ok(p) => p,
+        Err(why) if browser_required() => {
+            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping the browser test: {why}");
+            return;
+        }
+    };
+    let server = start_server().await;
+    let base = server.url.clone();
+    let store = server.app.store.clone();
+    let worker = store
+        .user_by_email("worker2@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let org = worker.org_id;
+    let ner = store
+        .project_by_name(org, "Named entities in news")
+        .await
+        .unwrap()
+        .unwrap();
+    let rank = store
+        .project_by_name(org, "Rank three answers")
+        .await
+        .unwrap()
+        .unwrap();
+    let b = Browser::start(&chromium, &driver).await;
+    sign_in(&b, &base, "worker2@demo.fairloop.test", None).await;
+
+    // Spans: Shift+→ twice selects the first two words, 1 labels them Person; Backspace removes the mark,
+    // Shift+← twice selects them again, and Ctrl+Enter submits.
+    b.goto(&format!("{base}/work/{}", ner.id)).await;
+    b.wait_for_url("the spans workbench", |u| {
+        u.contains(&format!("/work/{}/", ner.id))
+    })
+    .await;
+    let text = b.text(".markable").await;
+    let two: String = text
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let spans_value = "return document.querySelector('input[data-widget=spans]').value";
+    b.script("document.querySelector('.markable').focus(); return null")
+        .await;
+    b.press(&format!("{ARROW_RIGHT}{ARROW_RIGHT}"), Some(SHIFT))
+        .await;
+    b.press("1", None).await;
+    let marked: Value =
+        serde_json::from_str(b.script(spans_value).await.as_str().unwrap()).unwrap();
+    assert_eq!(
+        marked,
+        json!([{"start": 0, "end": two.chars().count(), "label": "PER", "text": two}])
+    );
+    assert!(b.text(".span-list").await.contains("Person"));
+    shoot(&b, "workbench-spans").await;
+    b.script("document.querySelector('.markable').focus(); return null")
+        .await;
+    b.press(BACKSPACE, None).await;
+    assert_eq!(b.script(spans_value).await, json!("[]"));
+    b.press(&format!("{ARROW_LEFT}{ARROW_LEFT}"), Some(SHIFT))
+        .await;
+    b.press("1", None).await;
+    let here = b.url().await;
+    b.press(ENTER, Some(CONTROL)).await;
+    b.wait_for_url("the next spans item", |u| {
+        u != here && u.contains(&format!("/work/{}/", ner.id))
+    })
+    .await;
+    let given = answers_of(store.as_ref(), org, ner.id, worker.id).await;
+    assert_eq!(
+        given.last().unwrap()["entities"],
+        json!([{"start": 0, "end": two.chars().count(), "label": "PER", "text": two}])
+    );
+
+    // Ranking: Shift+↓ moves the first response down a place, T ties it with the one now above it.
+    b.goto(&format!("{base}/work/{}", rank.id)).await;
+    b.wait_for_url("the ranking workbench", |u| {
+        u.contains(&format!("/work/{}/", rank.id))
+    })
+    .await;
+    b.script("document.querySelector('.rank-item').focus(); return null")
+        .await;
+    b.press(ARROW_DOWN, Some(SHIFT)).await;
+    b.press("t", None).await;
+    assert_eq!(
+        b.script("return document.querySelector('input[data-widget=ranking]').value")
+            .await,
+        json!(r#"[["response_2","response_1"],["response_3"]]"#)
+    );
+    shoot(&b, "workbench-ranking").await;
+    let here = b.url().await;
+    b.press(ENTER, Some(CONTROL)).await;
+    b.wait_for_url("the next ranking item", |u| {
+        u != here && u.contains(&format!("/work/{}/", rank.id))
+    })
+    .await;
+    let given = answers_of(store.as_ref(), org, rank.id, worker.id).await;
+    assert_eq!(
+        given.last().unwrap()["ranking"],
+        json!([["response_2", "response_1"], ["response_3"]])
+    );
     b.quit().await;
 }

@@ -217,6 +217,10 @@ async fn asset(Path(file): Path<String>) -> Response {
             include_str!("../../assets/workbench.js"),
             "text/javascript; charset=utf-8",
         ),
+        "widgets.js" => (
+            include_str!("../../assets/widgets.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
         _ => return UiError::not_found().into_response(),
     };

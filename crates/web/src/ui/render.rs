@@ -138,6 +138,8 @@ pub fn supported(kind: &QuestionKind) -> bool {
             | QuestionKind::Text { .. }
             | QuestionKind::Pairwise { .. }
             | QuestionKind::Rubric { .. }
+            | QuestionKind::Spans { .. }
+            | QuestionKind::Ranking { .. }
     )
 }
 
@@ -265,6 +267,13 @@ pub struct QuestionView {
     show_if_question: Option<String>,
     show_if_values: Option<String>,
     hidden: bool,
+    /// An interactive widget (`spans` or `ranking`, in `widgets.js`) that keeps its answer as JSON in a
+    /// hidden input named like the question.
+    widget: Option<&'static str>,
+    /// The widget's settings as JSON (labels and their keys, or the fields to rank).
+    widget_config: String,
+    /// The widget's current answer as JSON text (empty when unanswered).
+    widget_value: String,
 }
 
 fn options_group(
@@ -365,6 +374,9 @@ pub fn questions(
                     serde_json::to_string(&vals).expect("strings serialize")
                 }),
                 hidden: !shown,
+                widget: None,
+                widget_config: String::new(),
+                widget_value: String::new(),
             };
             match &q.kind {
                 QuestionKind::SingleChoice { options } => {
@@ -453,11 +465,44 @@ pub fn questions(
                         view.groups.push(g);
                     }
                 }
+                QuestionKind::Spans {
+                    field,
+                    labels,
+                    allow_overlap,
+                } => {
+                    view.widget = Some("spans");
+                    view.widget_value = picked(values, &input).first().copied().unwrap_or("").into();
+                    view.widget_config = serde_json::json!({
+                        "field": field,
+                        "allow_overlap": allow_overlap,
+                        "labels": labels.iter().enumerate().map(|(i, o)| serde_json::json!({
+                            "value": o.value, "label": o.display(), "key": (i < 9).then_some(i + 1),
+                        })).collect::<Vec<_>>(),
+                    })
+                    .to_string();
+                }
+                QuestionKind::Ranking { fields } => {
+                    view.widget = Some("ranking");
+                    view.widget_value = picked(values, &input).first().copied().unwrap_or("").into();
+                    view.widget_config = serde_json::json!({
+                        "fields": fields.iter().map(|f| serde_json::json!({
+                            "name": f,
+                            "label": t.field(f).and_then(|f| f.label.clone()).unwrap_or_else(|| f.clone()),
+                        })).collect::<Vec<_>>(),
+                    })
+                    .to_string();
+                }
                 _ => {}
             }
             view
         })
         .collect()
+}
+
+/// A widget's JSON answer from its hidden input; text that is not JSON is passed on as a string, so the
+/// template's validation names the question and says what shape it wants.
+fn widget_answer(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| Value::from(raw))
 }
 
 fn number_or_text(s: &str) -> Value {
@@ -510,6 +555,9 @@ pub fn answers_from_form(t: &TaskTemplate, values: &FormValues) -> Value {
                     }
                 }
                 (!o.is_empty()).then_some(Value::Object(o))
+            }
+            QuestionKind::Spans { .. } | QuestionKind::Ranking { .. } => {
+                first(&input).map(widget_answer)
             }
             _ => None,
         };
@@ -611,5 +659,41 @@ mod tests {
         assert!(qs[3].hidden, "t is hidden while c is x");
         assert_eq!(qs[4].groups[0].options.len(), 7);
         assert_eq!(qs[5].groups.len(), 2);
+    }
+
+    #[test]
+    fn widget_answers_are_json_from_their_hidden_inputs() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "a", "type": "text"}, {"name": "b", "type": "text"}],
+            "questions": [
+                {"name": "sp", "type": "spans", "field": "a", "labels": ["PER", "ORG"]},
+                {"name": "rk", "type": "ranking", "fields": ["a", "b"]}
+            ]
+        }))
+        .unwrap();
+        let form: Vec<(String, String)> = vec![
+            (
+                "q.sp".into(),
+                r#"[{"start":0,"end":3,"label":"PER"}]"#.into(),
+            ),
+            ("q.rk".into(), "not json".into()),
+        ];
+        let answers = answers_from_form(&t, &form_values(&form));
+        assert_eq!(
+            answers,
+            json!({"sp": [{"start": 0, "end": 3, "label": "PER"}], "rk": "not json"})
+        );
+        let qs = questions(&t, &form_values(&form), &HashMap::new());
+        assert_eq!(qs[0].widget, Some("spans"));
+        assert!(
+            qs[0].widget_config.contains(r#""key":1"#)
+                && qs[0].widget_config.contains(r#""field":"a""#)
+        );
+        assert_eq!(
+            qs[1].widget_value, "not json",
+            "a bad value comes back to the form as it was"
+        );
+        // Nothing posted: no answer at all (so "required" says so), not an empty string.
+        assert_eq!(answers_from_form(&t, &form_values(&[])), json!({}));
     }
 }

@@ -323,3 +323,13 @@ impl Browser {
 pub const CONTROL: &str = "\u{E009}";
 /// Enter, as WebDriver names it.
 pub const ENTER: &str = "\u{E007}";
+/// Shift, as WebDriver names it.
+pub const SHIFT: &str = "\u{E008}";
+/// The arrow keys and Backspace, as WebDriver names them.
+pub const ARROW_LEFT: &str = "\u{E012}";
+/// Right arrow.
+pub const ARROW_RIGHT: &str = "\u{E014}";
+/// Down arrow.
+pub const ARROW_DOWN: &str = "\u{E015}";
+/// Backspace.
+pub const BACKSPACE: &str = "\u{E003}";
