@@ -79,15 +79,98 @@ pub fn url_encode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Markdown to sanitised HTML.
+/// Markdown to sanitised HTML, with fenced code blocks highlighted.
+///
+/// Sanitising (ammonia) would strip the highlighter's classes, so each code block is first replaced by a
+/// placeholder carrying a per-render random nonce, the document is sanitised, and then the placeholders are
+/// swapped for the highlighted code, which syntect builds from the escaped code text alone.
 pub fn markdown(src: &str) -> String {
-    use pulldown_cmark::{Options, Parser, html};
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd, html};
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
+    let nonce = format!("{:016x}", rand_nonce());
+    let mut blocks: Vec<String> = Vec::new();
+    let mut events = Vec::new();
+    let mut code: Option<(String, String)> = None;
+    for event in Parser::new_ext(src, opts) {
+        match (&mut code, event) {
+            (None, Event::Start(Tag::CodeBlock(kind))) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            (Some((_, text)), Event::Text(t)) => text.push_str(&t),
+            (Some(_), Event::End(TagEnd::CodeBlock)) => {
+                let (lang, text) = code.take().expect("inside a code block");
+                events.push(Event::Html(
+                    format!(
+                        "<pre class=\"code\"><code>fl-code-{nonce}-{}</code></pre>",
+                        blocks.len()
+                    )
+                    .into(),
+                ));
+                blocks.push(highlight(&lang, &text));
+            }
+            (Some(_), _) => {}
+            (None, e) => events.push(e),
+        }
+    }
     let mut out = String::with_capacity(src.len() * 3 / 2);
-    html::push_html(&mut out, Parser::new_ext(src, opts));
-    ammonia::clean(&out)
+    html::push_html(&mut out, events.into_iter());
+    let mut clean = ammonia::clean(&out);
+    for (i, block) in blocks.iter().enumerate() {
+        clean = clean.replacen(&format!("fl-code-{nonce}-{i}"), block, 1);
+    }
+    clean
+}
+
+fn rand_nonce() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh random seed per call (std's hasher keys are random); no crate needed for a nonce.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u8(0);
+    h.finish()
+}
+
+/// Highlighted HTML for a code block: `<span class="hl-…">` runs, the code text escaped. Unknown languages
+/// come back escaped and plain.
+pub fn highlight(lang: &str, code: &str) -> String {
+    use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+    use syntect::parsing::SyntaxSet;
+    use syntect::util::LinesWithEndings;
+    static SYNTAXES: OnceLock<SyntaxSet> = OnceLock::new();
+    let set = SYNTAXES.get_or_init(SyntaxSet::load_defaults_newlines);
+    let syntax = (!lang.is_empty())
+        .then(|| set.find_syntax_by_token(lang))
+        .flatten();
+    let Some(syntax) = syntax else {
+        return escape_html(code);
+    };
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(
+        syntax,
+        set,
+        ClassStyle::SpacedPrefixed { prefix: "hl-" },
+    );
+    for line in LinesWithEndings::from(code) {
+        if generator
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
+            return escape_html(code);
+        }
+    }
+    generator.finalize()
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// An amount of money from minor units: `$1.80`, `€28.00`, `1200 JPY`.
@@ -695,5 +778,28 @@ mod tests {
         );
         // Nothing posted: no answer at all (so "required" says so), not an empty string.
         assert_eq!(answers_from_form(&t, &form_values(&[])), json!({}));
+    }
+
+    #[test]
+    fn code_blocks_are_highlighted_and_stay_escaped() {
+        let html = markdown(
+            "Use this:\n\n```rust\nfn main() { let s = \"</code></pre><script>x()</script>\"; }\n```\n",
+        );
+        assert!(html.contains("<span class=\"hl-"), "{html}");
+        assert!(
+            html.contains("&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        // Unknown languages and indented blocks are escaped, plain.
+        let plain = markdown("```nosuchlang\n<b>bold?</b>\n```\n\n    <i>x</i>\n");
+        assert!(
+            plain.contains("&lt;b&gt;bold?&lt;/b&gt;") && plain.contains("&lt;i&gt;x&lt;/i&gt;"),
+            "{plain}"
+        );
+        assert!(!plain.contains("<span class"), "{plain}");
+        // Text that looks like a placeholder is left alone (the real ones carry a random nonce).
+        let sneaky = markdown("fl-code-0000000000000000-0\n\n```rust\nlet a = 1;\n```");
+        assert!(sneaky.contains("fl-code-0000000000000000-0"), "{sneaky}");
     }
 }
