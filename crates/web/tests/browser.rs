@@ -484,3 +484,89 @@ async fn spans_and_rankings_are_answered_with_the_keyboard() {
     );
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requester_creates_a_project_uploads_a_bad_file_fixes_it_and_sees_progress() {
+    let (chromium, driver) = match browser_paths() {
+        Ok(p) => p,
+        Err(why) if browser_required() => {
+            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping the browser test: {why}");
+            return;
+        }
+    };
+    let server = start_server().await;
+    let base = server.url.clone();
+    let b = Browser::start(&chromium, &driver).await;
+    sign_in(&b, &base, "requester@demo.fairloop.test", None).await;
+    b.click("#new-project").await;
+    b.wait_for_url("the new-project page", |u| u.contains("/projects/new"))
+        .await;
+    // Pick "Entity spans" from the gallery; the preview shows its labels.
+    b.click("a[href='/projects/new?template=named_entities']")
+        .await;
+    b.wait_for_url("the chosen template", |u| {
+        u.contains("template=named_entities")
+    })
+    .await;
+    assert!(b.text("#preview").await.contains("Mark every named entity"));
+    // Editing the template refreshes the preview (preview.js) without a page load.
+    b.script(
+        "const t = document.getElementById('template'); \
+         t.value = t.value.replace('Mark every named entity', 'Mark each name'); \
+         t.dispatchEvent(new Event('input', {bubbles: true})); return null",
+    )
+    .await;
+    for _ in 0..50 {
+        if b.text("#preview").await.contains("Mark each name") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(b.text("#preview").await.contains("Mark each name"));
+    shoot(&b, "project-new").await;
+    b.script("document.getElementById('name').value = 'Names in letters'; return null")
+        .await;
+    b.click("#create-button").await;
+    let upload = b
+        .wait_for_url("the upload page", |u| u.contains("/upload"))
+        .await;
+
+    // A file whose line 2 lacks the text field: nothing imported, line 2 named.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("letters.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"l1\", \"data\": {\"text\": \"Dear Anna Berg, greetings from Oslo.\"}}\n\
+         {\"id\": \"l2\", \"data\": {\"body\": \"no text field here\"}}\n",
+    )
+    .unwrap();
+    b.type_into("#file", bad.to_str().unwrap()).await;
+    b.click("#upload-button").await;
+    b.wait_for_url("the upload report", |u| u.contains("/upload"))
+        .await;
+    let report = b.text("#report").await;
+    assert!(report.contains("Nothing was imported"), "{report}");
+    assert!(b.text("table.bad-lines").await.contains("2"), "{report}");
+    shoot(&b, "upload-report").await;
+    // Fixed and uploaded again: two items in, and the dashboard shows them.
+    std::fs::write(
+        &bad,
+        "{\"id\": \"l1\", \"data\": {\"text\": \"Dear Anna Berg, greetings from Oslo.\"}}\n\
+         {\"id\": \"l2\", \"data\": {\"text\": \"Yours, Tom Reyes of Acme.\"}}\n",
+    )
+    .unwrap();
+    b.goto(&upload).await;
+    b.type_into("#file", bad.to_str().unwrap()).await;
+    b.click("#upload-button").await;
+    b.wait_for_url("the upload report", |u| u.contains("/upload"))
+        .await;
+    assert_eq!(b.text("#imported-count").await, "2");
+    b.click("#report a").await;
+    b.wait_for_url("the dashboard", |u| !u.contains("/upload"))
+        .await;
+    assert_eq!(b.text("#stat-items").await, "2");
+    b.quit().await;
+}

@@ -26,6 +26,7 @@ use crate::AppState;
 
 mod charts;
 mod console;
+mod create;
 mod invitations;
 mod pages;
 pub mod render;
@@ -89,6 +90,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(invitations::accept_form).post(invitations::accept),
         )
         .route("/projects", get(pages::projects))
+        .route("/projects/new", get(create::new_form).post(create::create))
+        .route(
+            "/projects/new/preview",
+            axum::routing::post(create::preview_fragment),
+        )
+        .route(
+            "/projects/{id}/upload",
+            get(create::upload_form)
+                .post(create::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/projects/{id}", get(console::dashboard))
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
@@ -215,6 +227,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "workbench.js" => (
             include_str!("../../assets/workbench.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "preview.js" => (
+            include_str!("../../assets/preview.js"),
             "text/javascript; charset=utf-8",
         ),
         "widgets.js" => (

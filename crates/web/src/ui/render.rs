@@ -24,6 +24,11 @@ fn env() -> &'static Environment<'static> {
         let mut env = Environment::new();
         for (name, src) in [
             ("base.html", include_str!("../../templates/base.html")),
+            ("_item.html", include_str!("../../templates/_item.html")),
+            (
+                "_questions.html",
+                include_str!("../../templates/_questions.html"),
+            ),
             ("signin.html", include_str!("../../templates/signin.html")),
             ("home.html", include_str!("../../templates/home.html")),
             (
@@ -45,6 +50,15 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/invitations.html"),
             ),
             ("invite.html", include_str!("../../templates/invite.html")),
+            (
+                "_preview.html",
+                include_str!("../../templates/_preview.html"),
+            ),
+            (
+                "project_new.html",
+                include_str!("../../templates/project_new.html"),
+            ),
+            ("upload.html", include_str!("../../templates/upload.html")),
             ("project.html", include_str!("../../templates/project.html")),
             ("items.html", include_str!("../../templates/items.html")),
         ] {

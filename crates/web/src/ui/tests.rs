@@ -1161,3 +1161,188 @@ async fn the_project_dashboard_charts_activity_and_the_item_browser_pages_and_fi
         StatusCode::FORBIDDEN
     );
 }
+
+/// A `multipart/form-data` body with the CSRF token, a mode and one file.
+fn multipart(csrf: &str, mode: &str, file_name: &str, content: &str) -> (String, String) {
+    let b = "fl-test-boundary-7d1c";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\n{mode}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n{content}\r\n--{b}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+impl T {
+    async fn post_multipart(
+        &self,
+        uri: &str,
+        session: &str,
+        content_type: &str,
+        body: String,
+    ) -> Resp {
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, format!("fl_session={session}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_requester_creates_a_project_from_the_gallery_and_uploads_a_file_with_a_bad_line() {
+    let t = setup().await;
+    let (session, csrf) = t.sign_in(REQUESTER).await;
+    // The gallery fills the form; the preview shows the worker's view of the chosen template.
+    let page = t
+        .get("/projects/new?template=text_classification", &session)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("What a worker sees"));
+    assert!(
+        page.body.contains("Maria Lopez met the board"),
+        "sample data in the preview"
+    );
+    let template = serde_json::to_string(&json!({
+        "fields": [{"name": "text", "type": "text", "label": "Ticket"}],
+        "questions": [{"name": "topic", "type": "single_choice", "options": ["billing", "bug", "other"], "required": true}]
+    }))
+    .unwrap();
+    let form = |action: &str, template: &str, amount: &str| {
+        format!(
+            "_csrf={csrf}&action={action}&chosen=text_classification&name=Support+tickets&template={}&overlap=2&pay_model=per_task&amount={amount}&currency=USD",
+            super::render::url_encode(template)
+        )
+    };
+    // The live preview endpoint renders the edited template, or says what is wrong with it.
+    let frag = t
+        .post(
+            "/projects/new/preview",
+            &session,
+            &format!(
+                "_csrf={csrf}&template={}",
+                super::render::url_encode(&template)
+            ),
+        )
+        .await;
+    assert!(
+        frag.body.contains("billing") && frag.body.contains("Ticket"),
+        "{}",
+        frag.body
+    );
+    let broken = t
+        .post(
+            "/projects/new/preview",
+            &session,
+            &format!("_csrf={csrf}&template=%7B%22fields%22"),
+        )
+        .await;
+    assert!(broken.body.contains("not valid JSON"), "{}", broken.body);
+    // Bad pay re-renders with the reason and creates nothing.
+    let bad = t
+        .post(
+            "/projects/new",
+            &session,
+            &form("create", &template, "1.805"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("more decimals"));
+    let owner = t.principal(REQUESTER).await;
+    let before = t.app.projects(&owner).await.unwrap().len();
+    assert_eq!(t.app.projects(&owner).await.unwrap().len(), before);
+    let made = t
+        .post(
+            "/projects/new",
+            &session,
+            &form("create", &template, "0.40"),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let upload_path = made.location().split('?').next().unwrap().to_string();
+    let project: i64 = upload_path
+        .trim_start_matches("/projects/")
+        .trim_end_matches("/upload")
+        .parse()
+        .unwrap();
+    let p = t.app.project(&owner, project).await.unwrap();
+    assert_eq!((p.name.as_str(), p.policy.overlap), ("Support tickets", 2));
+    assert!(p.pay.as_deref().unwrap().contains("40"));
+
+    // A file with a bad line 3: nothing imported, the line listed with its reason.
+    let up = t.get(&upload_path, &session).await;
+    assert!(
+        up.body.contains("<code>text</code>"),
+        "the fields to provide are listed"
+    );
+    let bad_file = "{\"id\": \"t1\", \"data\": {\"text\": \"refund please\"}}\n{\"id\": \"t2\", \"data\": {\"text\": \"app crashes\"}}\n{\"id\": \"t3\", \"data\": {\"txt\": \"typo\"}}\n";
+    let (ct, body) = multipart(&csrf, "atomic", "tickets.jsonl", bad_file);
+    let r = t.post_multipart(&upload_path, &session, &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Nothing was imported from tickets.jsonl"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("<td class=\"num\">3</td>"),
+        "line 3 is listed: {}",
+        r.body
+    );
+    assert_eq!(t.app.project_stats(&owner, project).await.unwrap().items, 0);
+    // Fixed, it goes in; uploaded again, nothing is duplicated.
+    let good_file = bad_file.replace("txt", "text");
+    let (ct, body) = multipart(&csrf, "atomic", "tickets.jsonl", &good_file);
+    let r = t.post_multipart(&upload_path, &session, &ct, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("id=\"imported-count\">3<"), "{}", r.body);
+    assert_eq!(t.app.project_stats(&owner, project).await.unwrap().items, 3);
+    let (ct, body) = multipart(&csrf, "atomic", "tickets.jsonl", &good_file);
+    let again = t.post_multipart(&upload_path, &session, &ct, body).await;
+    assert!(again.body.contains("3 already known"), "{}", again.body);
+    // Wrong kind of file, missing CSRF: refused, nothing imported.
+    let (ct, body) = multipart(&csrf, "atomic", "tickets.txt", &good_file);
+    let r = t.post_multipart(&upload_path, &session, &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not a file this page can read"));
+    let (ct, body) = multipart(
+        "0000",
+        "atomic",
+        "more.jsonl",
+        "{\"id\":\"t9\",\"data\":{\"text\":\"x\"}}\n",
+    );
+    assert_eq!(
+        t.post_multipart(&upload_path, &session, &ct, body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(t.app.project_stats(&owner, project).await.unwrap().items, 3);
+    // Workers cannot create projects or upload.
+    let (wsession, wcsrf) = t.sign_in(WORKER).await;
+    assert_eq!(
+        t.get("/projects/new", &wsession).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (ct, body) = multipart(&wcsrf, "atomic", "w.jsonl", &good_file);
+    assert_eq!(
+        t.post_multipart(&upload_path, &wsession, &ct, body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
