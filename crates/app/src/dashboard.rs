@@ -158,6 +158,62 @@ impl App {
     }
 }
 
+/// What a worker sees about a project before starting: the pace of recent work and what it means per hour.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct WorkOutlook {
+    /// Mean seconds per task over the last week of everyone's work, when there was any.
+    pub mean_seconds: Option<f64>,
+    /// For per-task pay: what that pace earns per hour, in minor units of the pay currency.
+    pub effective_hourly_minor: Option<i64>,
+    /// Answers this worker has submitted in the project.
+    pub my_submissions: i64,
+}
+
+/// Days of recent work the pace estimate reads.
+pub const PACE_DAYS: i64 = 7;
+
+impl App {
+    /// Pace, effective hourly rate and the worker's own progress for each project of their organization.
+    pub async fn work_outlook(
+        &self,
+        principal: &Principal,
+        now: Millis,
+    ) -> AppResult<std::collections::HashMap<ProjectId, WorkOutlook>> {
+        let since = now.div_euclid(HOUR_MS) - PACE_DAYS * 24;
+        let mine = self
+            .store
+            .worker_submissions(principal.org_id, principal.user_id)
+            .await?;
+        let pace = self.store.recent_pace(principal.org_id, since).await?;
+        let mut out: std::collections::HashMap<ProjectId, WorkOutlook> = Default::default();
+        for (project, n) in mine {
+            out.entry(project).or_default().my_submissions = n;
+        }
+        for (project, n, ms) in pace {
+            let mean = ms as f64 / n.max(1) as f64 / 1000.0;
+            // Under a second is not a pace a person works at (seeded or scripted answers): say nothing.
+            if n > 0 && mean >= 1.0 {
+                out.entry(project).or_default().mean_seconds = Some(mean);
+            }
+        }
+        for p in self.store.projects(principal.org_id).await? {
+            let Some(o) = out.get_mut(&p.id) else {
+                continue;
+            };
+            let pay: Option<crate::projects::Pay> =
+                p.pay.as_deref().and_then(|s| serde_json::from_str(s).ok());
+            o.effective_hourly_minor = match (pay, o.mean_seconds) {
+                (Some(crate::projects::Pay::PerTask { amount_minor, .. }), Some(s)) if s > 0.0 => {
+                    Some((amount_minor as f64 * 3600.0 / s).round() as i64)
+                }
+                (Some(crate::projects::Pay::Hourly { rate_minor, .. }), _) => Some(rate_minor),
+                _ => None,
+            };
+        }
+        Ok(out)
+    }
+}
+
 /// Keeps the hourly roll-up current.
 #[derive(Debug, Clone)]
 pub struct ActivityRollup {

@@ -254,4 +254,42 @@ impl dyn Store + '_ {
         })
         .await
     }
+
+    /// How many answers the worker has submitted in each project of the organization.
+    pub async fn worker_submissions(
+        &self,
+        org: OrgId,
+        worker: fairloop_domain::UserId,
+    ) -> StoreResult<Vec<(ProjectId, i64)>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                "SELECT project_id, CAST(COUNT(*) AS BIGINT) FROM annotations \
+                 WHERE worker_id = $1 AND org_id = $2 GROUP BY project_id",
+                params![worker, org],
+            )?
+            .iter()
+            .map(|r| Ok((r.i64(0)?, r.i64(1)?)))
+            .collect()
+        })
+        .await
+    }
+
+    /// Submissions and their total hand-out-to-submit time per project since `since_hour`, for pace estimates.
+    pub async fn recent_pace(
+        &self,
+        org: OrgId,
+        since_hour: i64,
+    ) -> StoreResult<Vec<(ProjectId, i64, i64)>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                "SELECT project_id, CAST(SUM(submissions) AS BIGINT), CAST(SUM(work_ms) AS BIGINT) \
+                 FROM project_hourly WHERE org_id = $1 AND hour >= $2 GROUP BY project_id",
+                params![org, since_hour],
+            )?
+            .iter()
+            .map(|r| Ok((r.i64(0)?, r.i64(1)?, r.i64(2)?)))
+            .collect()
+        })
+        .await
+    }
 }

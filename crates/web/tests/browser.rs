@@ -568,5 +568,36 @@ async fn a_requester_creates_a_project_uploads_a_bad_file_fixes_it_and_sees_prog
     b.wait_for_url("the dashboard", |u| !u.contains("/upload"))
         .await;
     assert_eq!(b.text("#stat-items").await, "2");
+    // A worker answers one item; the dashboard's counts move without a reload (live.js polls every 5 s).
+    let store = server.app.store.clone();
+    let w = store
+        .user_by_email("worker1@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let worker = fairloop_store::Principal {
+        user_id: w.id,
+        org_id: w.org_id,
+        role: w.role,
+        email: w.email.clone(),
+    };
+    let pid: i64 = b.url().await.rsplit('/').next().unwrap().parse().unwrap();
+    let task = server.app.next_task(&worker, pid).await.unwrap().unwrap();
+    let body: fairloop_app::work::SubmitBody =
+        serde_json::from_value(json!({"answers": {"entities": []}})).unwrap();
+    server
+        .app
+        .submit(&worker, task.assignment_id, body, None)
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    for _ in 0..80 {
+        seen = b.text("#stat-annotations").await;
+        if seen == "1" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "1", "the count did not move without a reload");
     b.quit().await;
 }

@@ -11,3 +11,5 @@ CREATE TABLE project_hourly (
 );
 -- The roll-up reads recent annotations by time.
 CREATE INDEX annotations_submitted ON annotations(submitted_at);
+-- A worker's own progress per project (home page, earnings).
+CREATE INDEX annotations_worker ON annotations(worker_id, project_id);

@@ -92,6 +92,29 @@ pub async fn dashboard(
     .into_response())
 }
 
+/// The dashboard's live numbers as JSON, for `assets/live.js` (session-authenticated, like the page).
+pub async fn live(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project_id = id(&raw)?;
+    let project = ui.state.app.project(p, project_id).await?;
+    let s = ui.state.app.project_stats(p, project_id).await?;
+    let needed = s.items * i64::from(project.policy.overlap);
+    let percent = if needed == 0 {
+        0
+    } else {
+        (s.annotations.min(needed) * 100) / needed
+    };
+    Ok(axum::Json(serde_json::json!({
+        "items": s.items, "annotations": s.annotations, "completed_items": s.completed_items,
+        "open_assignments": s.open_assignments, "percent": percent, "remaining": (needed - s.annotations).max(0),
+    }))
+    .into_response())
+}
+
 /// The item browser's query string.
 #[derive(Deserialize, Default)]
 pub struct BrowseQuery {

@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/projects/{id}", get(console::dashboard))
+        .route("/projects/{id}/live", get(console::live))
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .route("/assets/{file}", get(asset))
@@ -227,6 +228,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "workbench.js" => (
             include_str!("../../assets/workbench.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "live.js" => (
+            include_str!("../../assets/live.js"),
             "text/javascript; charset=utf-8",
         ),
         "preview.js" => (

@@ -230,6 +230,12 @@ struct ProjectCard {
     pay: Option<String>,
     questions: String,
     workable: bool,
+    /// Recent pace of everyone's work ("about 40 s per task"), when there is any.
+    pace: Option<String>,
+    /// What that pace earns per hour (per-task pay), or the hourly rate.
+    effective: Option<String>,
+    /// Answers this worker has given in the project.
+    mine: i64,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -238,8 +244,19 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     if !p.role.can_work() {
         return Ok(see_other("/projects"));
     }
+    let outlook = ui
+        .state
+        .app
+        .work_outlook(p, fairloop_domain::time::now_millis())
+        .await?;
     let mut cards = Vec::new();
     for project in ui.state.app.projects(p).await? {
+        let o = outlook.get(&project.id).cloned().unwrap_or_default();
+        let currency = project
+            .pay
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .and_then(|v| v["currency"].as_str().map(str::to_string));
         let t = template_of(&project)?;
         let mut kinds: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
         kinds.dedup();
@@ -254,6 +271,18 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 kinds.join(", ").replace('_', " ")
             ),
             workable: render::workable(&t),
+            pace: o.mean_seconds.map(|s| {
+                if s < 90.0 {
+                    format!("about {s:.0} s per task")
+                } else {
+                    format!("about {:.0} min per task", s / 60.0)
+                }
+            }),
+            effective: match (o.effective_hourly_minor, &currency) {
+                (Some(m), Some(c)) => Some(format!("{} per hour", render::money(m, c))),
+                _ => None,
+            },
+            mine: o.my_submissions,
         });
     }
     Ok(render(

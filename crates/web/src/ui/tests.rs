@@ -1346,3 +1346,101 @@ async fn a_requester_creates_a_project_from_the_gallery_and_uploads_a_file_with_
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let project = t
+        .app
+        .create_project(
+            &owner,
+            CreateProject {
+                name: "Paced".into(),
+                template: json!({
+                    "fields": [{"name": "text", "type": "text"}],
+                    "questions": [{"name": "label", "type": "single_choice", "options": ["a", "b"], "required": true}]
+                }),
+                overlap: Some(1),
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: Some(fairloop_app::projects::Pay::PerTask { amount_minor: 50, currency: "USD".into() }),
+                budget_minor: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(
+        (0..4)
+            .map(|i| NewItem {
+                external_id: Some(format!("p{i}")),
+                data: json!({"text": format!("t{i}")}).to_string(),
+                priority: 0,
+                gold: None,
+            })
+            .collect(),
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    t.app
+        .store
+        .import_items(owner.org_id, project, rx, true)
+        .await
+        .unwrap();
+    // Two tasks, each taken 30 seconds before it is submitted: 30 s a task, so $0.50 a task is $60.00 an hour.
+    let worker = t.principal(WORKER).await;
+    for _ in 0..2 {
+        let now = fairloop_domain::time::now_millis();
+        let task = t
+            .app
+            .next_task_at(&worker, project, now - 30_000)
+            .await
+            .unwrap()
+            .unwrap();
+        let body: fairloop_app::work::SubmitBody =
+            serde_json::from_value(json!({"answers": {"label": "a"}})).unwrap();
+        t.app
+            .submit(&worker, task.assignment_id, body, None)
+            .await
+            .unwrap();
+    }
+    fairloop_app::dashboard::ActivityRollup::new(t.app.clone())
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap();
+    let (session, _) = t.sign_in(WORKER).await;
+    let home = t.get("/", &session).await;
+    let card_start = home
+        .body
+        .find(&format!("data-outlook=\"{project}\""))
+        .expect("an outlook line");
+    let card = &home.body[card_start..card_start + 200];
+    assert!(card.contains("about 30 s per task"), "{card}");
+    assert!(card.contains("$60.00 per hour"), "{card}");
+    assert!(home.body.contains("You have answered 2 so far."));
+    // Another worker of the organization has answered nothing: no progress line for them.
+    let other = t
+        .app
+        .store
+        .user_by_email("worker2@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let outlook = t
+        .app
+        .work_outlook(
+            &Principal {
+                user_id: other.id,
+                org_id: other.org_id,
+                role: other.role,
+                email: other.email.clone(),
+            },
+            fairloop_domain::time::now_millis(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outlook[&project].my_submissions, 0);
+}
