@@ -151,6 +151,20 @@ impl App {
                     .await?
                 }
             };
+            if self
+                .store
+                .latest_guidelines(requester.org_id, project.id)
+                .await?
+                .is_none()
+            {
+                self.set_guidelines(
+                    &requester,
+                    project.id,
+                    &demo_guidelines(name),
+                    Some("first version"),
+                )
+                .await?;
+            }
             let mut file = tempfile_in_temp()?;
             for item in &items {
                 writeln!(file.1, "{item}")
@@ -338,6 +352,38 @@ fn entity_items() -> Vec<Value> {
         out.push(json!({"id": format!("news-{k:03}"), "data": {"text": text}}));
     }
     out
+}
+
+/// Guidelines for a demo project: short, concrete, with an example, as real ones should be.
+fn demo_guidelines(project: &str) -> String {
+    let body = match project {
+        "Compare two LLM answers" => {
+            "Read the prompt first, then both answers in full.\n\n\
+             - Prefer the answer that is **correct**; a confident wrong answer is worse than a cautious one.\n\
+             - Then prefer the one that does what was asked, at the length asked.\n\
+             - Use *about the same* only when you would be happy with either.\n\n\
+             Your justification should name the decisive difference, e.g. \"B says a semaphore has an owner; it does not.\""
+        }
+        "Classify product reviews" => {
+            "Label the reviewer's overall feeling about the product.\n\n\
+             - **Positive**: they would recommend it, even with small complaints.\n\
+             - **Negative**: they regret buying it, or warn others.\n\
+             - **Neutral**: facts only, or praise and complaints in balance.\n\n\
+             Sarcasm counts as what it means, not what it says."
+        }
+        "Named entities in news" => {
+            "Mark every name of a **person**, **organization** and **location**.\n\n\
+             - Mark the whole name (\"World Health Organization\", not \"Health\").\n\
+             - Titles are not part of a person's name (\"Dr.\", \"President\").\n\
+             - A country used as an actor (\"France said…\") is a location."
+        }
+        _ => {
+            "Order the answers from best to worst.\n\n\
+             - Correctness first, then completeness, then clarity.\n\
+             - Tie two answers only when neither is better in any way that matters to the asker."
+        }
+    };
+    format!("## {project}\n\n{body}\n")
 }
 
 /// Three answers to one prompt, of plainly different quality, so a ranking has a right answer to find.

@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod export;
+pub mod guidelines;
 pub mod import;
 pub mod invitations;
 pub mod jobs;

@@ -27,6 +27,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0002_accounts"),
     migration!("0006_invitations"),
     migration!("0007_dashboard"),
+    migration!("0008_guidelines_drafts"),
 ];
 
 /// The bookkeeping table, the same on both backends.

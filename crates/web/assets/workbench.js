@@ -20,10 +20,19 @@ function init(form) {
     try { localStorage.removeItem(draftKey); localStorage.removeItem(timeKey); } catch (_) { /* private mode */ }
   });
 
+  // The draft also goes to the server a moment after the last change, so another device, or this one after
+  // its storage was cleared, finds it too. Failures are silent: localStorage still has it.
+  let serverTimer = 0;
+  const draftUrl = form.getAttribute("action") + "/draft";
   function save() {
     const pairs = [];
     for (const [k, v] of new FormData(form)) if (k !== "_csrf") pairs.push([k, String(v)]);
     try { localStorage.setItem(draftKey, JSON.stringify(pairs)); } catch (_) { /* storage full or disabled */ }
+    clearTimeout(serverTimer);
+    serverTimer = setTimeout(() => {
+      fetch(draftUrl, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin", keepalive: true })
+        .catch(() => { /* offline: kept locally */ });
+    }, 800);
   }
 
   function restore() {
@@ -78,6 +87,14 @@ function init(form) {
   const dialog = document.getElementById("shortcuts");
   const toggleHelp = () => (dialog.open ? dialog.close() : dialog.showModal());
   document.getElementById("shortcuts-button")?.addEventListener("click", toggleHelp);
+  // The guidelines open beside the item (a non-modal side panel: the item stays readable and answerable).
+  const guide = document.getElementById("guidelines");
+  const toggleGuide = () => { if (!guide) return; if (guide.open) guide.close(); else guide.show(); };
+  // On a wide screen the page makes room for the panel instead of hiding the answers under it.
+  guide?.addEventListener("close", () => document.body.classList.remove("guide-open"));
+  const observer = guide && new MutationObserver(() => document.body.classList.toggle("guide-open", guide.open));
+  observer?.observe(guide, { attributes: true, attributeFilter: ["open"] });
+  document.getElementById("guidelines-button")?.addEventListener("click", toggleGuide);
 
   // ---- skip: S opens the reason form (a <details>, so it also works without this script) ----
   const skipMenu = document.getElementById("skip-menu");
@@ -115,6 +132,8 @@ function init(form) {
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "?") { e.preventDefault(); toggleHelp(); return; }
+    if (e.key === "g" || e.key === "G") { e.preventDefault(); toggleGuide(); return; }
+    if (e.key === "Escape" && guide?.open) { guide.close(); return; }
     if (dialog.open) return;
     if (e.key === "s" || e.key === "S") { e.preventDefault(); openSkip(); return; }
     if (skipMenu && skipMenu.open) {

@@ -211,6 +211,21 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     );
     b.screenshot(&screenshots_dir(), "shortcuts-desktop").await;
     b.press("\u{E00C}", None).await; // Escape closes the dialog.
+    // G opens the guidelines beside the item; Escape closes them.
+    b.press("g", None).await;
+    assert_eq!(
+        b.script("return document.getElementById('guidelines').open")
+            .await,
+        json!(true)
+    );
+    assert!(b.text("#guidelines").await.contains("Sarcasm counts"));
+    shoot(&b, "workbench-guidelines").await;
+    b.press("\u{E00C}", None).await;
+    assert_eq!(
+        b.script("return document.getElementById('guidelines').open")
+            .await,
+        json!(false)
+    );
 
     // The flagship task type: two LLM answers side by side, Markdown rendered on the server.
     let pair = store
@@ -324,6 +339,8 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     b.script("document.getElementById('invite-role').value = 'reviewer'; return null")
         .await;
     b.click("#invite-create").await;
+    // The click posts a form: wait for the new page's element (implicit wait) before a script reads it.
+    b.find("#new-link-value").await;
     let link = b
         .script("return document.getElementById('new-link-value').value")
         .await

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
 pub mod account;
+pub mod guidelines;
 pub mod invitations;
 pub mod projects;
 pub mod work;
@@ -59,4 +60,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
             invitations::list_invitations
         ))
         .routes(routes!(invitations::revoke_invitation))
+        .routes(routes!(guidelines::publish, guidelines::current))
+        .routes(routes!(guidelines::versions))
 }

@@ -115,6 +115,104 @@ pub async fn live(
     .into_response())
 }
 
+#[derive(Serialize)]
+struct VersionRow {
+    version: i64,
+    note: Option<String>,
+    created: String,
+}
+
+async fn guidelines_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    project_id: i64,
+    status: StatusCode,
+    draft: Option<String>,
+    error: Option<String>,
+    saved: Option<i64>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project = ui.state.app.project(p, project_id).await?;
+    let history = ui.state.app.guideline_history(p, project_id).await?;
+    let current = history.first();
+    let versions: Vec<VersionRow> = history
+        .iter()
+        .map(|g| VersionRow {
+            version: g.version,
+            note: g.note.clone(),
+            created: short_time(g.created_at).0,
+        })
+        .collect();
+    Ok((
+        status,
+        render(
+            "guidelines.html",
+            context! {
+                title => format!("Guidelines · {}", project.name), nav => "projects",
+                user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
+                project => context! { id => project.id, name => &project.name },
+                current => current.map(|g| context! { version => g.version, html => render::markdown(&g.markdown) }),
+                text => draft.or_else(|| current.map(|g| g.markdown.clone())).unwrap_or_default(),
+                versions => ser(&versions), error => error, saved => saved,
+            },
+        ),
+    )
+        .into_response())
+}
+
+/// `?saved=N` after publishing.
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<i64>,
+}
+
+/// The project's guidelines: the current version rendered, the editor, and the history.
+pub async fn guidelines(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    guidelines_page(&ui, &user, id(&raw)?, StatusCode::OK, None, None, q.saved).await
+}
+
+/// Publishes a new version of the guidelines.
+pub async fn publish_guidelines(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let project_id = id(&raw)?;
+    let form = super::pages::parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let text = super::session::form_value(&form, "markdown").unwrap_or_default();
+    let note = super::session::form_value(&form, "note");
+    match ui
+        .state
+        .app
+        .set_guidelines(&user.session.principal, project_id, text, note)
+        .await
+    {
+        Ok(v) => Ok(super::pages::see_other(&format!(
+            "/projects/{project_id}/guidelines?saved={v}"
+        ))),
+        Err(fairloop_app::AppError::Invalid { message, .. }) => {
+            guidelines_page(
+                &ui,
+                &user,
+                project_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(text.to_string()),
+                Some(super::pages::capitalise(&message)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The item browser's query string.
 #[derive(Deserialize, Default)]
 pub struct BrowseQuery {

@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(pages::workbench).post(pages::submit),
         )
         .route(
+            "/work/{project}/{assignment}/draft",
+            axum::routing::post(pages::save_draft),
+        )
+        .route(
             "/work/{project}/{assignment}/skip",
             axum::routing::post(pages::skip),
         )
@@ -103,6 +107,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}", get(console::dashboard))
         .route("/projects/{id}/live", get(console::live))
+        .route(
+            "/projects/{id}/guidelines",
+            get(console::guidelines).post(console::publish_guidelines),
+        )
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .route("/assets/{file}", get(asset))

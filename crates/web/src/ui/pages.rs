@@ -327,6 +327,8 @@ struct Bench {
     template: TaskTemplate,
     data: serde_json::Map<String, Value>,
     remaining: i64,
+    /// The current guidelines: version and rendered HTML.
+    guidelines: Option<(i64, String)>,
 }
 
 async fn load_bench(
@@ -373,11 +375,18 @@ async fn load_bench(
     let needed = stats.items * i64::from(project.policy.overlap);
     let data = serde_json::from_str(&ctx.item_data)
         .map_err(|e| AppError::Internal(format!("stored item data: {e}")))?;
+    let guidelines = ui
+        .state
+        .app
+        .guidelines(p, project.id)
+        .await?
+        .map(|g| (g.version, render::markdown(&g.markdown)));
     Ok(Ok(Bench {
         template: template_of(&project)?,
         remaining: (needed - stats.annotations).max(0),
         project,
         data,
+        guidelines,
     }))
 }
 
@@ -405,6 +414,7 @@ fn bench_page(
             questions => ser(&questions),
             workable => workable,
             error => general_error,
+            guidelines => bench.guidelines.as_ref().map(|(v, html)| context! { version => v, html => html }),
         },
     );
     (status, html).into_response()
@@ -421,15 +431,41 @@ pub async fn workbench(
         Ok(b) => b,
         Err(redirect) => return Ok(redirect),
     };
+    // A draft saved from this or another device fills the form in again.
+    let draft = ui
+        .state
+        .app
+        .draft(&user.session.principal, assignment)
+        .await?
+        .map(|pairs| render::form_values(&pairs))
+        .unwrap_or_default();
     Ok(bench_page(
         StatusCode::OK,
         &user,
         &bench,
         assignment,
-        &FormValues::new(),
+        &draft,
         &HashMap::new(),
         None,
     ))
+}
+
+/// Keeps the workbench's draft on the server (`workbench.js` posts the form a moment after each change).
+pub async fn save_draft(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((_project, assignment)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let assignment = id(&assignment)?;
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let pairs: Vec<(String, String)> = form.into_iter().filter(|(k, _)| k != CSRF_FIELD).collect();
+    ui.state
+        .app
+        .save_draft(&user.session.principal, assignment, &pairs)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Submits the form through the same validation as the API; 422 re-renders it with each error by its question.
@@ -460,7 +496,15 @@ pub async fn submit(
         )
         .await
     {
-        Ok(_) => Ok(see_other(&next)),
+        Ok(_) => {
+            // The draft has served its purpose; a failure to delete it only leaves a row nobody reads.
+            let _ = ui
+                .state
+                .app
+                .discard_draft(&user.session.principal, assignment)
+                .await;
+            Ok(see_other(&next))
+        }
         Err(AppError::Conflict {
             code: "already_submitted",
             ..

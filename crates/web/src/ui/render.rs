@@ -61,6 +61,10 @@ fn env() -> &'static Environment<'static> {
             ("upload.html", include_str!("../../templates/upload.html")),
             ("project.html", include_str!("../../templates/project.html")),
             ("items.html", include_str!("../../templates/items.html")),
+            (
+                "guidelines.html",
+                include_str!("../../templates/guidelines.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

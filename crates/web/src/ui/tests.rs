@@ -1444,3 +1444,94 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
         .unwrap();
     assert_eq!(outlook[&project].my_submissions, 0);
 }
+
+#[tokio::test]
+async fn guidelines_open_beside_the_work_and_drafts_survive_on_the_server() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let project = t
+        .project_with_items(&owner, "Drafty", &["one", "two"])
+        .await;
+    let (rsession, rcsrf) = t.sign_in(REQUESTER).await;
+    // The requester publishes guidelines from the console; the worker's workbench offers them (key G).
+    let r = t
+        .post(
+            &format!("/projects/{project}/guidelines"),
+            &rsession,
+            &format!("_csrf={rcsrf}&markdown=Pick+**a**+for+apples&note=first"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let empty = t
+        .post(
+            &format!("/projects/{project}/guidelines"),
+            &rsession,
+            &format!("_csrf={rcsrf}&markdown=+"),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = t
+        .get(&format!("/projects/{project}/guidelines"), &rsession)
+        .await;
+    assert!(page.body.contains("Version 1, as workers see it") && page.body.contains("first"));
+
+    let (session, csrf) = t.sign_in(WORKER).await;
+    let start = t.get(&format!("/work/{project}"), &session).await;
+    let bench_url = start.location().to_string();
+    let bench = t.get(&bench_url, &session).await;
+    assert!(
+        bench.body.contains("id=\"guidelines\"") && bench.body.contains("<strong>a</strong>"),
+        "{}",
+        bench.body
+    );
+    assert!(bench.body.contains("version 1"));
+    // A draft saved to the server fills the form in again on the next visit (another device, a cleared browser).
+    let saved = t
+        .post(
+            &format!("{bench_url}/draft"),
+            &session,
+            &format!("_csrf={csrf}&q.label=b"),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::NO_CONTENT);
+    let again = t.get(&bench_url, &session).await;
+    assert!(
+        again.body.contains("value=\"b\" checked"),
+        "the draft's choice is checked"
+    );
+    // Without the CSRF token, or on someone else's assignment, nothing is saved.
+    assert_eq!(
+        t.post(&format!("{bench_url}/draft"), &session, "q.label=a")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let (other, other_csrf) = t.sign_in("worker2@demo.fairloop.test").await;
+    let theirs = t
+        .post(
+            &format!("{bench_url}/draft"),
+            &other,
+            &format!("_csrf={other_csrf}&q.label=a"),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert!(
+        t.get(&bench_url, &session)
+            .await
+            .body
+            .contains("value=\"b\" checked")
+    );
+    // Submitting clears the draft.
+    let assignment: i64 = bench_url.rsplit('/').next().unwrap().parse().unwrap();
+    let done = t
+        .post(&bench_url, &session, &format!("_csrf={csrf}&q.label=b"))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        t.app
+            .draft(&t.principal(WORKER).await, assignment)
+            .await
+            .unwrap(),
+        None
+    );
+}

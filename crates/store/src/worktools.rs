@@ -1,0 +1,177 @@
+//! What the workbench keeps beside the answers: versioned guidelines and the worker's drafts.
+
+use fairloop_domain::time::Millis;
+use fairloop_domain::{AssignmentId, OrgId, ProjectId, UserId};
+
+use crate::portable::Row;
+use crate::{Store, StoreError, StoreResult, params};
+
+/// One version of a project's guidelines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guidelines {
+    /// 1, 2, 3…
+    pub version: i64,
+    /// The text, Markdown.
+    pub markdown: String,
+    /// What changed, in the author's words.
+    pub note: Option<String>,
+    /// Who wrote this version.
+    pub created_by: UserId,
+    /// When.
+    pub created_at: Millis,
+}
+
+fn guidelines_from(r: &Row) -> StoreResult<Guidelines> {
+    Ok(Guidelines {
+        version: r.i64(0)?,
+        markdown: r.string(1)?,
+        note: r.opt_string(2)?,
+        created_by: r.i64(3)?,
+        created_at: r.i64(4)?,
+    })
+}
+
+const GUIDELINE_COLUMNS: &str = "version, markdown, note, created_by, created_at";
+
+impl dyn Store + '_ {
+    /// Saves a new version of the project's guidelines; answers its number. `NotFound` for another
+    /// organization's project.
+    pub async fn add_guidelines(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        markdown: String,
+        note: Option<String>,
+        by: UserId,
+        now: Millis,
+    ) -> StoreResult<i64> {
+        self.write_tx(move |tx| {
+            // Locks the project row on PostgreSQL, so two editors get versions n and n+1, not a collision.
+            tx.query_one(
+                &format!(
+                    "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
+                    tx.for_update()
+                ),
+                params![project, org],
+            )?;
+            let version = tx
+                .query_one(
+                    "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM project_guidelines \
+                     WHERE project_id = $1",
+                    params![project],
+                )?
+                .i64(0)?;
+            tx.execute(
+                "INSERT INTO project_guidelines (org_id, project_id, version, markdown, note, created_by, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                params![org, project, version, markdown, note, by, now],
+            )?;
+            Ok(version)
+        })
+        .await
+    }
+
+    /// The latest version of the project's guidelines, if any.
+    pub async fn latest_guidelines(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<Option<Guidelines>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                &format!(
+                    "SELECT {GUIDELINE_COLUMNS} FROM project_guidelines WHERE org_id = $1 AND project_id = $2 \
+                     ORDER BY version DESC LIMIT 1"
+                ),
+                params![org, project],
+            )?
+            .as_ref()
+            .map(guidelines_from)
+            .transpose()
+        })
+        .await
+    }
+
+    /// Every version of the project's guidelines, newest first.
+    pub async fn guideline_versions(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<Vec<Guidelines>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                &format!(
+                    "SELECT {GUIDELINE_COLUMNS} FROM project_guidelines WHERE org_id = $1 AND project_id = $2 \
+                     ORDER BY version DESC"
+                ),
+                params![org, project],
+            )?
+            .iter()
+            .map(guidelines_from)
+            .collect()
+        })
+        .await
+    }
+
+    /// Saves the draft of one of the worker's open assignments (`NotFound` for anyone else's, or a closed one).
+    pub async fn save_draft(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        assignment: AssignmentId,
+        form: String,
+        now: Millis,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let open = tx.query_opt(
+                "SELECT id FROM assignments WHERE id = $1 AND org_id = $2 AND worker_id = $3 AND status = 'open'",
+                params![assignment, org, worker],
+            )?;
+            if open.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute(
+                "INSERT INTO drafts (assignment_id, org_id, worker_id, form, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (assignment_id) DO UPDATE SET form = excluded.form, updated_at = excluded.updated_at",
+                params![assignment, org, worker, form, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The saved draft of one of the worker's assignments, if any.
+    pub async fn draft(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        assignment: AssignmentId,
+    ) -> StoreResult<Option<String>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                "SELECT form FROM drafts WHERE assignment_id = $1 AND org_id = $2 AND worker_id = $3",
+                params![assignment, org, worker],
+            )?
+            .map(|r| r.string(0))
+            .transpose()
+        })
+        .await
+    }
+
+    /// Drops the worker's draft of an assignment (after it was submitted or skipped).
+    pub async fn delete_draft(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        assignment: AssignmentId,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            tx.execute(
+                "DELETE FROM drafts WHERE assignment_id = $1 AND org_id = $2 AND worker_id = $3",
+                params![assignment, org, worker],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,145 @@
+//! Guidelines over the API on every backend: versions, who may publish and read, bad input, tenancy.
+
+mod common;
+
+use common::{TestApp, expect_error, expect_status, minimal_template, on_every_backend};
+use fairloop_domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn put(app: &TestApp, token: &str, project: i64, body: Value) -> reqwest::Response {
+    app.api
+        .client
+        .post(
+            app.api
+                .url(&format!("/api/v1/projects/{project}/guidelines")),
+        )
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guidelines_are_versioned_readable_by_the_organization_and_nobody_else() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("Lab", "req@lab.test", Role::Requester).await;
+        let worker = app.user("Lab", "w@lab.test", Role::Worker).await;
+        let other = app.user("Other", "req@other.test", Role::Requester).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Fruit", "template": minimal_template()}),
+            )
+            .await;
+        let path = format!("/api/v1/projects/{project}/guidelines");
+
+        expect_error(
+            app.api.get(&worker.token, &path).await,
+            StatusCode::NOT_FOUND,
+            "no_guidelines",
+        )
+        .await;
+        let r = put(
+            &app,
+            &req.token,
+            project,
+            json!({"markdown": "# Labels\nPick **a** for apples."}),
+        )
+        .await;
+        assert_eq!(expect_status(r, StatusCode::CREATED).await["version"], 1);
+        let r = put(
+            &app,
+            &req.token,
+            project,
+            json!({"markdown": "Pick a for apples, b for bananas.", "note": "bananas"}),
+        )
+        .await;
+        assert_eq!(expect_status(r, StatusCode::CREATED).await["version"], 2);
+        // Workers read the current version; only managers see the history.
+        let now = expect_status(app.api.get(&worker.token, &path).await, StatusCode::OK).await;
+        assert_eq!(
+            (now["version"].as_i64(), now["note"].as_str()),
+            (Some(2), Some("bananas"))
+        );
+        let all = expect_status(
+            app.api.get(&req.token, &format!("{path}/versions")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let versions: Vec<i64> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, [2, 1]);
+        expect_error(
+            app.api
+                .get(&worker.token, &format!("{path}/versions"))
+                .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        // Workers cannot publish; bad input names the problem and saves nothing.
+        expect_error(
+            put(&app, &worker.token, project, json!({"markdown": "x"})).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        expect_error(
+            put(&app, &req.token, project, json!({"markdown": "   "})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_guidelines",
+        )
+        .await;
+        let huge = "x".repeat(210 * 1024);
+        let r = put(&app, &req.token, project, json!({"markdown": huge})).await;
+        assert!(
+            r.status() == StatusCode::UNPROCESSABLE_ENTITY
+                || r.status() == StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            r.status()
+        );
+        expect_error(
+            put(&app, &req.token, project, json!({"text": "x"})).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+        )
+        .await;
+        let now = expect_status(app.api.get(&req.token, &path).await, StatusCode::OK).await;
+        assert_eq!(now["version"], 2);
+        // Another organization sees nothing and changes nothing.
+        expect_error(
+            app.api.get(&other.token, &path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            put(&app, &other.token, project, json!({"markdown": "mine now"})).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        // Two editors at once get two versions, not a collision.
+        let (a, b) = tokio::join!(
+            put(&app, &req.token, project, json!({"markdown": "A"})),
+            put(&app, &req.token, project, json!({"markdown": "B"}))
+        );
+        let mut got = vec![
+            expect_status(a, StatusCode::CREATED).await["version"]
+                .as_i64()
+                .unwrap(),
+            expect_status(b, StatusCode::CREATED).await["version"]
+                .as_i64()
+                .unwrap(),
+        ];
+        got.sort();
+        assert_eq!(got, [3, 4]);
+    })
+    .await;
+}
