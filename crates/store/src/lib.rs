@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 mod migrate;
 mod ops;
 pub mod portable;
+pub mod review;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
