@@ -20,6 +20,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod projects;
+pub mod review;
 pub mod settings;
 pub mod users;
 pub mod work;

@@ -25,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 
 mod pages;
+pub mod review;
 pub mod render;
 pub mod session;
 #[cfg(test)]
