@@ -203,7 +203,11 @@ fn json_or_null(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or(Value::Null)
 }
 
-fn review_view(tx: &dyn fairloop_store::portable::Tx, org: i64, r: rs::Review) -> Result<ReviewView, StoreError> {
+fn review_view(
+    tx: &dyn fairloop_store::portable::Tx,
+    org: i64,
+    r: rs::Review,
+) -> Result<ReviewView, StoreError> {
     let signals = rs::signals_of(tx, org, r.annotation_id)?
         .into_iter()
         .map(SignalView::from)
@@ -507,7 +511,11 @@ fn comparable(v: &Value) -> Value {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), comparable(&m[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), comparable(&m[k])))
+                    .collect(),
+            )
         }
         other => other.clone(),
     }
@@ -538,7 +546,9 @@ pub fn item_agreement(answers: &[Value]) -> Option<f64> {
             let n: usize = counts.values().sum();
             (n >= 2).then(|| *counts.values().max().unwrap_or(&0) as f64 / n as f64)
         })
-        .fold(None, |min: Option<f64>, x| Some(min.map_or(x, |m| m.min(x))))
+        .fold(None, |min: Option<f64>, x| {
+            Some(min.map_or(x, |m| m.min(x)))
+        })
 }
 
 /// The low-agreement source of the review queue: the agreement of one item when it is below the threshold.
@@ -565,8 +575,14 @@ impl App {
         annotation: i64,
         client: Option<ClientSignals>,
     ) -> AppResult<()> {
-        self.after_submit_at(principal.org_id, annotation, client, rand::random::<f64>(), now_millis())
-            .await
+        self.after_submit_at(
+            principal.org_id,
+            annotation,
+            client,
+            rand::random::<f64>(),
+            now_millis(),
+        )
+        .await
     }
 
     /// [`App::after_submit`] with the sampling draw (0..1) and the clock given (tests fix both).
@@ -601,7 +617,9 @@ impl App {
                 if signals.iter().any(|s| s.flagged) {
                     reasons.push("signal");
                 }
-                if let Some((_, annotations)) = low_agreement(tx, org, &facts, settings.low_agreement)? {
+                if let Some((_, annotations)) =
+                    low_agreement(tx, org, &facts, settings.low_agreement)?
+                {
                     for other in annotations.into_iter().filter(|a| *a != annotation) {
                         rs::enqueue(tx, org, other, &["low_agreement"], now)?;
                     }
@@ -629,7 +647,9 @@ impl App {
                 if !rs::project_in_org(tx, org, project)? {
                     return Err(StoreError::NotFound);
                 }
-                Ok(rs::settings(tx, org, project)?.unwrap_or_else(defaults).into())
+                Ok(rs::settings(tx, org, project)?
+                    .unwrap_or_else(defaults)
+                    .into())
             })
             .await
             .map_err(project_404)
@@ -847,7 +867,9 @@ impl App {
                 if r.status != "decided" {
                     return Err(StoreError::Conflict {
                         code: "not_reviewed",
-                        message: "this submission has not been judged yet, so there is nothing to appeal".into(),
+                        message:
+                            "this submission has not been judged yet, so there is nothing to appeal"
+                                .into(),
                     });
                 }
                 let id = rs::insert_appeal(tx, org, &r, &reason, now)?;
@@ -914,7 +936,9 @@ impl App {
                 if r.reviewer_id == Some(me) {
                     return Err(StoreError::Conflict {
                         code: "same_reviewer",
-                        message: "you made the judgement under appeal; a second reviewer must decide it".into(),
+                        message:
+                            "you made the judgement under appeal; a second reviewer must decide it"
+                                .into(),
                     });
                 }
                 if a.worker_id == me {
@@ -929,7 +953,9 @@ impl App {
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => AppError::NotFound("appeal"),
-                StoreError::Conflict { code, message } if code == "same_reviewer" || code == "own_appeal" => {
+                StoreError::Conflict { code, message }
+                    if code == "same_reviewer" || code == "own_appeal" =>
+                {
                     AppError::Forbidden { code, message }
                 }
                 other => other.into(),
@@ -951,7 +977,10 @@ impl App {
         let reason = required_text("reason", &body.reason)?;
         let (org, me, worker) = (principal.org_id, principal.user_id, body.worker_id);
         if worker == me {
-            return Err(AppError::invalid("invalid_worker", "worker_id: you cannot pause yourself"));
+            return Err(AppError::invalid(
+                "invalid_worker",
+                "worker_id: you cannot pause yourself",
+            ));
         }
         let now = now_millis();
         self.store
@@ -962,7 +991,9 @@ impl App {
                 if rs::user_role(tx, org, worker)?.is_none() {
                     return Err(StoreError::Conflict {
                         code: "unknown_worker",
-                        message: format!("worker_id: there is no user {worker} in your organization"),
+                        message: format!(
+                            "worker_id: there is no user {worker} in your organization"
+                        ),
                     });
                 }
                 rs::insert_pause(tx, org, project, worker, &reason, me, now)?;
@@ -981,7 +1012,12 @@ impl App {
     }
 
     /// Lifts a worker's pause from a project (reviewer or admin); 404 when none is in force.
-    pub async fn lift_pause(&self, principal: &Principal, project: i64, worker: i64) -> AppResult<()> {
+    pub async fn lift_pause(
+        &self,
+        principal: &Principal,
+        project: i64,
+        worker: i64,
+    ) -> AppResult<()> {
         if !matches!(principal.role, Role::Reviewer | Role::Admin) {
             return Err(AppError::forbidden(
                 "lifting a pause needs the reviewer or admin role",

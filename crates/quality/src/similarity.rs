@@ -94,12 +94,7 @@ impl Signature {
 
     /// The estimated Jaccard similarity of the two shingle sets: the share of hash functions whose minima agree.
     pub fn jaccard(&self, other: &Signature) -> f64 {
-        let same = self
-            .0
-            .iter()
-            .zip(&other.0)
-            .filter(|(a, b)| a == b)
-            .count();
+        let same = self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count();
         same as f64 / self.0.len().max(1) as f64
     }
 }
@@ -133,7 +128,10 @@ mod tests {
 
     #[test]
     fn words_ignore_case_and_punctuation() {
-        assert_eq!(words("Hello, WORLD!  it's 42"), ["hello", "world", "it", "s", "42"]);
+        assert_eq!(
+            words("Hello, WORLD!  it's 42"),
+            ["hello", "world", "it", "s", "42"]
+        );
         assert!(words(" ,. ").is_empty());
     }
 
@@ -153,7 +151,10 @@ mod tests {
         )
         .unwrap();
         assert!(a.jaccard(&b) < 0.1, "{}", a.jaccard(&b));
-        assert_eq!(jaccard(A, "completely different words in this other sentence here"), 0.0);
+        assert_eq!(
+            jaccard(A, "completely different words in this other sentence here"),
+            0.0
+        );
     }
 
     #[test]
@@ -182,7 +183,10 @@ mod tests {
         let copied = "gives a correct base case, while B loops forever";
         assert_eq!(containment(copied, A), 1.0);
         assert!(containment(A, copied) < 0.6);
-        assert_eq!(containment("my own words about something else entirely", A), 0.0);
+        assert_eq!(
+            containment("my own words about something else entirely", A),
+            0.0
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use tokio::sync::mpsc;
 mod migrate;
 mod ops;
 pub mod portable;
-pub mod review;
 pub mod postgres;
+pub mod review;
 mod sql;
 pub mod sqlite;
 

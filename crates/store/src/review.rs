@@ -19,8 +19,7 @@ pub struct ReviewSettings {
     pub low_agreement: f64,
 }
 
-const GET_SETTINGS: &str =
-    "SELECT sample_rate, min_seconds, low_agreement FROM review_settings WHERE org_id = $1 AND project_id = $2";
+const GET_SETTINGS: &str = "SELECT sample_rate, min_seconds, low_agreement FROM review_settings WHERE org_id = $1 AND project_id = $2";
 
 /// The stored settings of a project, if any.
 pub fn settings(tx: &dyn Tx, org: i64, project: i64) -> StoreResult<Option<ReviewSettings>> {
@@ -49,7 +48,14 @@ pub fn put_settings(
 ) -> StoreResult<()> {
     tx.execute(
         PUT_SETTINGS,
-        params![project, org, s.sample_rate, s.min_seconds, s.low_agreement, now],
+        params![
+            project,
+            org,
+            s.sample_rate,
+            s.min_seconds,
+            s.low_agreement,
+            now
+        ],
     )?;
     Ok(())
 }
@@ -58,7 +64,9 @@ const PROJECT_IN_ORG: &str = "SELECT id FROM projects WHERE org_id = $1 AND id =
 
 /// Whether the project exists in this organization.
 pub fn project_in_org(tx: &dyn Tx, org: i64, project: i64) -> StoreResult<bool> {
-    Ok(tx.query_opt(PROJECT_IN_ORG, params![org, project])?.is_some())
+    Ok(tx
+        .query_opt(PROJECT_IN_ORG, params![org, project])?
+        .is_some())
 }
 
 const USER_ROLE: &str = "SELECT role FROM users WHERE org_id = $1 AND id = $2";
@@ -238,7 +246,8 @@ const REVIEW_OF_ANNOTATION: &str =
     "SELECT id, status, reasons FROM reviews WHERE org_id = $1 AND annotation_id = $2";
 const INSERT_REVIEW: &str = "INSERT INTO reviews (org_id, project_id, item_id, annotation_id, worker_id, reasons, status, created_at) \
      SELECT $1, project_id, item_id, id, worker_id, $2, 'queued', $3 FROM annotations WHERE org_id = $1 AND id = $4";
-const ADD_REASONS: &str = "UPDATE reviews SET reasons = $1 WHERE org_id = $2 AND id = $3 AND status = 'queued'";
+const ADD_REASONS: &str =
+    "UPDATE reviews SET reasons = $1 WHERE org_id = $2 AND id = $3 AND status = 'queued'";
 
 /// Puts an annotation in the review queue with these reasons; an annotation already queued gains the new
 /// reasons, one already judged is left alone (each submission is reviewed once). Answers whether a row changed.
@@ -251,7 +260,10 @@ pub fn enqueue(
 ) -> StoreResult<bool> {
     match tx.query_opt(REVIEW_OF_ANNOTATION, params![org, annotation])? {
         None => {
-            let n = tx.execute(INSERT_REVIEW, params![org, reasons.join(","), now, annotation])?;
+            let n = tx.execute(
+                INSERT_REVIEW,
+                params![org, reasons.join(","), now, annotation],
+            )?;
             Ok(n > 0)
         }
         Some(r) if r.string(1)? == "queued" => {
@@ -404,7 +416,8 @@ pub fn decide(
     if n == 0 {
         return Err(StoreError::Conflict {
             code: "already_reviewed",
-            message: "this submission has already been reviewed; each submission is reviewed once".into(),
+            message: "this submission has already been reviewed; each submission is reviewed once"
+                .into(),
         });
     }
     Ok(())
@@ -510,7 +523,9 @@ pub fn insert_appeal(
         Some(r) => r.i64(0),
         None => Err(StoreError::Conflict {
             code: "already_appealed",
-            message: "this judgement has already been appealed; each judgement can be appealed once".into(),
+            message:
+                "this judgement has already been appealed; each judgement can be appealed once"
+                    .into(),
         }),
     }
 }
@@ -576,7 +591,12 @@ fn pause_row(r: &Row) -> StoreResult<Pause> {
 }
 
 /// The pause in force for a worker on a project, if any.
-pub fn active_pause(tx: &dyn Tx, org: i64, project: i64, worker: i64) -> StoreResult<Option<Pause>> {
+pub fn active_pause(
+    tx: &dyn Tx,
+    org: i64,
+    project: i64,
+    worker: i64,
+) -> StoreResult<Option<Pause>> {
     let sql = format!(
         "{PAUSE_COLUMNS} WHERE w.org_id = $1 AND w.project_id = $2 AND w.worker_id = $3 AND w.lifted_at IS NULL"
     );
@@ -588,7 +608,8 @@ pub fn active_pause(tx: &dyn Tx, org: i64, project: i64, worker: i64) -> StoreRe
 
 /// Every pause of a worker (in force and lifted), newest first.
 pub fn worker_pauses(tx: &dyn Tx, org: i64, worker: i64) -> StoreResult<Vec<Pause>> {
-    let sql = format!("{PAUSE_COLUMNS} WHERE w.org_id = $1 AND w.worker_id = $2 ORDER BY w.id DESC");
+    let sql =
+        format!("{PAUSE_COLUMNS} WHERE w.org_id = $1 AND w.worker_id = $2 ORDER BY w.id DESC");
     tx.query(&sql, params![org, worker])?
         .iter()
         .map(pause_row)

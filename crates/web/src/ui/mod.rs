@@ -25,8 +25,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 
 mod pages;
-pub mod review;
 pub mod render;
+pub mod review;
 pub mod session;
 #[cfg(test)]
 mod tests;
