@@ -37,6 +37,22 @@ fn env() -> &'static Environment<'static> {
             ),
             ("error.html", include_str!("../../templates/error.html")),
             (
+                "_signals.html",
+                include_str!("../../templates/_signals.html"),
+            ),
+            (
+                "review_projects.html",
+                include_str!("../../templates/review_projects.html"),
+            ),
+            (
+                "review_queue.html",
+                include_str!("../../templates/review_queue.html"),
+            ),
+            (
+                "my_reviews.html",
+                include_str!("../../templates/my_reviews.html"),
+            ),
+            (
                 "settings.html",
                 include_str!("../../templates/settings.html"),
             ),
