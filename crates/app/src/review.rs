@@ -399,7 +399,7 @@ fn signature_text(sig: &Signature) -> String {
 }
 
 fn signature_parse(text: &str) -> Option<Signature> {
-    if text.len() % 16 != 0 {
+    if !text.len().is_multiple_of(16) {
         return None;
     }
     (0..text.len() / 16)
@@ -997,9 +997,9 @@ impl App {
                     });
                 }
                 rs::insert_pause(tx, org, project, worker, &reason, me, now)?;
-                Ok(rs::active_pause(tx, org, project, worker)?
+                rs::active_pause(tx, org, project, worker)?
                     .map(PauseView::from)
-                    .ok_or(StoreError::NotFound)?)
+                    .ok_or(StoreError::NotFound)
             })
             .await
             .map_err(|e| match e {
