@@ -85,6 +85,14 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// An RFC 3339 time as people read it: `2026-11-23 11:20 UTC`.
+fn readable(rfc3339: &str) -> String {
+    match rfc3339.get(..16) {
+        Some(head) => format!("{} UTC", head.replacen('T', " ", 1)),
+        None => rfc3339.to_string(),
+    }
+}
+
 fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
@@ -174,12 +182,12 @@ fn review_row(r: &ReviewView) -> ReviewRow {
             })
             .collect::<Vec<_>>()
             .join(", "),
-        submitted_at: r.submitted_at.clone(),
+        submitted_at: readable(&r.submitted_at),
         answers: pretty(&r.answers),
         corrected: r.corrected_answers.as_ref().map(pretty),
         decision: r.decision.clone(),
         feedback: r.feedback.clone(),
-        decided_at: r.decided_at.clone(),
+        decided_at: r.decided_at.as_deref().map(readable),
         reviewer_id: r.reviewer_id,
         flagged: signals.iter().filter(|s| s.flagged).count(),
         signals,
