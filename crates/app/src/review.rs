@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 
 use fairloop_domain::Role;
+use fairloop_domain::template::{QuestionKind, TaskTemplate};
 use fairloop_domain::time::{Millis, now_millis, to_rfc3339};
 use fairloop_quality::similarity::{self, Signature};
 use fairloop_store::review::{self as rs, ReviewSettings, Signal, SubmissionFacts};
@@ -383,15 +384,25 @@ fn strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The free text of a submission: its string answers of at least three words (option values are single
-/// words or short labels, so they are left out).
-pub fn free_text(answers: &Value) -> String {
-    let mut all = Vec::new();
-    strings(answers, &mut all);
-    all.into_iter()
-        .filter(|s| similarity::words(s).len() >= 3)
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The free text of a submission: the answers to `text` questions and the justifications of `pairwise` ones
+/// (choices, ratings and labels are not writing, so they are left out).
+pub fn free_text(template: &TaskTemplate, answers: &Value) -> String {
+    let mut parts = Vec::new();
+    for q in &template.questions {
+        let text = match &q.kind {
+            QuestionKind::Text { .. } => answers.get(&q.name),
+            QuestionKind::Pairwise { .. } => {
+                answers.get(&q.name).and_then(|a| a.get("justification"))
+            }
+            _ => None,
+        };
+        if let Some(Value::String(t)) = text
+            && !t.trim().is_empty()
+        {
+            parts.push(t.clone());
+        }
+    }
+    parts.join("\n")
 }
 
 fn signature_text(sig: &Signature) -> String {
@@ -429,7 +440,9 @@ pub fn measure(
         ),
     });
     let answers = json_or_null(&facts.answers);
-    let text = free_text(&answers);
+    let text = template_of(&facts.template)
+        .map(|t| free_text(&t, &answers))
+        .unwrap_or_default();
     let text_chars = text.chars().count() as u64;
     if let Some(c) = client {
         let share = if text_chars == 0 {
@@ -503,17 +516,23 @@ pub fn measure(
 // -------------------------------------------------------------------------------------------------------------
 // Low agreement: the one source the integrator points at `item_quality` once live agreement is merged.
 
-/// Drops free text (strings of three words or more) so that only choices, ratings and rankings are compared.
-fn comparable(v: &Value) -> Value {
+/// A parsed template from its stored JSON (`None` if it does not parse, which creation prevents).
+fn template_of(json: &str) -> Option<TaskTemplate> {
+    serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| TaskTemplate::from_json(&v).ok())
+}
+
+/// Keys sorted, so that two equal objects compare equal whatever order they were written in.
+fn canonical(v: &Value) -> Value {
     match v {
-        Value::String(s) if similarity::words(s).len() >= 3 => Value::Null,
-        Value::Array(a) => Value::Array(a.iter().map(comparable).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
             Value::Object(
                 keys.into_iter()
-                    .map(|k| (k.clone(), comparable(&m[k])))
+                    .map(|k| (k.clone(), canonical(&m[k])))
                     .collect(),
             )
         }
@@ -521,34 +540,49 @@ fn comparable(v: &Value) -> Value {
     }
 }
 
-/// The agreement of an item's answers: for each question, the share of answers equal to the most common one
-/// (free text ignored); the item's agreement is the lowest over its questions. `None` with fewer than two
-/// answers. A stand-in for live agreement (`item_quality.agreement`) until that is merged.
-pub fn item_agreement(answers: &[Value]) -> Option<f64> {
-    if answers.len() < 2 {
-        return None;
+/// What of an answer is compared for agreement: the whole answer for choices, ratings, rankings and rubrics (a
+/// multiple choice as a sorted set), the strength of a pairwise comparison; nothing for free text, spans, boxes
+/// and video events (exact equality is meaningless there; live agreement measures overlap).
+fn comparable(kind: &QuestionKind, answer: &Value) -> Option<Value> {
+    match kind {
+        QuestionKind::SingleChoice { .. }
+        | QuestionKind::Rating { .. }
+        | QuestionKind::Ranking { .. }
+        | QuestionKind::Rubric { .. } => Some(canonical(answer)),
+        QuestionKind::MultiChoice { .. } => {
+            let mut values: Vec<String> = answer
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v.to_string())
+                .collect();
+            values.sort();
+            Some(Value::from(values))
+        }
+        QuestionKind::Pairwise { .. } => answer.get("strength").cloned(),
+        _ => None,
     }
-    let mut per_question: HashMap<String, HashMap<String, usize>> = HashMap::new();
-    for a in answers {
-        if let Value::Object(m) = a {
-            for (q, v) in m {
-                *per_question
-                    .entry(q.clone())
-                    .or_default()
-                    .entry(comparable(v).to_string())
-                    .or_default() += 1;
+}
+
+/// The agreement of an item's answers: for each comparable question, the share of answers equal to the most
+/// common one; the item's agreement is the lowest over its questions. `None` when no question has two answers.
+/// A stand-in for live agreement (`item_quality.agreement`) until that is merged.
+pub fn item_agreement(template: &TaskTemplate, answers: &[Value]) -> Option<f64> {
+    let mut lowest: Option<f64> = None;
+    for q in &template.questions {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for a in answers {
+            if let Some(v) = a.get(&q.name).and_then(|v| comparable(&q.kind, v)) {
+                *counts.entry(v.to_string()).or_default() += 1;
             }
         }
+        let n: usize = counts.values().sum();
+        if n >= 2 {
+            let share = *counts.values().max().unwrap_or(&0) as f64 / n as f64;
+            lowest = Some(lowest.map_or(share, |l| l.min(share)));
+        }
     }
-    per_question
-        .values()
-        .filter_map(|counts| {
-            let n: usize = counts.values().sum();
-            (n >= 2).then(|| *counts.values().max().unwrap_or(&0) as f64 / n as f64)
-        })
-        .fold(None, |min: Option<f64>, x| {
-            Some(min.map_or(x, |m| m.min(x)))
-        })
+    lowest
 }
 
 /// The low-agreement source of the review queue: the agreement of one item when it is below the threshold.
@@ -558,9 +592,12 @@ fn low_agreement(
     facts: &SubmissionFacts,
     threshold: f64,
 ) -> Result<Option<(f64, Vec<i64>)>, StoreError> {
+    let Some(template) = template_of(&facts.template) else {
+        return Ok(None);
+    };
     let rows = rs::item_answers(tx, org, facts.project_id, facts.item_id)?;
     let answers: Vec<Value> = rows.iter().map(|(_, _, a)| json_or_null(a)).collect();
-    Ok(item_agreement(&answers)
+    Ok(item_agreement(&template, &answers)
         .filter(|a| *a < threshold)
         .map(|a| (a, rows.iter().map(|(id, _, _)| *id).collect())))
 }
@@ -1062,17 +1099,29 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn template() -> TaskTemplate {
+        TaskTemplate::from_json(&json!({
+            "fields": [{"name": "a", "type": "text"}, {"name": "b", "type": "text"}],
+            "questions": [
+                {"name": "label", "type": "single_choice", "options": ["A is much better", "B is much better"]},
+                {"name": "why", "type": "text"},
+                {"name": "pref", "type": "pairwise", "a": "a", "b": "b"}
+            ]
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn agreement_ignores_free_text_and_takes_the_lowest_question() {
-        let a = json!({"label": "a", "why": "because it reads well to me"});
-        let b = json!({"label": "a", "why": "a different long explanation here"});
-        assert_eq!(item_agreement(&[a.clone(), b.clone()]), Some(1.0));
-        let c = json!({"label": "b", "why": "yet another explanation of mine"});
-        assert_eq!(item_agreement(&[a.clone(), c]), Some(0.5));
-        assert_eq!(item_agreement(&[a]), None);
-        let p1 = json!({"pref": {"strength": -2, "justification": "A is better for many reasons"}});
-        let p2 = json!({"pref": {"justification": "I also think A is far better", "strength": -2}});
-        assert_eq!(item_agreement(&[p1, p2]), Some(1.0));
+        let t = template();
+        let a = json!({"label": "A is much better", "why": "because it reads well to me",
+            "pref": {"strength": -2, "justification": "A is better for many reasons"}});
+        let b = json!({"why": "a different long explanation here", "label": "A is much better",
+            "pref": {"justification": "I also think A is far better", "strength": -2}});
+        assert_eq!(item_agreement(&t, &[a.clone(), b.clone()]), Some(1.0));
+        let c = json!({"label": "B is much better", "why": "x", "pref": {"strength": -2, "justification": "y"}});
+        assert_eq!(item_agreement(&t, &[a.clone(), b, c]), Some(2.0 / 3.0));
+        assert_eq!(item_agreement(&t, &[a]), None);
     }
 
     #[test]
@@ -1083,8 +1132,12 @@ mod tests {
     }
 
     #[test]
-    fn free_text_skips_option_values() {
-        let t = free_text(&json!({"label": "positive", "why": "the reviewer loved the product"}));
-        assert_eq!(t, "the reviewer loved the product");
+    fn free_text_is_text_answers_and_justifications_only() {
+        let a = json!({"label": "A is much better", "why": "the first one is right",
+            "pref": {"strength": 1, "justification": "B cites sources"}});
+        assert_eq!(
+            free_text(&template(), &a),
+            "the first one is right\nB cites sources"
+        );
     }
 }

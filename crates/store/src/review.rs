@@ -93,15 +93,17 @@ pub struct SubmissionFacts {
     pub answers: String,
     /// The item's data, as JSON text.
     pub item_data: String,
+    /// The project's task template, as JSON text.
+    pub template: String,
     /// When the task was handed out (the assignment's creation).
     pub assigned_at: i64,
     /// When it was submitted.
     pub submitted_at: i64,
 }
 
-const SUBMISSION_FACTS: &str = "SELECT a.id, a.project_id, a.item_id, a.worker_id, a.answers, i.data, s.created_at, a.submitted_at \
-     FROM annotations a JOIN items i ON i.id = a.item_id JOIN assignments s ON s.id = a.assignment_id \
-     WHERE a.org_id = $1 AND a.id = $2";
+const SUBMISSION_FACTS: &str = "SELECT a.id, a.project_id, a.item_id, a.worker_id, a.answers, i.data, s.created_at, a.submitted_at, \
+     p.template FROM annotations a JOIN items i ON i.id = a.item_id JOIN assignments s ON s.id = a.assignment_id \
+     JOIN projects p ON p.id = a.project_id WHERE a.org_id = $1 AND a.id = $2";
 
 /// The facts of one annotation of this organization.
 pub fn submission_facts(tx: &dyn Tx, org: i64, annotation: i64) -> StoreResult<SubmissionFacts> {
@@ -115,6 +117,7 @@ pub fn submission_facts(tx: &dyn Tx, org: i64, annotation: i64) -> StoreResult<S
         item_data: r.string(5)?,
         assigned_at: r.i64(6)?,
         submitted_at: r.i64(7)?,
+        template: r.string(8)?,
     })
 }
 
@@ -245,7 +248,8 @@ pub fn item_answers(
 const REVIEW_OF_ANNOTATION: &str =
     "SELECT id, status, reasons FROM reviews WHERE org_id = $1 AND annotation_id = $2";
 const INSERT_REVIEW: &str = "INSERT INTO reviews (org_id, project_id, item_id, annotation_id, worker_id, reasons, status, created_at) \
-     SELECT $1, project_id, item_id, id, worker_id, $2, 'queued', $3 FROM annotations WHERE org_id = $1 AND id = $4";
+     SELECT $1, project_id, item_id, id, worker_id, $2, 'queued', $3 FROM annotations WHERE org_id = $1 AND id = $4 \
+     ON CONFLICT (annotation_id) DO NOTHING";
 const ADD_REASONS: &str =
     "UPDATE reviews SET reasons = $1 WHERE org_id = $2 AND id = $3 AND status = 'queued'";
 
@@ -258,35 +262,39 @@ pub fn enqueue(
     reasons: &[&str],
     now: i64,
 ) -> StoreResult<bool> {
-    match tx.query_opt(REVIEW_OF_ANNOTATION, params![org, annotation])? {
-        None => {
-            let n = tx.execute(
-                INSERT_REVIEW,
-                params![org, reasons.join(","), now, annotation],
-            )?;
-            Ok(n > 0)
-        }
-        Some(r) if r.string(1)? == "queued" => {
-            let mut have: Vec<String> = r
-                .string(2)?
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            let before = have.len();
-            for reason in reasons {
-                if !have.iter().any(|h| h == reason) {
-                    have.push((*reason).to_string());
-                }
-            }
-            if have.len() == before {
-                return Ok(false);
-            }
-            tx.execute(ADD_REASONS, params![have.join(","), org, r.i64(0)?])?;
-            Ok(true)
-        }
-        Some(_) => Ok(false),
+    // Insert first: two submissions of one item measured at once may both queue a third; the loser of that
+    // race then merges its reasons into the winner's row instead of failing.
+    if tx.execute(
+        INSERT_REVIEW,
+        params![org, reasons.join(","), now, annotation],
+    )? > 0
+    {
+        return Ok(true);
     }
+    let sql = format!("{REVIEW_OF_ANNOTATION}{}", tx.for_update());
+    let Some(r) = tx.query_opt(&sql, params![org, annotation])? else {
+        return Err(StoreError::NotFound);
+    };
+    if r.string(1)? != "queued" {
+        return Ok(false);
+    }
+    let mut have: Vec<String> = r
+        .string(2)?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let before = have.len();
+    for reason in reasons {
+        if !have.iter().any(|h| h == reason) {
+            have.push((*reason).to_string());
+        }
+    }
+    if have.len() == before {
+        return Ok(false);
+    }
+    tx.execute(ADD_REASONS, params![have.join(","), org, r.i64(0)?])?;
+    Ok(true)
 }
 
 /// A review row with what a reviewer or the worker needs to see.
