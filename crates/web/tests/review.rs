@@ -413,3 +413,117 @@ async fn openapi_lists_the_review_endpoints() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_judgements_and_appeal_decisions_save_exactly_one() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("acme", "req@acme.test", Role::Requester).await;
+        let r1 = app.user("acme", "r1@acme.test", Role::Reviewer).await;
+        let r2 = app.user("acme", "r2@acme.test", Role::Reviewer).await;
+        let r3 = app.user("acme", "r3@acme.test", Role::Admin).await;
+        let w = app.user("acme", "w@acme.test", Role::Worker).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Race", "overlap": 1, "template": template()}),
+            )
+            .await;
+        let all = json!({"sample_rate": 1.0, "min_seconds": 0, "low_agreement": 0.5});
+        let settings = format!("/api/v1/projects/{project}/review-settings");
+        expect_status(
+            call(&app, Method::PUT, &settings, &req.token, Some(all)).await,
+            StatusCode::OK,
+        )
+        .await;
+        expect_status(
+            app.import_jsonl(
+                &req.token,
+                project,
+                "{\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n",
+                None,
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        work(
+            &app,
+            &w.token,
+            project,
+            json!({"label": "good", "why": "fine"}),
+            None,
+        )
+        .await;
+        let q = expect_status(
+            get(
+                &app,
+                &format!("/api/v1/projects/{project}/reviews"),
+                &r1.token,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let id = q["reviews"][0]["id"].as_i64().expect("queued");
+        let path = format!("/api/v1/reviews/{id}/decision");
+        let (a, b) = tokio::join!(
+            post(
+                &app,
+                &path,
+                &r1.token,
+                json!({"action": "accept", "feedback": "good"})
+            ),
+            post(
+                &app,
+                &path,
+                &r2.token,
+                json!({"action": "reject", "feedback": "bad"})
+            ),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+        let judged = expect_status(
+            get(&app, &format!("/api/v1/reviews/{id}"), &r3.token).await,
+            StatusCode::OK,
+        )
+        .await;
+        let first = judged["reviewer_id"].as_i64().unwrap();
+
+        let ap = expect_status(
+            post(
+                &app,
+                &format!("/api/v1/reviews/{id}/appeal"),
+                &w.token,
+                json!({"reason": "please look again"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let others: Vec<&str> = [&r1, &r2, &r3]
+            .into_iter()
+            .filter(|r| r.id != first)
+            .map(|r| r.token.as_str())
+            .collect();
+        let decide = format!("/api/v1/appeals/{}/decision", ap["id"]);
+        let (a, b) = tokio::join!(
+            post(
+                &app,
+                &decide,
+                others[0],
+                json!({"outcome": "upheld", "note": "stands"})
+            ),
+            post(
+                &app,
+                &decide,
+                others[1],
+                json!({"outcome": "overturned", "note": "withdrawn"})
+            ),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    })
+    .await;
+}
