@@ -909,6 +909,15 @@ impl App {
                                 .into(),
                     });
                 }
+                if r.decision.as_deref() == Some("accepted") {
+                    return Err(StoreError::Conflict {
+                        code: "nothing_to_appeal",
+                        message:
+                            "this submission was accepted; only a rejection or a correction can be \
+                                  appealed"
+                                .into(),
+                    });
+                }
                 let id = rs::insert_appeal(tx, org, &r, &reason, now)?;
                 Ok(AppealView::from(rs::appeal(tx, org, id)?))
             })
@@ -1071,6 +1080,28 @@ impl App {
         } else {
             Err(AppError::NotFound("pause"))
         }
+    }
+
+    /// The pauses in force in a project (reviewers).
+    pub async fn project_pauses(
+        &self,
+        principal: &Principal,
+        project: i64,
+    ) -> AppResult<Vec<PauseView>> {
+        require_reviewer(principal)?;
+        let org = principal.org_id;
+        self.store
+            .read_tx(move |tx| {
+                if !rs::project_in_org(tx, org, project)? {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(rs::project_pauses(tx, org, project)?
+                    .into_iter()
+                    .map(PauseView::from)
+                    .collect())
+            })
+            .await
+            .map_err(project_404)
     }
 
     /// Refuses work to a worker paused from the project, with the human's reason (403 `worker_paused`).

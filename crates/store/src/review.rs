@@ -614,6 +614,17 @@ pub fn active_pause(
         .transpose()
 }
 
+/// The pauses in force in a project, oldest first.
+pub fn project_pauses(tx: &dyn Tx, org: i64, project: i64) -> StoreResult<Vec<Pause>> {
+    let sql = format!(
+        "{PAUSE_COLUMNS} WHERE w.org_id = $1 AND w.project_id = $2 AND w.lifted_at IS NULL ORDER BY w.id"
+    );
+    tx.query(&sql, params![org, project])?
+        .iter()
+        .map(pause_row)
+        .collect()
+}
+
 /// Every pause of a worker (in force and lifted), newest first.
 pub fn worker_pauses(tx: &dyn Tx, org: i64, worker: i64) -> StoreResult<Vec<Pause>> {
     let sql =

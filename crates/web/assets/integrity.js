@@ -14,6 +14,15 @@ if (form) {
     }
     return input;
   };
+  // Say what is measured: the worker sees these counts again with their reviews.
+  const actions = form.querySelector('.actions');
+  if (actions) {
+    const note = document.createElement('p');
+    note.className = 'small muted integrity-note';
+    note.id = 'integrity-note';
+    note.textContent = 'Pastes into your answers are counted and shown with your reviews; they never reject work by themselves.';
+    actions.after(note);
+  }
   const events = hidden('paste_events');
   const chars = hidden('pasted_chars');
   form.addEventListener('paste', (e) => {

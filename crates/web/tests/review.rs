@@ -374,6 +374,11 @@ async fn only_a_human_with_a_reason_pauses_a_worker_and_the_queue_then_refuses_t
         assert_eq!((p["reason"].as_str(), p["lifted_at"].clone()), (Some(reason), Value::Null));
         expect_error(post(&app, &pauses, &rev.token, json!({"worker_id": w.id, "reason": reason})).await,
             StatusCode::CONFLICT, "already_paused").await;
+        let listed = expect_status(get(&app, &pauses, &req.token).await, StatusCode::OK).await;
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+        assert_eq!(listed[0]["worker_id"], w.id);
+        expect_error(get(&app, &pauses, &outsider.token).await, StatusCode::NOT_FOUND, "not_found").await;
+        expect_error(get(&app, &pauses, &w.token).await, StatusCode::FORBIDDEN, "forbidden").await;
         let e = expect_error(app.next(&w.token, project).await, StatusCode::FORBIDDEN, "worker_paused").await;
         assert!(e["message"].as_str().unwrap().contains("section 2"), "{e}");
         let mine = expect_status(get(&app, "/api/v1/me/reviews", &w.token).await, StatusCode::OK).await;
@@ -471,7 +476,7 @@ async fn concurrent_judgements_and_appeal_decisions_save_exactly_one() {
                 &app,
                 &path,
                 &r1.token,
-                json!({"action": "accept", "feedback": "good"})
+                json!({"action": "reject", "feedback": "too short"})
             ),
             post(
                 &app,
@@ -524,6 +529,61 @@ async fn concurrent_judgements_and_appeal_decisions_save_exactly_one() {
         let mut statuses = [a.status(), b.status()];
         statuses.sort();
         assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+
+        // An accepted submission has nothing to appeal.
+        expect_status(
+            app.import_jsonl(
+                &req.token,
+                project,
+                "{\"data\":{\"prompt\":\"q\",\"response\":\"s\"}}\n",
+                None,
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        work(
+            &app,
+            &w.token,
+            project,
+            json!({"label": "good", "why": "fine"}),
+            None,
+        )
+        .await;
+        let q = expect_status(
+            get(
+                &app,
+                &format!("/api/v1/projects/{project}/reviews"),
+                &r1.token,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let id = q["reviews"][0]["id"].as_i64().expect("queued");
+        expect_status(
+            post(
+                &app,
+                &format!("/api/v1/reviews/{id}/decision"),
+                &r1.token,
+                json!({"action": "accept", "feedback": "good"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        expect_error(
+            post(
+                &app,
+                &format!("/api/v1/reviews/{id}/appeal"),
+                &w.token,
+                json!({"reason": "why not"}),
+            )
+            .await,
+            StatusCode::CONFLICT,
+            "nothing_to_appeal",
+        )
+        .await;
     })
     .await;
 }

@@ -107,6 +107,11 @@ async fn a_reviewer_judges_with_the_keyboard_and_the_worker_sees_it() {
         )
         .await;
     assert_eq!(counts, json!(["1", "12"]), "integrity.js counts pastes");
+    let note = b.text("#integrity-note").await;
+    assert!(
+        note.contains("counted and shown with your reviews"),
+        "{note}"
+    );
     // The submission under review: one answer on the reviews project, through the same use case as the form.
     let worker = user("worker1@demo.fairloop.test").await;
     let classify = store

@@ -140,6 +140,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let bench = r.headers()[LOCATION].to_str().unwrap().to_string();
         let (_, page) = w.get(&bench).await;
         assert!(page.contains("src=\"/assets/integrity.js\""), "the workbench loads the integrity module");
+        assert_eq!(page.matches("<script").count(), 2, "one line added to the workbench");
         let why = "I pasted this long explanation from somewhere else entirely, word for word.";
         let (status, _, body) = w.post(&bench, &[("q.label", "good"), ("q.why", why), ("paste_events", "2"), ("pasted_chars", "75")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
@@ -210,6 +211,14 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert!(page.contains("reread the guidelines"), "{page}");
         let (_, mine) = w.get("/reviews").await;
         assert!(mine.contains("You are paused from Pages") && mine.contains(reason), "{mine}");
+        // The queue page lists the pause with a button to lift it; lifting lets the worker work again.
+        let (_, queue) = r1.get(&format!("/review/{project}")).await;
+        assert!(queue.contains(&format!("Lift the pause of worker {w_id}")), "{queue}");
+        let (status, _, _) = r1.post(&format!("/review/{project}/pauses/{w_id}/lift"), &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let r = app.client.get(app.url(&format!("/work/{project}")))
+            .header(COOKIE, format!("fl_session={}", w.session)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "working again after the lift");
     })
     .await;
 }

@@ -68,6 +68,6 @@ fn review_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review::my_reviews))
         .routes(routes!(review::appeals))
         .routes(routes!(review::decide_appeal))
-        .routes(routes!(review::pause))
+        .routes(routes!(review::pause, review::pauses))
         .routes(routes!(review::lift_pause))
 }

@@ -138,6 +138,17 @@ pub async fn decide_appeal(
     Ok(Json(s.app.decide_appeal(&p, id, body).await?))
 }
 
+/// The pauses in force in a project (reviewers).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/pauses", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<PauseView>), (status = 404)))]
+pub async fn pauses(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(project): Id,
+) -> ApiResult<Json<Vec<PauseView>>> {
+    Ok(Json(s.app.project_pauses(&p, project).await?))
+}
+
 /// Pauses a worker from a project with a written reason they will see (reviewer or admin).
 #[utoipa::path(post, path = "/api/v1/projects/{id}/pauses", params(("id" = i64, Path)),
     request_body = PauseBody,

@@ -92,6 +92,10 @@ fn review_router() -> Router<AppState> {
         .route("/review", get(review::projects))
         .route("/review/{project}", get(review::queue))
         .route("/review/{project}/pause", post(review::pause))
+        .route(
+            "/review/{project}/pauses/{worker}/lift",
+            post(review::lift_pause),
+        )
         .route("/review/{project}/{review}", post(review::decide))
         .route(
             "/review/{project}/appeals/{appeal}",

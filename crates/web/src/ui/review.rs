@@ -3,7 +3,7 @@
 //!
 //! Routes: `GET /review` (projects with their queue sizes), `GET /review/{project}`,
 //! `POST /review/{project}/{review}` (judge), `POST /review/{project}/appeals/{appeal}` (decide an appeal),
-//! `POST /review/{project}/pause` (confirm a pause), `GET /reviews` (my reviews), `POST /reviews/{id}/appeal`.
+//! `POST /review/{project}/pause` (confirm a pause), `POST /review/{project}/pauses/{worker}/lift`, `GET /reviews` (my reviews), `POST /reviews/{id}/appeal`.
 //! Every form works without JavaScript and posts through the same use cases as the JSON API; the script only
 //! adds the keyboard shortcuts.
 
@@ -291,6 +291,7 @@ pub async fn queue(
         Some((r, f)) => (Some(r), f),
         None => (None, Vec::new()),
     };
+    let pauses = app.project_pauses(p, project).await?;
     let may_pause = matches!(
         p.role,
         fairloop_domain::Role::Reviewer | fairloop_domain::Role::Admin
@@ -301,7 +302,7 @@ pub async fn queue(
         user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
         project => context! { id => stored.id, name => &stored.name }, remaining => queued.len(),
         review => ser(&review), fields => ser(&fields), appeals => ser(&appeals), me => p.user_id,
-        may_pause => may_pause },
+        may_pause => may_pause, pauses => ser(&pauses) },
     )
     .into_response())
 }
@@ -404,6 +405,23 @@ pub async fn pause(
         )
         .await?;
     Ok(see_other(&format!("/review/{project}")))
+}
+
+/// `POST /review/{project}/pauses/{worker}/lift`: lifts a pause (reviewer or admin).
+pub async fn lift_pause(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((project, worker)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let (project, worker) = (id(&project)?, id(&worker)?);
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    ui.state
+        .app
+        .lift_pause(&user.session.principal, project, worker)
+        .await?;
+    Ok(see_other(&format!("/review/{project}#pauses")))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
