@@ -852,7 +852,7 @@ impl App {
         let now = now_millis();
         self.store
             .write_tx(move |tx| {
-                rs::review(tx, org, id)?;
+                rs::review_locked(tx, org, id)?;
                 rs::decide(tx, org, id, reviewer, decision, corrected, &feedback, now)?;
                 let r = rs::review(tx, org, id)?;
                 review_view(tx, org, r)
@@ -897,7 +897,7 @@ impl App {
         let now = now_millis();
         self.store
             .write_tx(move |tx| {
-                let r = rs::review(tx, org, review)?;
+                let r = rs::review_locked(tx, org, review)?;
                 if r.worker_id != me {
                     return Err(StoreError::NotFound);
                 }
@@ -977,7 +977,7 @@ impl App {
         let now = now_millis();
         self.store
             .write_tx(move |tx| {
-                let a = rs::appeal(tx, org, id)?;
+                let a = rs::appeal_locked(tx, org, id)?;
                 let r = rs::review(tx, org, a.review_id)?;
                 if r.reviewer_id == Some(me) {
                     return Err(StoreError::Conflict {

@@ -379,15 +379,20 @@ pub fn queue(tx: &dyn Tx, org: i64, project: i64, limit: i64) -> StoreResult<Vec
         .collect()
 }
 
-/// One review of this organization (locked for update inside a write).
+/// One review of this organization.
 pub fn review(tx: &dyn Tx, org: i64, id: i64) -> StoreResult<Review> {
-    let sql = format!(
-        "{REVIEW_COLUMNS} WHERE r.org_id = $1 AND r.id = $2{}",
-        match tx.for_update() {
-            "" => "",
-            _ => " FOR UPDATE OF r",
-        }
-    );
+    let sql = format!("{REVIEW_COLUMNS} WHERE r.org_id = $1 AND r.id = $2");
+    review_row(&tx.query_one(&sql, params![org, id])?)
+}
+
+/// One review of this organization, its row locked until the end of the (write) transaction, so that checks
+/// made on it (its author, its status) still hold when the change is written.
+pub fn review_locked(tx: &dyn Tx, org: i64, id: i64) -> StoreResult<Review> {
+    let lock = match tx.for_update() {
+        "" => "",
+        _ => " FOR UPDATE OF r",
+    };
+    let sql = format!("{REVIEW_COLUMNS} WHERE r.org_id = $1 AND r.id = $2{lock}");
     review_row(&tx.query_one(&sql, params![org, id])?)
 }
 
@@ -486,8 +491,14 @@ pub fn appeal_of_review(tx: &dyn Tx, org: i64, review: i64) -> StoreResult<Optio
         .transpose()
 }
 
-/// One appeal of this organization (locked for update inside a write).
+/// One appeal of this organization.
 pub fn appeal(tx: &dyn Tx, org: i64, id: i64) -> StoreResult<Appeal> {
+    let sql = format!("{APPEAL_COLUMNS} WHERE org_id = $1 AND id = $2");
+    appeal_row(&tx.query_one(&sql, params![org, id])?)
+}
+
+/// One appeal of this organization, its row locked until the end of the (write) transaction.
+pub fn appeal_locked(tx: &dyn Tx, org: i64, id: i64) -> StoreResult<Appeal> {
     let sql = format!(
         "{APPEAL_COLUMNS} WHERE org_id = $1 AND id = $2{}",
         tx.for_update()

@@ -192,6 +192,12 @@ async fn signals_queue_judgements_appeal_once_and_a_second_reviewer_decides() {
         assert_eq!(signal(&list[0], "paste")["flagged"], true);
         assert_eq!(list[0]["reviewer_id"], Value::Null);
 
+        // Another worker sees only their own judgement.
+        let theirs = expect_status(get(&app, "/api/v1/me/reviews", &w2.token).await, StatusCode::OK).await;
+        let ids: Vec<i64> = theirs["reviews"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [id2], "{theirs}");
+        expect_error(get(&app, &format!("/api/v1/reviews/{id1}"), &w2.token).await, StatusCode::FORBIDDEN, "forbidden").await;
+
         // Appeals: only the worker's own, a reason required, once.
         let appeal1 = format!("/api/v1/reviews/{id1}/appeal");
         expect_error(post(&app, &appeal1, &w2.token, json!({"reason": "not mine"})).await, StatusCode::NOT_FOUND, "not_found").await;
