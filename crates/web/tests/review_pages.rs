@@ -156,7 +156,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert_eq!(status, StatusCode::OK);
         for want in ["Pasted text", "2 paste event(s)", "Time on task", "<kbd aria-hidden=\"true\">A</kbd>",
             "<kbd aria-hidden=\"true\">R</kbd>", "<kbd aria-hidden=\"true\">C</kbd>", "id=\"pause-form\"", "/assets/review.js"] {
-            assert!(queue.contains(want), "{want} missing from the queue page");
+            assert!(queue.contains(want), "{want} missing from the queue page: {queue}");
         }
         let start = queue.find("data-review=\"").unwrap() + 13;
         let review_id: i64 = queue[start..].split('"').next().unwrap().parse().unwrap();
@@ -174,6 +174,27 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, format!("/review/{project}").as_str()));
         let (_, queue) = r1.get(&format!("/review/{project}")).await;
         assert!(queue.contains("id=\"queue-empty\""), "{queue}");
+
+        // A correction is made in the template's own controls, filled with the worker's answers.
+        let r = app.client.get(app.url(&format!("/work/{project}")))
+            .header(COOKIE, format!("fl_session={}", w.session)).send().await.unwrap();
+        let bench = r.headers()[LOCATION].to_str().unwrap().to_string();
+        let (status, _, _) = w.post(&bench, &[("q.label", "good"), ("q.why", "It is short and clear.")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, queue) = r1.get(&format!("/review/{project}")).await;
+        assert!(queue.contains(">It is short and clear.</textarea>"), "the correction form is filled in: {queue}");
+        assert!(queue.contains("name=\"q.label\" value=\"good\" checked"), "{queue}");
+        let start = queue.find("data-review=\"").unwrap() + 13;
+        let second: i64 = queue[start..].split('"').next().unwrap().parse().unwrap();
+        let (status, _, body) = r1.post(&format!("/review/{project}/{second}"),
+            &[("action", "correct"), ("feedback", "It is not clear: bad."), ("q.label", "bad"), ("q.why", "Too vague.")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let (_, r1_token) = app.app.add_user("acme.test", "r1@acme.test", "r1", Role::Reviewer, None).await.unwrap();
+        let judged = expect_status(app.client.get(app.url(&format!("/api/v1/reviews/{second}"))).bearer_auth(&r1_token).send().await.unwrap(), StatusCode::OK).await;
+        assert_eq!(judged["corrected_answers"], json!({"label": "bad", "why": "Too vague."}));
+        let (status, _, body) = r1.post(&format!("/review/{project}/{second}"),
+            &[("action", "correct"), ("feedback", "x"), ("q.label", "good"), ("q.why", "fine")]).await;
+        assert_eq!(status, StatusCode::CONFLICT, "judged once: {body}");
 
         // The worker sees the judgement, feedback and signals, and appeals once.
         let (_, mine) = w.get("/reviews").await;
@@ -216,9 +237,10 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert!(queue.contains(&format!("Lift the pause of worker {w_id}")), "{queue}");
         let (status, _, _) = r1.post(&format!("/review/{project}/pauses/{w_id}/lift"), &[]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let r = app.client.get(app.url(&format!("/work/{project}")))
-            .header(COOKIE, format!("fl_session={}", w.session)).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "working again after the lift");
+        // Not refused any more (both items are answered, so the page says there is nothing left).
+        let (status, page) = w.get(&format!("/work/{project}")).await;
+        assert_eq!(status, StatusCode::OK, "working again after the lift: {page}");
+        assert!(!page.contains("paused"), "{page}");
     })
     .await;
 }

@@ -41,6 +41,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/_signals.html"),
             ),
             (
+                "_review_questions.html",
+                include_str!("../../templates/_review_questions.html"),
+            ),
+            (
                 "review_projects.html",
                 include_str!("../../templates/review_projects.html"),
             ),

@@ -105,6 +105,52 @@ fn fmt_value(kind: &str, v: f64) -> String {
     }
 }
 
+/// The inverse of [`render::answers_from_form`]: the form values that show `answers` in the template's controls,
+/// so that a reviewer corrects an answer by changing what is wrong rather than retyping it.
+fn form_values_of(t: &TaskTemplate, answers: &Value) -> render::FormValues {
+    use fairloop_domain::template::QuestionKind;
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = render::FormValues::new();
+    for q in &t.questions {
+        let Some(a) = answers.get(&q.name) else {
+            continue;
+        };
+        let input = format!("q.{}", q.name);
+        match &q.kind {
+            QuestionKind::SingleChoice { .. }
+            | QuestionKind::Rating { .. }
+            | QuestionKind::Text { .. } => {
+                out.insert(input, vec![scalar(a)]);
+            }
+            QuestionKind::MultiChoice { .. } => {
+                out.insert(
+                    input,
+                    a.as_array().into_iter().flatten().map(scalar).collect(),
+                );
+            }
+            QuestionKind::Pairwise { .. } => {
+                for part in ["strength", "justification"] {
+                    if let Some(v) = a.get(part) {
+                        out.insert(format!("{input}.{part}"), vec![scalar(v)]);
+                    }
+                }
+            }
+            QuestionKind::Rubric { criteria } => {
+                for c in criteria {
+                    if let Some(v) = a.get(&c.name) {
+                        out.insert(format!("{input}.{}", c.name), vec![scalar(v)]);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A signal as the pages show it: the measurement and its threshold in the units people read.
 #[derive(Serialize)]
 struct SignalRow {
@@ -267,9 +313,16 @@ pub async fn queue(
         .ok()
         .and_then(|v| TaskTemplate::from_json(&v).ok())
         .ok_or_else(|| AppError::Internal("stored template".into()))?;
+    // Every question must have controls, or a correction made in them would drop the others' answers.
+    let correction_form = template
+        .questions
+        .iter()
+        .all(|q| render::supported(&q.kind));
     let current = queued.first().map(|r| {
         let data = r.item_data.as_object().cloned().unwrap_or_default();
-        (review_row(r), render::fields(&template, &data))
+        let values = form_values_of(&template, &r.answers);
+        let questions = render::questions(&template, &values, &Default::default());
+        (review_row(r), render::fields(&template, &data), questions)
     });
     let appeals: Vec<_> = app
         .appeal_queue(p, project)
@@ -287,9 +340,9 @@ pub async fn queue(
             row
         })
         .collect();
-    let (review, fields) = match current {
-        Some((r, f)) => (Some(r), f),
-        None => (None, Vec::new()),
+    let (review, fields, questions) = match current {
+        Some((r, f, q)) => (Some(r), f, q),
+        None => (None, Vec::new(), Vec::new()),
     };
     let pauses = app.project_pauses(p, project).await?;
     let may_pause = matches!(
@@ -302,7 +355,8 @@ pub async fn queue(
         user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
         project => context! { id => stored.id, name => &stored.name }, remaining => queued.len(),
         review => ser(&review), fields => ser(&fields), appeals => ser(&appeals), me => p.user_id,
-        may_pause => may_pause, pauses => ser(&pauses) },
+        may_pause => may_pause, pauses => ser(&pauses), questions => ser(&questions),
+        correction_form => correction_form },
     )
     .into_response())
 }
@@ -318,7 +372,24 @@ pub async fn decide(
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let action = field(&form, "action");
-    let answers = if action == "correct" {
+    let answers = if action == "correct" && form_value(&form, "answers").is_none() {
+        // The correction form: the template's controls, read back exactly like the workbench's.
+        let stored = ui
+            .state
+            .app
+            .store
+            .project(user.session.principal.org_id, project)
+            .await
+            .map_err(|_| UiError::not_found())?;
+        let template = serde_json::from_str::<Value>(&stored.template)
+            .ok()
+            .and_then(|v| TaskTemplate::from_json(&v).ok())
+            .ok_or_else(|| AppError::Internal("stored template".into()))?;
+        Some(render::answers_from_form(
+            &template,
+            &render::form_values(&form),
+        ))
+    } else if action == "correct" {
         let raw = field(&form, "answers");
         Some(serde_json::from_str::<Value>(&raw).map_err(|e| {
             UiError::page(
