@@ -165,6 +165,21 @@ async fn finish(b: &Browser, base: &str, server: &browser_support::Server, pid: 
         .await
         .as_i64()
         .unwrap();
+    // C opens the correction controls (filled with the worker's answers); Esc leaves the feedback box.
+    b.press("c", None).await;
+    let open = b
+        .script("return document.getElementById('correct-panel').open")
+        .await;
+    assert_eq!(open, json!(true));
+    let filled = b
+        .script("return document.querySelector('#correct-panel input[name=\"q.sentiment\"]:checked')?.value ?? null")
+        .await;
+    assert!(
+        filled.is_string(),
+        "the correction starts from the worker's answer: {filled}"
+    );
+    shoot(b, "review-correct").await;
+    b.press("\u{E00C}", None).await;
     b.press("r", None).await;
     let state = b
         .script("return [document.querySelector('input[name=action]:checked')?.value ?? null, document.activeElement.id]")
