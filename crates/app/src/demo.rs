@@ -213,6 +213,7 @@ impl App {
                     task.assignment_id,
                     SubmitBody {
                         answers: json!({"sentiment": label}),
+                        integrity: None,
                     },
                     None,
                 )

@@ -23,6 +23,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod projects;
+pub mod review;
 pub mod settings;
 pub mod users;
 pub mod work;

@@ -59,6 +59,9 @@ pub struct SubmitBody {
     /// Answers keyed by question name.
     #[schema(value_type = Object)]
     pub answers: Value,
+    /// What the workbench measured (pastes); optional, shown to the worker and reviewers (see `review`).
+    #[serde(default)]
+    pub integrity: Option<crate::review::ClientSignals>,
 }
 
 /// The body of a skip.
@@ -99,6 +102,7 @@ impl App {
         now: Millis,
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
+        self.check_not_paused(principal, project).await?;
         let claim = self
             .store
             .claim_next(principal.org_id, project, principal.user_id, now)
@@ -152,6 +156,7 @@ impl App {
                 details: Some(serde_json::json!({ "errors": list })),
             });
         }
+        let integrity = body.integrity;
         let submitted = self
             .store
             .submit(
@@ -166,6 +171,15 @@ impl App {
             )
             .await
             .or_not_found("assignment")?;
+        if !submitted.replayed {
+            // The submission is saved; signals and the review queue must not undo it, so a failure is logged.
+            if let Err(e) = self
+                .after_submit(principal, submitted.annotation_id, integrity)
+                .await
+            {
+                tracing::error!(error = %e, annotation = submitted.annotation_id, "integrity signals failed");
+            }
+        }
         Ok(submitted)
     }
 

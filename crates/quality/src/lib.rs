@@ -19,6 +19,7 @@ mod error;
 pub mod intern;
 pub mod io;
 pub mod rank;
+pub mod similarity;
 
 pub use data::{Comparisons, LabelData, NumericData, RatingData};
 pub use error::QualityError;

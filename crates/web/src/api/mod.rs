@@ -4,6 +4,7 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod projects;
+pub mod review;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -62,4 +63,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke_invitation))
         .routes(routes!(guidelines::publish, guidelines::current))
         .routes(routes!(guidelines::versions))
+        .merge(review_routes())
+}
+
+/// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.
+fn review_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(review::get_settings, review::put_settings))
+        .routes(routes!(review::queue))
+        .routes(routes!(review::get_review))
+        .routes(routes!(review::decide))
+        .routes(routes!(review::appeal))
+        .routes(routes!(review::my_reviews))
+        .routes(routes!(review::appeals))
+        .routes(routes!(review::decide_appeal))
+        .routes(routes!(review::pause, review::pauses))
+        .routes(routes!(review::lift_pause))
 }

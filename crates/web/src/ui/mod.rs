@@ -8,7 +8,7 @@
 //! Routes (see docs/web.md): `GET /signin`, `POST /signin`, `POST /signout`, `GET /`, `GET /work/{project}`,
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
-//! `GET /projects`, `GET /projects/{id}/export`, `GET /assets/{file}`.
+//! `GET /projects`, `GET /projects/{id}/export`, `GET /assets/{file}`; the review pages are listed in [`review`].
 
 use std::sync::Arc;
 
@@ -30,6 +30,7 @@ mod create;
 mod invitations;
 mod pages;
 pub mod render;
+pub mod review;
 pub mod session;
 #[cfg(test)]
 mod tests;
@@ -113,12 +114,33 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
+        .merge(review_router())
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(UI_CSP),
         ))
+}
+
+/// The review pages (see [`review`]), kept apart so that the route list above stays easy to merge.
+fn review_router() -> Router<AppState> {
+    use axum::routing::post;
+    Router::new()
+        .route("/review", get(review::projects))
+        .route("/review/{project}", get(review::queue))
+        .route("/review/{project}/pause", post(review::pause))
+        .route(
+            "/review/{project}/pauses/{worker}/lift",
+            post(review::lift_pause),
+        )
+        .route("/review/{project}/{review}", post(review::decide))
+        .route(
+            "/review/{project}/appeals/{appeal}",
+            post(review::decide_appeal),
+        )
+        .route("/reviews", get(review::my_reviews))
+        .route("/reviews/{id}/appeal", post(review::appeal))
 }
 
 /// A page-level failure: sent to sign-in, or an error page with a status and a sentence that says what to do.
@@ -251,6 +273,18 @@ async fn asset(Path(file): Path<String>) -> Response {
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
+        "review.css" => (
+            include_str!("../../assets/review.css"),
+            "text/css; charset=utf-8",
+        ),
+        "review.js" | "integrity.js" => (
+            if file == "review.js" {
+                include_str!("../../assets/review.js")
+            } else {
+                include_str!("../../assets/integrity.js")
+            },
+            "text/javascript; charset=utf-8",
+        ),
         _ => return UiError::not_found().into_response(),
     };
     (

@@ -491,7 +491,10 @@ pub async fn submit(
         .submit(
             &user.session.principal,
             assignment,
-            SubmitBody { answers },
+            SubmitBody {
+                answers,
+                integrity: super::review::integrity_from_form(&form),
+            },
             None,
         )
         .await

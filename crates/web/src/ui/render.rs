@@ -42,6 +42,26 @@ fn env() -> &'static Environment<'static> {
             ),
             ("error.html", include_str!("../../templates/error.html")),
             (
+                "_signals.html",
+                include_str!("../../templates/_signals.html"),
+            ),
+            (
+                "_review_questions.html",
+                include_str!("../../templates/_review_questions.html"),
+            ),
+            (
+                "review_projects.html",
+                include_str!("../../templates/review_projects.html"),
+            ),
+            (
+                "review_queue.html",
+                include_str!("../../templates/review_queue.html"),
+            ),
+            (
+                "my_reviews.html",
+                include_str!("../../templates/my_reviews.html"),
+            ),
+            (
                 "settings.html",
                 include_str!("../../templates/settings.html"),
             ),
