@@ -20,6 +20,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod projects;
+pub mod quality;
 pub mod settings;
 pub mod users;
 pub mod work;
@@ -72,6 +73,10 @@ pub struct App {
     /// Recently resolved tokens (see [`auth`]): saves a database read on almost every request.
     pub(crate) token_cache:
         Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
+    /// Quality settings by (organization, project): fixed once a project exists (see [`quality`]).
+    pub(crate) quality_settings: Arc<
+        Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), fairloop_store::quality::QualitySettings>>,
+    >,
 }
 
 impl App {
@@ -82,6 +87,7 @@ impl App {
             config,
             templates: Arc::default(),
             token_cache: Arc::default(),
+            quality_settings: Arc::default(),
         }
     }
 

@@ -99,6 +99,9 @@ impl App {
         now: Millis,
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
+        if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
+            return Ok(Some(gold));
+        }
         let claim = self
             .store
             .claim_next(principal.org_id, project, principal.user_id, now)

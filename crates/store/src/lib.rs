@@ -22,6 +22,7 @@ mod migrate;
 mod ops;
 pub mod portable;
 pub mod postgres;
+pub mod quality;
 mod sql;
 pub mod sqlite;
 

@@ -72,6 +72,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 max_open_per_worker: None,
                 pay: None,
                 budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
             },
         )
         .await

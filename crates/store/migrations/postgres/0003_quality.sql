@@ -85,3 +85,7 @@ CREATE INDEX gold_scores_worker ON gold_scores(project_id, worker_id);
 
 -- The gold hand-out looks for a project's gold items through this index alone.
 CREATE INDEX items_gold ON items(project_id, annotations, id) WHERE gold IS NOT NULL;
+
+-- The quality job finds projects with annotations past its watermark through this index (one entry more per
+-- submit; see docs/quality.md).
+CREATE INDEX annotations_project_id ON annotations(project_id, id);

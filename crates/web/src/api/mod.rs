@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod projects;
+pub mod quality;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::project_stats))
         .routes(routes!(projects::import_items))
         .routes(routes!(projects::export))
+        .routes(routes!(quality::project_quality))
         .routes(routes!(work::next))
         .routes(routes!(work::submit))
         .routes(routes!(work::skip))

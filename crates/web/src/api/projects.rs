@@ -30,7 +30,9 @@ pub async fn create_project(
     ApiJson(body): ApiJson<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     let project = s.app.create_project(&p, body).await?;
-    Ok((StatusCode::CREATED, Json(ProjectView::from(&project))))
+    let mut view = ProjectView::from(&project);
+    view.quality = Some(s.app.quality_settings(&p, project.id).await?);
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// The projects of the caller's organization.
@@ -56,7 +58,9 @@ pub async fn get_project(
     Auth(p): Auth,
     Id(id): Id,
 ) -> ApiResult<Json<ProjectView>> {
-    Ok(Json(ProjectView::from(&s.app.project(&p, id).await?)))
+    let mut view = ProjectView::from(&s.app.project(&p, id).await?);
+    view.quality = Some(s.app.quality_settings(&p, id).await?);
+    Ok(Json(view))
 }
 
 /// Live counts of a project.

@@ -205,6 +205,8 @@ impl T {
                     max_open_per_worker: None,
                     pay: None,
                     budget_minor: None,
+                    gold_rate: None,
+                    adaptive_overlap: None,
                 },
             )
             .await
