@@ -229,6 +229,8 @@ async fn spool_body(
 pub struct ExportQuery {
     /// `jsonl` (default), `parquet` or `csv` (flat templates only).
     pub format: Option<String>,
+    /// `true` includes gold items (with their `gold` answer); by default they are left out.
+    pub include_gold: Option<bool>,
 }
 
 /// Streams every item with its annotations (pseudonymous annotators) and the majority answers.
@@ -245,7 +247,15 @@ pub async fn export(
     let format = ExportFormat::parse(q.format.as_deref().unwrap_or("jsonl"))?;
     let rx = s
         .app
-        .export(&p, id, format, Arc::new(ExportProgress::default()))
+        .export_with(
+            &p,
+            id,
+            format,
+            fairloop_app::export::ExportOptions {
+                include_gold: q.include_gold.unwrap_or(false),
+            },
+            Arc::new(ExportProgress::default()),
+        )
         .await?;
     let stream = tokio_stream_from(rx);
     let disposition = format!(
