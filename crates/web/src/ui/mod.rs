@@ -8,7 +8,7 @@
 //! Routes (see docs/web.md): `GET /signin`, `POST /signin`, `POST /signout`, `GET /`, `GET /work/{project}`,
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
-//! `GET /projects`, `GET /projects/{id}/export`, `GET /assets/{file}`.
+//! `GET /projects`, `GET /projects/{id}/export`, `GET /projects/{id}/quality`, `GET /assets/{file}`.
 
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::AppState;
 
 mod pages;
+mod quality;
 pub mod render;
 pub mod session;
 #[cfg(test)]
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects", get(pages::projects))
         .route("/projects/{id}/export", get(pages::export))
+        .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
         .layer(SetResponseHeaderLayer::overriding(

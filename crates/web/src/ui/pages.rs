@@ -31,7 +31,7 @@ type PageResult = Result<Response, UiError>;
 
 /// What the base layout needs about the signed-in user.
 #[derive(Serialize)]
-struct UserView {
+pub(super) struct UserView {
     name: String,
     email: String,
     role: &'static str,
@@ -39,7 +39,7 @@ struct UserView {
     can_manage: bool,
 }
 
-fn user_view(s: &SessionInfo) -> UserView {
+pub(super) fn user_view(s: &SessionInfo) -> UserView {
     UserView {
         name: s.name.clone(),
         email: s.principal.email.clone(),
@@ -50,7 +50,7 @@ fn user_view(s: &SessionInfo) -> UserView {
 }
 
 /// A path id; anything that is not a number is simply not found.
-fn id(raw: &str) -> Result<i64, UiError> {
+pub(super) fn id(raw: &str) -> Result<i64, UiError> {
     raw.parse().map_err(|_| UiError::not_found())
 }
 

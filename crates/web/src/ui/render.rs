@@ -36,6 +36,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/projects.html"),
             ),
             ("error.html", include_str!("../../templates/error.html")),
+            ("quality.html", include_str!("../../templates/quality.html")),
             (
                 "settings.html",
                 include_str!("../../templates/settings.html"),

@@ -979,3 +979,51 @@ async fn skip_with_a_reason_stores_it_and_the_item_goes_to_someone_else() {
         Some("Not in my expertise: dosage questions")
     );
 }
+
+#[tokio::test]
+async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only() {
+    let t = setup().await;
+    let pid = t.project_id("Classify product reviews").await;
+    let (r, _) = t.sign_in(REQUESTER).await;
+    // Before the job runs the page says so rather than computing anything.
+    let page = t.get(&format!("/projects/{pid}/quality"), &r).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("no figures yet"), "{}", page.body);
+    let job = fairloop_app::quality::QualityJob::new(t.app.clone());
+    while job
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap()
+    {}
+    let page = t.get(&format!("/projects/{pid}/quality"), &r).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Agreement per question"));
+    assert!(page.body.contains("data-question=\"sentiment\""), "{}", page.body);
+    assert!(page.body.contains("<svg viewBox=\"0 0 300 120\" role=\"img\""));
+    assert!(page.body.contains("figures from <time"));
+    assert!(!page.body.contains("NaN"));
+    // The console links to it.
+    let console = t.get("/projects", &r).await;
+    assert!(console.body.contains(&format!("href=\"/projects/{pid}/quality\"")));
+    // Workers may not see it; another organization's project is not found.
+    let (w, _) = t.sign_in(WORKER).await;
+    assert_eq!(
+        t.get(&format!("/projects/{pid}/quality"), &w).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (other, _) = t
+        .app
+        .add_user("Other Lab", "boss@other.test", "Boss", Role::Requester, Some("other-password"))
+        .await
+        .unwrap();
+    let other = Principal {
+        user_id: other.id,
+        org_id: other.org_id,
+        role: other.role,
+        email: other.email,
+    };
+    let foreign = t.project_with_items(&other, "Secret", &["private"]).await;
+    let r2 = t.get(&format!("/projects/{foreign}/quality"), &r).await;
+    assert_eq!(r2.status, StatusCode::NOT_FOUND);
+    assert!(!r2.body.contains("Secret"));
+}
