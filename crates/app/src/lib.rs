@@ -75,7 +75,9 @@ pub struct App {
         Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
     /// Quality settings by (organization, project): fixed once a project exists (see [`quality`]).
     pub(crate) quality_settings: Arc<
-        Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), fairloop_store::quality::QualitySettings>>,
+        Mutex<
+            HashMap<(fairloop_domain::OrgId, ProjectId), fairloop_store::quality::QualitySettings>,
+        >,
     >,
 }
 

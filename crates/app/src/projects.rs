@@ -181,8 +181,11 @@ impl App {
             message: e.to_string(),
             details: Some(serde_json::json!({"field": e.field})),
         })?;
-        let quality =
-            crate::quality::validate_settings(input.gold_rate, input.adaptive_overlap, policy.overlap)?;
+        let quality = crate::quality::validate_settings(
+            input.gold_rate,
+            input.adaptive_overlap,
+            policy.overlap,
+        )?;
         let mut pay = match &input.pay {
             Some(p) => {
                 p.validate()?;

@@ -15,8 +15,8 @@ use fairloop_domain::ProjectId;
 use fairloop_domain::queue::QueuePolicy;
 use fairloop_domain::template::{QuestionKind, TaskTemplate, majority_answer, score_gold};
 use fairloop_domain::time::{Millis, now_millis, to_rfc3339};
-use fairloop_quality::agreement::{Level, Metric, agreement};
 use fairloop_quality::aggregate::{Method, Options, aggregate};
+use fairloop_quality::agreement::{Level, Metric, agreement};
 use fairloop_quality::{LabelData, RatingData};
 use fairloop_store::quality::{
     GoldScoreRow, ItemQualityRow, QualityInput, QualityReport, QualityResults, QualitySettings,
@@ -81,7 +81,9 @@ pub(crate) fn validate_settings(
     if !(0.0..=1.0).contains(&gold_rate) {
         return Err(bad(
             "gold_rate",
-            format!("gold_rate must be between 0 and 1 (a share of tasks, e.g. 0.1), got {gold_rate}"),
+            format!(
+                "gold_rate must be between 0 and 1 (a share of tasks, e.g. 0.1), got {gold_rate}"
+            ),
         ));
     }
     if let Some(a) = adaptive {
@@ -394,7 +396,10 @@ fn pair_agreement(values: &[String]) -> Option<f64> {
 fn metric(data: &RatingData, m: Metric) -> Result<f64, String> {
     match agreement(data, m) {
         Ok(a) if a.value.is_finite() => Ok(a.value),
-        Ok(_) => Err("undefined: every answer is the same value, so there is no disagreement to expect".into()),
+        Ok(_) => Err(
+            "undefined: every answer is the same value, so there is no disagreement to expect"
+                .into(),
+        ),
         Err(e) => Err(format!("undefined: {e}")),
     }
 }
@@ -436,13 +441,14 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
             if given.is_empty() {
                 continue;
             }
-            let values: Vec<(i64, String)> =
-                given.iter().map(|(w, v)| (*w, canonical(kind, v))).collect();
+            let values: Vec<(i64, String)> = given
+                .iter()
+                .map(|(w, v)| (*w, canonical(kind, v)))
+                .collect();
             let refs: Vec<&Value> = given.iter().map(|g| g.1).collect();
             if let Some(m) = majority_answer(template, name, &refs) {
                 let c = canonical(kind, &m);
-                let share =
-                    values.iter().filter(|v| v.1 == c).count() as f64 / values.len() as f64;
+                let share = values.iter().filter(|v| v.1 == c).count() as f64 / values.len() as f64;
                 answer.insert((item, name), (m, share));
             }
             per_question_values.insert((item, name), values);
@@ -456,7 +462,11 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
         }
         let overlapped = items
             .keys()
-            .filter(|i| per_question_values.get(&(**i, name)).is_some_and(|v| v.len() >= 2))
+            .filter(|i| {
+                per_question_values
+                    .get(&(**i, name))
+                    .is_some_and(|v| v.len() >= 2)
+            })
             .count();
         if overlapped < DAWID_SKENE_MIN_ITEMS {
             continue;
@@ -556,9 +566,11 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
                 .ok()
         };
         let fleiss = match kind {
-            QuestionKind::SingleChoice { .. } if !data.is_empty() => metric(&data, Metric::FleissKappa)
-                .map_err(|e| notes.push(format!("Fleiss' kappa {e}")))
-                .ok(),
+            QuestionKind::SingleChoice { .. } if !data.is_empty() => {
+                metric(&data, Metric::FleissKappa)
+                    .map_err(|e| notes.push(format!("Fleiss' kappa {e}")))
+                    .ok()
+            }
             _ => None,
         };
         notes.dedup();
@@ -639,5 +651,123 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
         gold,
         extra_slots,
         now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fairloop_store::quality::{DirtyProject, QualityAnnotation};
+    use serde_json::json;
+
+    use super::*;
+
+    fn template() -> TaskTemplate {
+        TaskTemplate::from_json(&json!({
+            "fields": [{"name": "text", "type": "text"}],
+            "questions": [
+                {"name": "label", "type": "single_choice", "options": ["a", "b"]},
+                {"name": "tags", "type": "multi_choice", "options": ["x", "y"]}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn input(rows: &[(i64, i64, Value)], previous: &[(i64, (i64, i64))]) -> QualityInput {
+        QualityInput {
+            project: DirtyProject {
+                org_id: 1,
+                project_id: 7,
+                template: String::new(),
+                overlap: 3,
+                settings: QualitySettings {
+                    gold_rate: 0.0,
+                    adaptive: Some((0.9, 4)),
+                },
+                last_annotation_id: 0,
+            },
+            annotations: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (item, worker, a))| QualityAnnotation {
+                    id: i as i64 + 1,
+                    item_id: *item,
+                    worker_id: *worker,
+                    answers: a.to_string(),
+                })
+                .collect(),
+            unscored_gold: Vec::new(),
+            previous: previous.iter().copied().collect(),
+            max_annotation_id: rows.len() as i64,
+        }
+    }
+
+    #[test]
+    fn dawid_skene_takes_over_single_choice_once_enough_items_overlap() {
+        // Workers 1 and 2 are reliable, worker 3 always answers the opposite: with 12 overlapped items the
+        // Dawid-Skene posterior is confident in the reliable pair, and every item is rewritten.
+        let mut rows = Vec::new();
+        for item in 1..=12 {
+            let truth = if item % 3 == 0 { "b" } else { "a" };
+            let wrong = if truth == "a" { "b" } else { "a" };
+            rows.push((item, 1, json!({"label": truth, "tags": ["x"]})));
+            rows.push((item, 2, json!({"label": truth, "tags": ["y", "x"]})));
+            rows.push((item, 3, json!({"label": wrong})));
+        }
+        let previous: Vec<(i64, (i64, i64))> = (1..=12).map(|i| (i, (3, 0))).collect();
+        let r = compute(input(&rows, &previous), &template(), 1000);
+        assert_eq!(
+            r.items.len(),
+            12,
+            "Dawid-Skene may change every answer, so every item is written"
+        );
+        for row in &r.items {
+            assert_eq!(row.method, "dawid_skene");
+            let answer: Value = serde_json::from_str(row.answer.as_ref().unwrap()).unwrap();
+            let truth = if row.item_id % 3 == 0 { "b" } else { "a" };
+            assert_eq!(answer["label"], truth);
+            assert_eq!(
+                answer["tags"],
+                json!(["x"]),
+                "multi-choice stays a majority of sets"
+            );
+            assert!(row.confidence.unwrap() > 0.5 && row.confidence.unwrap() <= 1.0);
+            assert!(row.agreement.unwrap() < 0.9);
+        }
+        // Every item is below the threshold with its overlap of answers: each gets one more slot.
+        assert_eq!(r.extra_slots.len(), 12);
+        assert!(r.extra_slots.iter().all(|&(_, needed)| needed == 3));
+        let w3 = r.workers.iter().find(|w| w.worker_id == 3).unwrap();
+        assert_eq!((w3.submissions, w3.compared, w3.agreed), (12, 12, 0));
+        let label = r.questions.iter().find(|q| q.question == "label").unwrap();
+        assert!(
+            label.alpha.unwrap() < 0.0,
+            "a systematic contrarian drives alpha below zero"
+        );
+        assert_eq!(r.watermark, 36);
+    }
+
+    #[test]
+    fn majority_only_rewrites_items_with_new_answers_and_respects_max_overlap() {
+        let rows = vec![
+            (1, 1, json!({"label": "a"})),
+            (1, 2, json!({"label": "b"})),
+            (1, 3, json!({"label": "b"})),
+            (2, 1, json!({"label": "a"})),
+            (2, 2, json!({"label": "b"})),
+            (2, 3, json!({"label": "a"})),
+            (2, 4, json!({"label": "b"})),
+        ];
+        // Item 1 was seen with these 3 answers already; item 2 has one more answer than last time, and already
+        // had one extra slot, so at max_overlap 4 it gets no further slot.
+        let r = compute(input(&rows, &[(1, (3, 0)), (2, (3, 1))]), &template(), 1);
+        assert_eq!(r.items.len(), 1);
+        assert_eq!(r.items[0].item_id, 2);
+        assert_eq!(r.items[0].method, "majority");
+        assert!((r.items[0].agreement.unwrap() - 2.0 / 6.0).abs() < 1e-12);
+        assert!(r.extra_slots.is_empty());
+        // tags were never answered: the question has no figures and says why.
+        let tags = r.questions.iter().find(|q| q.question == "tags").unwrap();
+        assert_eq!(tags.alpha, None);
+        assert_eq!(tags.note.as_deref(), Some("no answers yet"));
     }
 }

@@ -200,15 +200,15 @@ const DIRTY_PROJECT: &str = "SELECT p.id, p.org_id, p.template, p.overlap, COALE
      LEFT JOIN project_quality q ON q.project_id = p.id WHERE EXISTS (SELECT 1 FROM annotations a \
      WHERE a.project_id = p.id AND a.id > COALESCE(q.last_annotation_id, 0)) \
      ORDER BY COALESCE(q.computed_at, 0), p.id LIMIT 1";
-const MAX_ANNOTATION: &str = "SELECT CAST(MAX(id) AS BIGINT) FROM annotations WHERE project_id = $1 AND org_id = $2";
+const MAX_ANNOTATION: &str =
+    "SELECT CAST(MAX(id) AS BIGINT) FROM annotations WHERE project_id = $1 AND org_id = $2";
 const NORMAL_ANNOTATIONS: &str = "SELECT a.id, a.item_id, a.worker_id, a.answers FROM annotations a \
      JOIN items i ON i.id = a.item_id WHERE a.project_id = $1 AND a.org_id = $2 AND i.gold IS NULL \
      ORDER BY a.item_id, a.id";
 const UNSCORED_GOLD: &str = "SELECT a.id, a.item_id, a.worker_id, a.answers, i.gold FROM annotations a \
      JOIN items i ON i.id = a.item_id WHERE a.project_id = $1 AND a.org_id = $2 AND i.gold IS NOT NULL \
      AND NOT EXISTS (SELECT 1 FROM gold_scores g WHERE g.annotation_id = a.id) ORDER BY a.id";
-const PREVIOUS_ITEMS: &str =
-    "SELECT item_id, annotations, extra_slots FROM item_quality WHERE project_id = $1 AND org_id = $2";
+const PREVIOUS_ITEMS: &str = "SELECT item_id, annotations, extra_slots FROM item_quality WHERE project_id = $1 AND org_id = $2";
 const ADVANCE_WATERMARK: &str = "INSERT INTO project_quality (project_id, org_id, last_annotation_id, computed_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (project_id) DO UPDATE SET last_annotation_id = excluded.last_annotation_id, \
      computed_at = excluded.computed_at WHERE project_quality.last_annotation_id = $5";
@@ -233,13 +233,15 @@ const UPSERT_WORKER_GOLD: &str = "INSERT INTO worker_quality (project_id, worker
      gold_score_sum = excluded.gold_score_sum";
 const ADD_SLOT: &str = "UPDATE items SET free_slots = free_slots + 1 WHERE id = $1 AND org_id = $2 \
      AND project_id = $3 AND gold IS NULL AND free_slots = 0 AND annotations >= $4";
-const COUNT_EXTRA_SLOT: &str = "UPDATE item_quality SET extra_slots = extra_slots + 1 WHERE item_id = $1 AND org_id = $2";
+const COUNT_EXTRA_SLOT: &str =
+    "UPDATE item_quality SET extra_slots = extra_slots + 1 WHERE item_id = $1 AND org_id = $2";
 const REPORT_QUESTIONS: &str = "SELECT question, metric, alpha, fleiss_kappa, percent_agreement, note, items, \
      annotations FROM question_quality WHERE project_id = $1 AND org_id = $2 ORDER BY question";
 const REPORT_WORKERS: &str = "SELECT w.worker_id, u.name, w.submissions, w.compared, w.agreed, w.gold_answers, \
      w.gold_score_sum FROM worker_quality w JOIN users u ON u.id = w.worker_id \
      WHERE w.project_id = $1 AND w.org_id = $2 ORDER BY w.worker_id";
-const REPORT_ITEMS: &str = "SELECT agreement, extra_slots FROM item_quality WHERE project_id = $1 AND org_id = $2";
+const REPORT_ITEMS: &str =
+    "SELECT agreement, extra_slots FROM item_quality WHERE project_id = $1 AND org_id = $2";
 const REPORT_COMPUTED: &str = "SELECT p.id, q.computed_at FROM projects p LEFT JOIN project_quality q \
      ON q.project_id = p.id WHERE p.id = $1 AND p.org_id = $2";
 const ITEM_QUALITY_RANGE: &str = "SELECT item_id, agreement, answer, confidence, method FROM item_quality \
@@ -505,7 +507,11 @@ impl dyn Store {
     }
 
     /// A project's stored quality figures; `NotFound` for another organization's project.
-    pub async fn quality_report(&self, org: OrgId, project: ProjectId) -> StoreResult<QualityReport> {
+    pub async fn quality_report(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<QualityReport> {
         self.read_tx(move |tx| {
             let head = tx.query_one(REPORT_COMPUTED, params![project, org])?;
             let mut report = QualityReport {

@@ -46,10 +46,20 @@ async fn quality(app: &TestApp, token: &str, project: i64) -> Value {
 /// Claims, asserting the response has exactly the shape of any task (a gold item is not recognizable).
 async fn claim_task(app: &TestApp, token: &str, project: i64) -> (i64, String) {
     let task = app.claim(token, project).await;
-    let mut keys: Vec<&str> = task.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = task
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(keys, ["assignment_id", "expires_at", "item"], "{task}");
-    let mut item_keys: Vec<&str> = task["item"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut item_keys: Vec<&str> = task["item"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     item_keys.sort_unstable();
     assert_eq!(item_keys, ["data", "id"], "{task}");
     (
@@ -62,10 +72,13 @@ async fn gold_free_slots(app: &TestApp) -> Vec<i64> {
     app.app
         .store
         .read_tx(|tx: &dyn Tx| {
-            tx.query("SELECT free_slots FROM items WHERE gold IS NOT NULL ORDER BY id", &[])?
-                .iter()
-                .map(|r| r.i64(0))
-                .collect()
+            tx.query(
+                "SELECT free_slots FROM items WHERE gold IS NOT NULL ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.i64(0))
+            .collect()
         })
         .await
         .unwrap()
@@ -313,32 +326,66 @@ async fn quality_is_only_for_the_projects_organization_and_its_requesters() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let worker = app.user("acme", "w@acme.test", Role::Worker).await;
         let other = app.user("globex", "req@globex.test", Role::Requester).await;
-        let project = app.project(&req.token, json!({"name": "p", "template": template(), "gold_rate": 0.2})).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "p", "template": template(), "gold_rate": 0.2}),
+            )
+            .await;
         expect_error(
-            app.get(&other.token, &format!("/api/v1/projects/{project}/quality")).await,
+            app.get(&other.token, &format!("/api/v1/projects/{project}/quality"))
+                .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
-        expect_error(app.get_project(&other.token, project).await, StatusCode::NOT_FOUND, "not_found").await;
         expect_error(
-            app.get(&worker.token, &format!("/api/v1/projects/{project}/quality")).await,
+            app.get_project(&other.token, project).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            app.get(
+                &worker.token,
+                &format!("/api/v1/projects/{project}/quality"),
+            )
+            .await,
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
         // The other organization's store calls see nothing either.
-        let err = app.app.store.quality_report(other.org_id, project).await.unwrap_err();
-        assert!(matches!(err, fairloop_store::StoreError::NotFound), "{err:?}");
-        let err = app.app.store.quality_settings(other.org_id, project).await.unwrap_err();
-        assert!(matches!(err, fairloop_store::StoreError::NotFound), "{err:?}");
+        let err = app
+            .app
+            .store
+            .quality_report(other.org_id, project)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, fairloop_store::StoreError::NotFound),
+            "{err:?}"
+        );
+        let err = app
+            .app
+            .store
+            .quality_settings(other.org_id, project)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, fairloop_store::StoreError::NotFound),
+            "{err:?}"
+        );
         let err = app
             .app
             .store
             .set_quality_settings(other.org_id, project, Default::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, fairloop_store::StoreError::NotFound), "{err:?}");
+        assert!(
+            matches!(err, fairloop_store::StoreError::NotFound),
+            "{err:?}"
+        );
         let q = quality(&app, &req.token, project).await;
         assert_eq!(q["settings"]["gold_rate"], 0.2);
     })
@@ -357,37 +404,58 @@ async fn bad_quality_settings_name_the_field() {
             b
         };
         let e = expect_error(
-            app.create_project(&req.token, &body(json!({"gold_rate": 1.5}))).await,
+            app.create_project(&req.token, &body(json!({"gold_rate": 1.5})))
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_quality",
         )
         .await;
         assert_eq!(e["details"]["field"], "gold_rate");
         let e = expect_error(
-            app.create_project(&req.token, &body(json!({"adaptive_overlap": {"threshold": 0.5, "max_overlap": 2}})))
-                .await,
+            app.create_project(
+                &req.token,
+                &body(json!({"adaptive_overlap": {"threshold": 0.5, "max_overlap": 2}})),
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_quality",
         )
         .await;
         assert_eq!(e["details"]["field"], "adaptive_overlap.max_overlap");
-        assert!(e["message"].as_str().unwrap().contains("above the overlap (2)"), "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("above the overlap (2)"),
+            "{e}"
+        );
         let e = expect_error(
-            app.create_project(&req.token, &body(json!({"adaptive_overlap": {"threshold": 2, "max_overlap": 3}})))
-                .await,
+            app.create_project(
+                &req.token,
+                &body(json!({"adaptive_overlap": {"threshold": 2, "max_overlap": 3}})),
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_quality",
         )
         .await;
         assert_eq!(e["details"]["field"], "adaptive_overlap.threshold");
         expect_error(
-            app.create_project(&req.token, &body(json!({"adaptive_overlap": {"threshold": 0.5}}))).await,
+            app.create_project(
+                &req.token,
+                &body(json!({"adaptive_overlap": {"threshold": 0.5}})),
+            )
+            .await,
             StatusCode::BAD_REQUEST,
             "invalid_body",
         )
         .await;
         // Nothing was created by the refused requests.
-        let list = expect_status(app.get(&req.token, "/api/v1/projects").await, StatusCode::OK).await;
+        let list = expect_status(
+            app.get(&req.token, "/api/v1/projects").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(list, json!([]));
         // The endpoint is described.
         let doc = expect_status(app.get_anon("/api/openapi.json").await, StatusCode::OK).await;

@@ -169,7 +169,12 @@ fn jaccard(a: &Value, gold: &Value) -> f64 {
 fn positions(v: &Value) -> HashMap<&str, usize> {
     let mut out = HashMap::new();
     for (i, group) in v.as_array().into_iter().flatten().enumerate() {
-        for f in group.as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for f in group
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             out.insert(f, i);
         }
     }
@@ -184,7 +189,8 @@ fn ranking_score(a: &Value, gold: &Value) -> f64 {
     if fields.iter().any(|f| !pa.contains_key(f)) {
         return 0.0;
     }
-    let (mut concordant, mut discordant, mut ties_a, mut ties_g, mut pairs) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let (mut concordant, mut discordant, mut ties_a, mut ties_g, mut pairs) =
+        (0i64, 0i64, 0i64, 0i64, 0i64);
     for i in 0..fields.len() {
         for j in i + 1..fields.len() {
             pairs += 1;
@@ -326,7 +332,12 @@ mod tests {
     #[test]
     fn only_gold_questions_count_and_missing_answers_score_zero() {
         let t = template();
-        let s = score_gold(&t, &json!({"tags": ["x"]}), &json!({"label": "b", "tags": null}), 0);
+        let s = score_gold(
+            &t,
+            &json!({"tags": ["x"]}),
+            &json!({"label": "b", "tags": null}),
+            0,
+        );
         assert_eq!(s.questions, vec![("label".to_string(), 0.0)]);
         assert_eq!(s.mean(), Some(0.0));
         let none = score_gold(&t, &json!({}), &json!({}), 0);

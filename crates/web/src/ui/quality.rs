@@ -79,7 +79,13 @@ struct QuestionRow {
 }
 
 fn histogram(q: &QualityView) -> Vec<Bar> {
-    let max = q.agreement_histogram.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let max = q
+        .agreement_histogram
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let slot = CHART_WIDTH / q.agreement_histogram.len().max(1) as f64;
     q.agreement_histogram
         .iter()

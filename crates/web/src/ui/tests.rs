@@ -998,13 +998,24 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
     let page = t.get(&format!("/projects/{pid}/quality"), &r).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Agreement per question"));
-    assert!(page.body.contains("data-question=\"sentiment\""), "{}", page.body);
-    assert!(page.body.contains("<svg viewBox=\"0 0 300 120\" role=\"img\""));
+    assert!(
+        page.body.contains("data-question=\"sentiment\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<svg viewBox=\"0 0 300 120\" role=\"img\"")
+    );
     assert!(page.body.contains("figures from <time"));
     assert!(!page.body.contains("NaN"));
     // The console links to it.
     let console = t.get("/projects", &r).await;
-    assert!(console.body.contains(&format!("href=\"/projects/{pid}/quality\"")));
+    assert!(
+        console
+            .body
+            .contains(&format!("href=\"/projects/{pid}/quality\""))
+    );
     // Workers may not see it; another organization's project is not found.
     let (w, _) = t.sign_in(WORKER).await;
     assert_eq!(
@@ -1013,7 +1024,13 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
     );
     let (other, _) = t
         .app
-        .add_user("Other Lab", "boss@other.test", "Boss", Role::Requester, Some("other-password"))
+        .add_user(
+            "Other Lab",
+            "boss@other.test",
+            "Boss",
+            Role::Requester,
+            Some("other-password"),
+        )
         .await
         .unwrap();
     let other = Principal {
