@@ -17,15 +17,177 @@
 //! - `rubric`: the share of criteria scored within the tolerance of the gold score.
 //! - `boxes`, `video_events`: not scored (no score, so they do not count in the accuracy).
 //!
+//! A question's optional `gold` key ([`GoldRule`]) changes the comparison: `{"match": "exact"}` for a
+//! multi-choice, `{"match": "spearman"}` for a ranking, `{"match": "iou"}` for spans, `{"match": "exact"}` for
+//! text (no normalizing) or a pairwise strength, `{"tolerance": N}` for a rating or rubric, and `{"score": false}`
+//! leaves the question out of gold scoring.
+//!
 //! Only questions the gold answer gives (a non-null value) are scored; a worker who left such a question unanswered
 //! scores 0 on it.
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::TaskTemplate;
+use super::error::TemplateError;
+use super::parse;
 use super::question::QuestionKind;
+
+/// A comparison a question's `gold` rule can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoldMatch {
+    /// Equal answers only (multi-choice sets, text as written, pairwise strength).
+    Exact,
+    /// Jaccard similarity of two selections (multi-choice default).
+    Jaccard,
+    /// Text equal after trimming, lowercasing and collapsing whitespace (text default).
+    Normalized,
+    /// Sign of the pairwise strength (pairwise default).
+    Sign,
+    /// Kendall's tau-b (ranking default).
+    Kendall,
+    /// Spearman's rho over tie-averaged ranks.
+    Spearman,
+    /// Character-level F1 of labelled spans (spans default).
+    F1,
+    /// Character-level intersection over union of labelled spans.
+    Iou,
+}
+
+impl GoldMatch {
+    /// The name in the template.
+    pub fn name(self) -> &'static str {
+        match self {
+            GoldMatch::Exact => "exact",
+            GoldMatch::Jaccard => "jaccard",
+            GoldMatch::Normalized => "normalized",
+            GoldMatch::Sign => "sign",
+            GoldMatch::Kendall => "kendall",
+            GoldMatch::Spearman => "spearman",
+            GoldMatch::F1 => "f1",
+            GoldMatch::Iou => "iou",
+        }
+    }
+}
+
+/// A question's `gold` key: how its answers are compared with a gold answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GoldRule {
+    /// The comparison, when not the kind's default.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<GoldMatch>,
+    /// Allowed distance of a rating or rubric score (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<u32>,
+    /// `false` leaves the question out of gold scoring (written only when false).
+    #[serde(skip_serializing_if = "is_true")]
+    pub score: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl Default for GoldRule {
+    fn default() -> Self {
+        GoldRule {
+            comparison: None,
+            tolerance: None,
+            score: true,
+        }
+    }
+}
+
+/// The comparisons each kind accepts, default first; empty for kinds that take a tolerance or are not scored.
+fn matches_for(kind: &QuestionKind) -> &'static [GoldMatch] {
+    match kind {
+        QuestionKind::SingleChoice { .. } => &[GoldMatch::Exact],
+        QuestionKind::MultiChoice { .. } => &[GoldMatch::Jaccard, GoldMatch::Exact],
+        QuestionKind::Text { .. } => &[GoldMatch::Normalized, GoldMatch::Exact],
+        QuestionKind::Ranking { .. } => &[GoldMatch::Kendall, GoldMatch::Spearman],
+        QuestionKind::Pairwise { .. } => &[GoldMatch::Sign, GoldMatch::Exact],
+        QuestionKind::Spans { .. } => &[GoldMatch::F1, GoldMatch::Iou],
+        QuestionKind::Rating { .. }
+        | QuestionKind::Rubric { .. }
+        | QuestionKind::Boxes { .. }
+        | QuestionKind::VideoEvents { .. } => &[],
+    }
+}
+
+impl GoldRule {
+    /// Parses a question's `gold` object for a question of `kind`; errors carry the path of the bad key.
+    pub(crate) fn parse(
+        v: &Value,
+        path: &str,
+        kind: &QuestionKind,
+    ) -> Result<GoldRule, TemplateError> {
+        let map = parse::object(v, path, "gold")?;
+        parse::check_keys(map, path, &["match", "tolerance", "score"], "gold")?;
+        let mut rule = GoldRule {
+            score: parse::opt_bool(map, path, "score")?.unwrap_or(true),
+            ..GoldRule::default()
+        };
+        let scored = !matches!(
+            kind,
+            QuestionKind::Boxes { .. } | QuestionKind::VideoEvents { .. }
+        );
+        if !scored && rule.score {
+            return Err(TemplateError::new(
+                parse::join(path, "score"),
+                format!(
+                    "{} questions are not scored against gold answers; leave out \"gold\" or set \"score\": false",
+                    kind.type_name()
+                ),
+            ));
+        }
+        if let Some(m) = parse::opt_str(map, path, "match")? {
+            let allowed = matches_for(kind);
+            match allowed.iter().find(|a| a.name() == m) {
+                Some(a) => rule.comparison = Some(*a),
+                None if allowed.is_empty() => {
+                    return Err(TemplateError::new(
+                        parse::join(path, "match"),
+                        format!("a {} question takes no \"match\"", kind.type_name()),
+                    ));
+                }
+                None => {
+                    return Err(TemplateError::new(
+                        parse::join(path, "match"),
+                        format!(
+                            "unknown comparison {m:?} for a {} question; expected one of {}",
+                            kind.type_name(),
+                            parse::quoted_list(allowed.iter().map(|a| a.name()))
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(t) = parse::opt_int(map, path, "tolerance")? {
+            if !matches!(
+                kind,
+                QuestionKind::Rating { .. } | QuestionKind::Rubric { .. }
+            ) {
+                return Err(TemplateError::new(
+                    parse::join(path, "tolerance"),
+                    format!(
+                        "only rating and rubric questions take a tolerance, not a {} question",
+                        kind.type_name()
+                    ),
+                ));
+            }
+            rule.tolerance = Some(u32::try_from(t).map_err(|_| {
+                TemplateError::new(
+                    parse::join(path, "tolerance"),
+                    format!("must be 0 or more, got {t}"),
+                )
+            })?);
+        }
+        Ok(rule)
+    }
+}
 
 /// The score of one submission against a gold answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +217,9 @@ impl GoldScore {
     }
 }
 
-/// Scores a submission's answers (an object keyed by question name) against a gold answers object.
-///
-/// `tolerance` is the allowed distance for `rating` and `rubric` scores (0 = exact).
-pub fn score_gold(
-    template: &TaskTemplate,
-    answers: &Value,
-    gold: &Value,
-    tolerance: i64,
-) -> GoldScore {
+/// Scores a submission's answers (an object keyed by question name) against a gold answers object, each question
+/// with its `gold` rule (or its kind's default).
+pub fn score_gold(template: &TaskTemplate, answers: &Value, gold: &Value) -> GoldScore {
     let mut questions = Vec::new();
     let Some(gold) = gold.as_object() else {
         return GoldScore { questions };
@@ -72,21 +228,31 @@ pub fn score_gold(
         let Some(g) = gold.get(&q.name).filter(|v| !v.is_null()) else {
             continue;
         };
+        let rule = q.gold.unwrap_or_default();
+        if !rule.score {
+            continue;
+        }
         let a = answers.get(&q.name).filter(|v| !v.is_null());
-        if let Some(score) = score_question(&q.kind, a, g, tolerance) {
+        if let Some(score) = score_question(&q.kind, a, g, rule) {
             questions.push((q.name.clone(), score));
         }
     }
     GoldScore { questions }
 }
 
-/// The score of one answer (`None` = not answered) against the gold value; `None` when the kind is not scored.
+/// The score of one answer (`None` = not answered) against the gold value under `rule`; `None` when the kind is
+/// not scored.
 pub fn score_question(
     kind: &QuestionKind,
     answer: Option<&Value>,
     gold: &Value,
-    tolerance: i64,
+    rule: GoldRule,
 ) -> Option<f64> {
+    let tolerance = i64::from(rule.tolerance.unwrap_or(0));
+    let m = rule
+        .comparison
+        .or_else(|| matches_for(kind).first().copied())
+        .unwrap_or(GoldMatch::Exact);
     let scored = !matches!(
         kind,
         QuestionKind::Boxes { .. } | QuestionKind::VideoEvents { .. }
@@ -98,24 +264,34 @@ pub fn score_question(
     let hit = |b: bool| if b { 1.0 } else { 0.0 };
     Some(match kind {
         QuestionKind::SingleChoice { .. } => hit(a == gold),
+        QuestionKind::MultiChoice { .. } if m == GoldMatch::Exact => {
+            hit(string_set(a) == string_set(gold))
+        }
         QuestionKind::MultiChoice { .. } => jaccard(a, gold),
         QuestionKind::Rating { .. } => match (a.as_i64(), gold.as_i64()) {
             (Some(x), Some(y)) => hit((x - y).abs() <= tolerance),
             _ => 0.0,
         },
         QuestionKind::Text { .. } => match (a.as_str(), gold.as_str()) {
+            (Some(x), Some(y)) if m == GoldMatch::Exact => hit(x == y),
             (Some(x), Some(y)) => hit(normalize_text(x) == normalize_text(y)),
             _ => 0.0,
         },
+        QuestionKind::Ranking { .. } if m == GoldMatch::Spearman => spearman_score(a, gold),
         QuestionKind::Ranking { .. } => ranking_score(a, gold),
         QuestionKind::Pairwise { .. } => {
-            let s = |v: &Value| v.get("strength").and_then(Value::as_i64).map(i64::signum);
+            let exact = m == GoldMatch::Exact;
+            let s = |v: &Value| {
+                v.get("strength")
+                    .and_then(Value::as_i64)
+                    .map(|x| if exact { x } else { x.signum() })
+            };
             match (s(a), s(gold)) {
                 (Some(x), Some(y)) => hit(x == y),
                 _ => 0.0,
             }
         }
-        QuestionKind::Spans { .. } => span_f1(a, gold),
+        QuestionKind::Spans { .. } => span_overlap(a, gold, m == GoldMatch::Iou),
         QuestionKind::Rubric { criteria } => {
             if criteria.is_empty() {
                 return None;
@@ -251,8 +427,40 @@ fn total(spans: &BTreeMap<String, Vec<(i64, i64)>>) -> i64 {
     spans.values().flatten().map(|(s, e)| e - s).sum()
 }
 
-/// Character-level F1 of labelled spans.
-fn span_f1(a: &Value, gold: &Value) -> f64 {
+/// Spearman's rho between two tie-group rankings over the gold's fields (tied fields share their mean rank),
+/// mapped to 0..1 as `(rho + 1) / 2`; with no variance in either order, 1 if identical, else 0.
+fn spearman_score(a: &Value, gold: &Value) -> f64 {
+    let (pa, pg) = (positions(a), positions(gold));
+    let mut fields: Vec<&str> = pg.keys().copied().collect();
+    fields.sort_unstable();
+    if fields.is_empty() || fields.iter().any(|f| !pa.contains_key(f)) {
+        return 0.0;
+    }
+    let ranks = |p: &HashMap<&str, usize>| -> Vec<f64> {
+        fields
+            .iter()
+            .map(|f| {
+                let before = fields.iter().filter(|g| p[*g] < p[*f]).count() as f64;
+                let tied = fields.iter().filter(|g| p[*g] == p[*f]).count() as f64;
+                before + (tied + 1.0) / 2.0
+            })
+            .collect()
+    };
+    let (ra, rg) = (ranks(&pa), ranks(&pg));
+    let n = fields.len() as f64;
+    let (ma, mg) = (ra.iter().sum::<f64>() / n, rg.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rg).map(|(x, y)| (x - ma) * (y - mg)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vg: f64 = rg.iter().map(|y| (y - mg).powi(2)).sum();
+    if va == 0.0 || vg == 0.0 {
+        return if ra == rg { 1.0 } else { 0.0 };
+    }
+    let rho = cov / (va * vg).sqrt();
+    ((rho + 1.0) / 2.0).clamp(0.0, 1.0)
+}
+
+/// Character-level F1 (or, with `iou`, intersection over union) of labelled spans.
+fn span_overlap(a: &Value, gold: &Value, iou: bool) -> f64 {
     let (sa, sg) = (span_sets(a), span_sets(gold));
     let (na, ng) = (total(&sa), total(&sg));
     if na == 0 && ng == 0 {
@@ -275,6 +483,9 @@ fn span_f1(a: &Value, gold: &Value) -> f64 {
     }
     if inter == 0 {
         return 0.0;
+    }
+    if iou {
+        return inter as f64 / (na + ng - inter) as f64;
     }
     let precision = inter as f64 / na as f64;
     let recall = inter as f64 / ng as f64;
@@ -313,7 +524,7 @@ mod tests {
         let answers = json!({"label": "a", "tags": ["y", "z"], "score": 4, "note": " hello world ",
             "order": [["r2"], ["r1"], ["r3"]], "pref": {"strength": -1},
             "ents": [{"start": 5, "end": 15, "label": "P"}]});
-        let s = score_gold(&t, &answers, &gold, 0);
+        let s = score_gold(&t, &answers, &gold);
         let by: HashMap<&str, f64> = s.questions.iter().map(|(q, v)| (q.as_str(), *v)).collect();
         assert_eq!(by["label"], 1.0);
         assert!((by["tags"] - 1.0 / 3.0).abs() < 1e-12);
@@ -324,9 +535,72 @@ mod tests {
         assert_eq!(by["pref"], 1.0);
         // 5 of 10 characters overlap on each side: precision = recall = F1 = 0.5.
         assert!((by["ents"] - 0.5).abs() < 1e-12);
-        // Within a tolerance of one the rating counts.
-        let s1 = score_gold(&t, &answers, &gold, 1);
-        assert_eq!(s1.questions[2], ("score".to_string(), 1.0));
+    }
+
+    #[test]
+    fn a_questions_gold_rule_picks_the_comparison() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "text", "type": "text"}, {"name": "r1", "type": "text"},
+                       {"name": "r2", "type": "text"}, {"name": "r3", "type": "text"}],
+            "questions": [
+                {"name": "tags", "type": "multi_choice", "options": ["x", "y", "z"], "gold": {"match": "exact"}},
+                {"name": "score", "type": "rating", "min": 1, "max": 5, "gold": {"tolerance": 1}},
+                {"name": "order", "type": "ranking", "fields": ["r1", "r2", "r3"], "gold": {"match": "spearman"}},
+                {"name": "ents", "type": "spans", "field": "text", "labels": ["P"], "gold": {"match": "iou"}},
+                {"name": "note", "type": "text", "gold": {"score": false}}
+            ]
+        }))
+        .unwrap();
+        // The rule survives a round trip through JSON.
+        assert_eq!(TaskTemplate::from_json(&t.to_json()).unwrap(), t);
+        let gold = json!({"tags": ["x", "y"], "score": 3, "order": [["r1"], ["r2"], ["r3"]],
+            "ents": [{"start": 0, "end": 10, "label": "P"}], "note": "x"});
+        let answers = json!({"tags": ["y", "x"], "score": 4, "order": [["r2"], ["r1"], ["r3"]],
+            "ents": [{"start": 5, "end": 15, "label": "P"}], "note": "y"});
+        let s = score_gold(&t, &answers, &gold);
+        let by: HashMap<&str, f64> = s.questions.iter().map(|(q, v)| (q.as_str(), *v)).collect();
+        assert_eq!(by["tags"], 1.0);
+        assert_eq!(by["score"], 1.0);
+        // Ranks (2,1,3) against (1,2,3): rho = 0.5, score 0.75.
+        assert!((by["order"] - 0.75).abs() < 1e-12);
+        // 5 shared characters of 15 in the union.
+        assert!((by["ents"] - 1.0 / 3.0).abs() < 1e-12);
+        assert!(
+            !by.contains_key("note"),
+            "score: false leaves the question out"
+        );
+    }
+
+    #[test]
+    fn bad_gold_rules_name_the_key() {
+        let bad = |q: Value| {
+            let t = json!({"fields": [{"name": "text", "type": "text"}], "questions": [q]});
+            TaskTemplate::from_json(&t).unwrap_err()
+        };
+        let e = bad(
+            json!({"name": "l", "type": "single_choice", "options": ["a"], "gold": {"match": "jaccard"}}),
+        );
+        assert_eq!(e.path(), "questions[0].gold.match");
+        assert!(e.to_string().contains("expected one of \"exact\""), "{e}");
+        let e = bad(
+            json!({"name": "l", "type": "single_choice", "options": ["a"], "gold": {"tolerance": 1}}),
+        );
+        assert_eq!(e.path(), "questions[0].gold.tolerance");
+        let e = bad(
+            json!({"name": "s", "type": "rating", "min": 1, "max": 5, "gold": {"tolerance": -1}}),
+        );
+        assert_eq!(e.path(), "questions[0].gold.tolerance");
+        let e =
+            bad(json!({"name": "s", "type": "rating", "min": 1, "max": 5, "gold": {"weight": 2}}));
+        assert_eq!(e.path(), "questions[0].gold.weight");
+        let e = bad(
+            json!({"name": "s", "type": "rating", "min": 1, "max": 5, "gold": {"match": "exact"}}),
+        );
+        assert!(e.to_string().contains("takes no \"match\""), "{e}");
+        let t = json!({"fields": [{"name": "img", "type": "image"}], "questions": [
+            {"name": "b", "type": "boxes", "field": "img", "labels": ["x"], "gold": {}}]});
+        let e = TaskTemplate::from_json(&t).unwrap_err();
+        assert_eq!(e.path(), "questions[0].gold.score");
     }
 
     #[test]
@@ -336,11 +610,10 @@ mod tests {
             &t,
             &json!({"tags": ["x"]}),
             &json!({"label": "b", "tags": null}),
-            0,
         );
         assert_eq!(s.questions, vec![("label".to_string(), 0.0)]);
         assert_eq!(s.mean(), Some(0.0));
-        let none = score_gold(&t, &json!({}), &json!({}), 0);
+        let none = score_gold(&t, &json!({}), &json!({}));
         assert_eq!(none.mean(), None);
         assert_eq!(none.detail(), json!({}));
     }
@@ -349,10 +622,10 @@ mod tests {
     fn degenerate_rankings_and_empty_sets() {
         let t = template();
         let all_tied = json!({"order": [["r1", "r2", "r3"]]});
-        assert_eq!(score_gold(&t, &all_tied, &all_tied, 0).mean(), Some(1.0));
+        assert_eq!(score_gold(&t, &all_tied, &all_tied).mean(), Some(1.0));
         let ordered = json!({"order": [["r1"], ["r2"], ["r3"]]});
-        assert_eq!(score_gold(&t, &ordered, &all_tied, 0).mean(), Some(0.0));
+        assert_eq!(score_gold(&t, &ordered, &all_tied).mean(), Some(0.0));
         let empty = json!({"tags": [], "ents": []});
-        assert_eq!(score_gold(&t, &empty, &empty, 0).mean(), Some(1.0));
+        assert_eq!(score_gold(&t, &empty, &empty).mean(), Some(1.0));
     }
 }
