@@ -620,7 +620,7 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
         .map(|(a, gold)| {
             let answers: Value = serde_json::from_str(&a.answers).unwrap_or(Value::Null);
             let gold: Value = serde_json::from_str(gold).unwrap_or(Value::Null);
-            let s = score_gold(template, &answers, &gold, 0);
+            let s = score_gold(template, &answers, &gold);
             GoldScoreRow {
                 annotation_id: a.id,
                 item_id: a.item_id,
