@@ -168,6 +168,26 @@ async fn gold_items_are_mixed_in_once_per_worker_scored_and_kept_out_of_exports(
         assert_eq!(ids, ["n1", "n2", "g1", "g2"]);
         assert_eq!(all[2]["gold"], json!({"label": "a", "score": 4}));
         assert_eq!(all[2]["annotations"].as_array().unwrap().len(), 2);
+        // Parquet leaves gold items out too (the aggregate is in its `extra` JSON column).
+        let r = app.export(&req.token, project, "parquet").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        use parquet::file::reader::FileReader;
+        let parquet = r.bytes().await.unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(parquet).unwrap();
+        assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
+        for row in reader.get_row_iter(None).unwrap() {
+            let row = row.unwrap();
+            let extra = row
+                .get_column_iter()
+                .find(|(name, _)| name.as_str() == "extra")
+                .map(|(_, f)| match f {
+                    parquet::record::Field::Str(s) => serde_json::from_str::<Value>(s).unwrap(),
+                    other => panic!("extra is JSON text, got {other:?}"),
+                })
+                .unwrap();
+            assert_eq!(extra["quality"]["answer"], json!({"label": "c"}), "{extra}");
+            assert!(extra.get("gold").is_none());
+        }
         // CSV carries the aggregate in three extra columns after the questions.
         let csv = expect_text(app.export(&req.token, project, "csv").await).await;
         let header = csv.lines().next().unwrap();
