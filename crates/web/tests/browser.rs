@@ -291,5 +291,26 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     assert_eq!(shown, after.annotations.to_string());
     shoot(&b, "projects").await;
 
+    // The quality page (after the quality job ran), reached from the console; on a phone only its tables scroll.
+    let job = fairloop_app::quality::QualityJob::new(server.app.clone());
+    while job
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap()
+    {}
+    b.click(&format!("tr[data-project=\"{pid}\"] a[href$=\"/quality\"]"))
+        .await;
+    b.wait_for_url("the quality page", |u| u.ends_with("/quality"))
+        .await;
+    assert!(b.text("h1").await.starts_with("Quality of"));
+    b.viewport(375, 812, true).await;
+    assert_eq!(
+        b.script("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await,
+        json!(true)
+    );
+    b.viewport(1280, 800, false).await;
+    shoot(&b, "quality").await;
+
     b.quit().await;
 }
