@@ -218,7 +218,43 @@ impl QualityView {
     }
 }
 
+/// Headline quality figures (the `quality` object of `GET /api/v1/projects/{id}/stats`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QualitySummaryView {
+    /// Items with an aggregate.
+    pub items: i64,
+    /// Items whose agreement is below 0.5.
+    pub low_agreement_items: i64,
+    /// Mean item agreement; `null` while no item has two answers.
+    pub mean_agreement: Option<f64>,
+    /// Gold submissions scored.
+    pub gold_answers: i64,
+    /// When the quality job last saved figures (RFC 3339 UTC); `null` before its first run.
+    pub computed_at: Option<String>,
+}
+
 impl App {
+    /// Headline quality figures of a project (requesters and admins), for the stats endpoint.
+    pub async fn quality_summary(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<QualitySummaryView> {
+        require_manager(principal)?;
+        let s = self
+            .store
+            .quality_summary(principal.org_id, project)
+            .await
+            .or_not_found("project")?;
+        Ok(QualitySummaryView {
+            items: s.items,
+            low_agreement_items: s.low_agreement_items,
+            mean_agreement: s.mean_agreement,
+            gold_answers: s.gold_answers,
+            computed_at: s.computed_at.map(to_rfc3339),
+        })
+    }
+
     /// A project's quality settings (defaults when none were set).
     pub async fn quality_settings(
         &self,

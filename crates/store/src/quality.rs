@@ -596,3 +596,46 @@ impl dyn Store {
         .await
     }
 }
+
+/// A few headline quality figures, cheap enough for the stats endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct QualitySummary {
+    /// Items with a stored aggregate.
+    pub items: i64,
+    /// Of those, items with agreement below 0.5.
+    pub low_agreement_items: i64,
+    /// Mean item agreement over items where it is defined.
+    pub mean_agreement: Option<f64>,
+    /// Gold submissions scored.
+    pub gold_answers: i64,
+    /// When the quality job last saved figures.
+    pub computed_at: Option<Millis>,
+}
+
+const SUMMARY_ITEMS: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN agreement < 0.5 THEN 1 ELSE 0 END) \
+     AS BIGINT), AVG(agreement) FROM item_quality WHERE project_id = $1 AND org_id = $2";
+const SUMMARY_GOLD: &str =
+    "SELECT CAST(COUNT(*) AS BIGINT) FROM gold_scores WHERE project_id = $1 AND org_id = $2";
+
+impl dyn Store {
+    /// Headline quality figures of a project; `NotFound` for another organization's project.
+    pub async fn quality_summary(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<QualitySummary> {
+        self.read_tx(move |tx| {
+            let head = tx.query_one(REPORT_COMPUTED, params![project, org])?;
+            let items = tx.query_one(SUMMARY_ITEMS, params![project, org])?;
+            let gold = tx.query_one(SUMMARY_GOLD, params![project, org])?;
+            Ok(QualitySummary {
+                items: items.i64(0)?,
+                low_agreement_items: items.opt_i64(1)?.unwrap_or(0),
+                mean_agreement: items.opt_f64(2)?,
+                gold_answers: gold.i64(0)?,
+                computed_at: head.opt_i64(1)?,
+            })
+        })
+        .await
+    }
+}

@@ -295,6 +295,14 @@ async fn live_quality_aggregates_items_questions_and_workers_incrementally() {
         let hist = q["agreement_histogram"].as_array().unwrap();
         assert_eq!(hist.iter().map(|v| v.as_i64().unwrap()).sum::<i64>(), 3);
         assert_eq!(q["low_agreement_items"], 0);
+        // The stats carry the headline figures.
+        let stats = app.stats_json(&req.token, project).await;
+        assert_eq!(stats["quality"]["items"], 3);
+        assert_eq!(stats["quality"]["low_agreement_items"], 0);
+        assert_eq!(stats["quality"]["gold_answers"], 0);
+        assert_eq!(stats["quality"]["computed_at"], q["computed_at"]);
+        let mean = stats["quality"]["mean_agreement"].as_f64().unwrap();
+        assert!((mean - (1.0 + 2.0 / 3.0 + 0.5) / 3.0).abs() < 1e-12, "{stats}");
     })
     .await;
 }

@@ -78,6 +78,8 @@ pub struct StatsView {
     pub skipped_assignments: i64,
     /// Share of the needed annotations that are in (0 to 1).
     pub progress: f64,
+    /// Headline quality figures, as the quality job last stored them (docs/quality.md).
+    pub quality: fairloop_app::quality::QualitySummaryView,
 }
 
 /// Live counts of a project.
@@ -89,6 +91,7 @@ pub async fn project_stats(
 ) -> ApiResult<Json<StatsView>> {
     let project = s.app.project(&p, id).await?;
     let st = s.app.project_stats(&p, id).await?;
+    let quality = s.app.quality_summary(&p, id).await?;
     let needed = st.items * i64::from(project.policy.overlap);
     Ok(Json(StatsView {
         items: st.items,
@@ -101,6 +104,7 @@ pub async fn project_stats(
         } else {
             (st.annotations as f64 / needed as f64).min(1.0)
         },
+        quality,
     }))
 }
 
