@@ -491,3 +491,73 @@ async fn bad_quality_settings_name_the_field() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_workers_with_gold_never_break_the_overlap_or_see_a_gold_item_twice() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("acme", "req@acme.test", Role::Requester).await;
+        let mut workers = Vec::new();
+        for k in 0..6 {
+            workers.push(
+                app.user("acme", &format!("w{k}@acme.test"), Role::Worker)
+                    .await,
+            );
+        }
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "busy", "template": template(), "overlap": 2,
+                "gold_rate": 0.5}),
+            )
+            .await;
+        let mut lines = String::new();
+        for i in 0..8 {
+            lines.push_str(&format!(
+                "{{\"id\":\"n{i}\",\"data\":{{\"text\":\"{i}\"}}}}\n"
+            ));
+        }
+        for i in 0..3 {
+            lines.push_str(&format!(
+                "{{\"id\":\"g{i}\",\"data\":{{\"text\":\"g{i}\"}},\"gold\":{{\"label\":\"a\"}}}}\n"
+            ));
+        }
+        expect_status(
+            app.import_jsonl(&req.token, project, &lines, None).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let api = &app.api;
+        let runs = workers.iter().map(|w| async move {
+            let mut seen = Vec::new();
+            loop {
+                let r = api.next(&w.token, project).await;
+                if r.status() == StatusCode::NO_CONTENT {
+                    return seen;
+                }
+                let task = expect_status(r, StatusCode::OK).await;
+                let item = task["item"]["id"].as_str().unwrap().to_string();
+                let a = task["assignment_id"].as_i64().unwrap();
+                expect_status(
+                    api.submit(&w.token, a, json!({"label": "a"}), None).await,
+                    StatusCode::OK,
+                )
+                .await;
+                seen.push(item);
+            }
+        });
+        let seen: Vec<Vec<String>> = futures_util::future::join_all(runs).await;
+        for s in &seen {
+            let mut sorted = s.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), s.len(), "a worker got an item twice: {s:?}");
+        }
+        let normal: usize = seen.iter().flatten().filter(|i| i.starts_with('n')).count();
+        assert_eq!(normal, 16, "every normal item got exactly its overlap of 2");
+        assert!(gold_free_slots(&app).await.iter().all(|&f| f <= 0));
+        let stats = app.stats_json(&req.token, project).await;
+        let gold: usize = seen.iter().flatten().filter(|i| i.starts_with('g')).count();
+        assert_eq!(stats["annotations"], (normal + gold) as i64);
+    })
+    .await;
+}
