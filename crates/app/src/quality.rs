@@ -31,6 +31,10 @@ use crate::projects::require_manager;
 use crate::work::NextTask;
 use crate::{App, AppError, AppResult};
 
+/// A rerun does not rewrite an item whose answer, method and answer count are unchanged and whose confidence moved
+/// less than this (Dawid-Skene nudges every posterior a little whenever any answer arrives).
+pub const CONFIDENCE_EPSILON: f64 = 1e-3;
+
 /// Dawid-Skene replaces the majority vote of a single-choice question once this many items have two or more
 /// answers to it: below that, per-worker confusion matrices are mostly prior.
 pub const DAWID_SKENE_MIN_ITEMS: usize = 10;
@@ -525,13 +529,15 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
         ds_used = true;
     }
     let method = if ds_used { "dawid_skene" } else { "majority" };
-    // Item rows: every item when Dawid-Skene may have changed any answer, otherwise those with new answers.
+    // Item rows: items with new answers, and (when Dawid-Skene ran, which can change any answer) items whose
+    // answer or confidence changed.
     let mut item_rows = Vec::new();
     let mut extra_slots = Vec::new();
     for (&item, anns) in &items {
         let count = anns.len() as i64;
-        let previous = input.previous.get(&item).copied();
-        if !ds_used && previous.is_some_and(|p| p.0 == count) {
+        let previous = input.previous.get(&item);
+        let same_count = previous.is_some_and(|p| p.annotations == count);
+        if !ds_used && same_count {
             continue;
         }
         let mut obj = Map::new();
@@ -553,19 +559,31 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
         }
         let agreement = (agr_n > 0).then(|| agr_sum / agr_n as f64);
         if let (Some(a), Some((threshold, max))) = (agreement, project.settings.adaptive) {
-            let target = project.overlap + previous.map_or(0, |p| p.1);
+            let target = project.overlap + previous.map_or(0, |p| p.extra_slots);
             if a < threshold && count >= target && target < max {
                 extra_slots.push((item, target));
             }
         }
-        item_rows.push(ItemQualityRow {
+        let row = ItemQualityRow {
             item_id: item,
             agreement,
             answer: (!obj.is_empty()).then(|| Value::Object(obj).to_string()),
             confidence: (conf_n > 0).then(|| conf_sum / conf_n as f64),
             annotations: count,
             method: method.to_string(),
+        };
+        let unchanged = previous.is_some_and(|p| {
+            same_count
+                && p.answer == row.answer
+                && p.method == row.method
+                && match (p.confidence, row.confidence) {
+                    (Some(a), Some(b)) => (a - b).abs() < CONFIDENCE_EPSILON,
+                    (a, b) => a.is_none() && b.is_none(),
+                }
         });
+        if !unchanged {
+            item_rows.push(row);
+        }
     }
     // Agreement per question over the whole project.
     let mut question_rows = Vec::new();
@@ -692,7 +710,7 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
 
 #[cfg(test)]
 mod tests {
-    use fairloop_store::quality::{DirtyProject, QualityAnnotation};
+    use fairloop_store::quality::{DirtyProject, PreviousItem, QualityAnnotation};
     use serde_json::json;
 
     use super::*;
@@ -709,6 +727,19 @@ mod tests {
     }
 
     fn input(rows: &[(i64, i64, Value)], previous: &[(i64, (i64, i64))]) -> QualityInput {
+        let previous = previous
+            .iter()
+            .map(|&(item, (annotations, extra_slots))| {
+                (
+                    item,
+                    PreviousItem {
+                        annotations,
+                        extra_slots,
+                        ..PreviousItem::default()
+                    },
+                )
+            })
+            .collect();
         QualityInput {
             project: DirtyProject {
                 org_id: 1,
@@ -732,7 +763,7 @@ mod tests {
                 })
                 .collect(),
             unscored_gold: Vec::new(),
-            previous: previous.iter().copied().collect(),
+            previous,
             max_annotation_id: rows.len() as i64,
         }
     }
@@ -780,6 +811,29 @@ mod tests {
             "a systematic contrarian drives alpha below zero"
         );
         assert_eq!(r.watermark, 36);
+
+        // Run again on the same answers with what was stored: Dawid-Skene runs, but nothing changed, so no item
+        // is rewritten (and the items keep their slots).
+        let mut again = input(&rows, &[]);
+        again.previous = r
+            .items
+            .iter()
+            .map(|row| {
+                (
+                    row.item_id,
+                    PreviousItem {
+                        annotations: row.annotations,
+                        extra_slots: 1,
+                        answer: row.answer.clone(),
+                        confidence: row.confidence,
+                        method: row.method.clone(),
+                    },
+                )
+            })
+            .collect();
+        let r2 = compute(again, &template(), 2000);
+        assert!(r2.items.is_empty(), "{:?}", r2.items);
+        assert!(r2.extra_slots.is_empty());
     }
 
     #[test]

@@ -56,6 +56,21 @@ pub struct QualityAnnotation {
     pub answers: String,
 }
 
+/// What the last quality run stored for an item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreviousItem {
+    /// Annotations counted.
+    pub annotations: i64,
+    /// Extra slots adaptive overlap gave it.
+    pub extra_slots: i64,
+    /// The stored answer (JSON text).
+    pub answer: Option<String>,
+    /// The stored confidence.
+    pub confidence: Option<f64>,
+    /// The stored method.
+    pub method: String,
+}
+
 /// Everything the quality job needs about one project.
 #[derive(Debug, Clone)]
 pub struct QualityInput {
@@ -65,8 +80,8 @@ pub struct QualityInput {
     pub annotations: Vec<QualityAnnotation>,
     /// Annotations of gold items not scored yet, each with its item's gold answer (JSON text).
     pub unscored_gold: Vec<(QualityAnnotation, String)>,
-    /// What the last run stored per item: `(annotations counted, extra slots given)`.
-    pub previous: HashMap<ItemId, (i64, i64)>,
+    /// What the last run stored per item.
+    pub previous: HashMap<ItemId, PreviousItem>,
     /// The highest annotation id of the project when this was read.
     pub max_annotation_id: AnnotationId,
 }
@@ -208,7 +223,8 @@ const NORMAL_ANNOTATIONS: &str = "SELECT a.id, a.item_id, a.worker_id, a.answers
 const UNSCORED_GOLD: &str = "SELECT a.id, a.item_id, a.worker_id, a.answers, i.gold FROM annotations a \
      JOIN items i ON i.id = a.item_id WHERE a.project_id = $1 AND a.org_id = $2 AND i.gold IS NOT NULL \
      AND NOT EXISTS (SELECT 1 FROM gold_scores g WHERE g.annotation_id = a.id) ORDER BY a.id";
-const PREVIOUS_ITEMS: &str = "SELECT item_id, annotations, extra_slots FROM item_quality WHERE project_id = $1 AND org_id = $2";
+const PREVIOUS_ITEMS: &str = "SELECT item_id, annotations, extra_slots, answer, confidence, method FROM item_quality \
+     WHERE project_id = $1 AND org_id = $2";
 const ADVANCE_WATERMARK: &str = "INSERT INTO project_quality (project_id, org_id, last_annotation_id, computed_at) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (project_id) DO UPDATE SET last_annotation_id = excluded.last_annotation_id, \
      computed_at = excluded.computed_at WHERE project_quality.last_annotation_id = $5";
@@ -305,7 +321,18 @@ fn read_input(tx: &dyn Tx, project: DirtyProject) -> StoreResult<QualityInput> {
     let previous = tx
         .query(PREVIOUS_ITEMS, params![p, o])?
         .into_iter()
-        .map(|r| Ok((r.i64(0)?, (r.i64(1)?, r.i64(2)?))))
+        .map(|r| {
+            Ok((
+                r.i64(0)?,
+                PreviousItem {
+                    annotations: r.i64(1)?,
+                    extra_slots: r.i64(2)?,
+                    answer: r.opt_string(3)?,
+                    confidence: r.opt_f64(4)?,
+                    method: r.string(5)?,
+                },
+            ))
+        })
         .collect::<StoreResult<HashMap<_, _>>>()?;
     Ok(QualityInput {
         project,
