@@ -1016,6 +1016,33 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
             .body
             .contains(&format!("href=\"/projects/{pid}/quality\""))
     );
+    assert!(!console.body.contains("% gold"));
+    let requester = t.principal(REQUESTER).await;
+    let with_gold = t
+        .app
+        .create_project(
+            &requester,
+            CreateProject {
+                name: "Gold checked".into(),
+                template: json!({"fields": [{"name": "text", "type": "text"}],
+                    "questions": [{"name": "label", "type": "single_choice", "options": ["a", "b"]}]}),
+                overlap: None,
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: None,
+                budget_minor: None,
+                gold_rate: Some(0.1),
+                adaptive_overlap: None,
+            },
+        )
+        .await
+        .unwrap();
+    let console = t.get("/projects", &r).await;
+    assert!(console.body.contains("10% gold"), "{}", console.body);
+    let page = t
+        .get(&format!("/projects/{}/quality", with_gold.id), &r)
+        .await;
+    assert!(page.body.contains("Gold rate 10%"), "{}", page.body);
     // Workers may not see it; another organization's project is not found.
     let (w, _) = t.sign_in(WORKER).await;
     assert_eq!(
