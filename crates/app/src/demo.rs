@@ -146,6 +146,8 @@ impl App {
                             max_open_per_worker: None,
                             pay: Some(pay),
                             budget_minor: None,
+                            gold_rate: None,
+                            adaptive_overlap: None,
                         },
                     )
                     .await?

@@ -16,6 +16,7 @@ use fairloop_domain::time::to_rfc3339;
 use fairloop_formats::{
     CsvExportWriter, ExportAnnotation, ExportItem, JsonlExportWriter, ParquetExportWriter,
 };
+use fairloop_store::quality::ItemQualityView;
 use fairloop_store::{ExportRow, Principal};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
@@ -26,6 +27,39 @@ use crate::{App, AppError, AppResult};
 
 /// Items per page read from the store.
 const PAGE: i64 = 2000;
+
+/// The CSV columns that carry an item's stored aggregate after the question columns (question names cannot
+/// contain a dot, so these never collide with one).
+pub const CSV_QUALITY_COLUMNS: [&str; 3] =
+    ["quality.answer", "quality.confidence", "quality.agreement"];
+
+/// Export choices beyond the format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Include gold items (with their `"gold"` answer in JSONL and Parquet `extra`). Off by default: gold items
+    /// are quality checks, not data.
+    pub include_gold: bool,
+}
+
+/// One page of stored rows with their stored aggregates and gold answers.
+type Page = (
+    Vec<ExportRow>,
+    HashMap<i64, ItemQualityView>,
+    HashMap<i64, String>,
+);
+
+/// The `"quality"` value of an export line: the stored aggregate, or `null` before the quality job saw the item.
+fn quality_value(q: Option<&ItemQualityView>) -> Value {
+    match q {
+        None => Value::Null,
+        Some(q) => serde_json::json!({
+            "answer": q.answer.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+            "confidence": q.confidence,
+            "agreement": q.agreement,
+            "method": q.method,
+        }),
+    }
+}
 
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,10 +158,17 @@ struct Shaper {
     template: Arc<TaskTemplate>,
     majority: Vec<String>,
     pseudonyms: HashMap<i64, String>,
+    csv: bool,
 }
 
 impl Shaper {
-    fn shape(&mut self, row: ExportRow) -> ExportItem {
+    fn shape(
+        &mut self,
+        row: ExportRow,
+        quality: Option<&ItemQualityView>,
+        gold: Option<&String>,
+    ) -> ExportItem {
+        let quality = quality_value(quality);
         let mut annotations = Vec::with_capacity(row.annotations.len());
         for a in row.annotations {
             let (project, key) = (self.project, &self.key);
@@ -138,10 +179,27 @@ impl Shaper {
                 .clone();
             let mut extra = Map::new();
             extra.insert("guideline_version".into(), Value::Null);
+            let mut answers: Value = serde_json::from_str(&a.answers).unwrap_or(Value::Null);
+            if self.csv
+                && let Value::Object(m) = &mut answers
+            {
+                // CSV has one row per annotation: the item's aggregate repeats on each of its rows.
+                let (answer, confidence, agreement) = match &quality {
+                    Value::Object(q) => (
+                        q["answer"].clone(),
+                        q["confidence"].clone(),
+                        q["agreement"].clone(),
+                    ),
+                    _ => (Value::Null, Value::Null, Value::Null),
+                };
+                m.insert(CSV_QUALITY_COLUMNS[0].into(), answer);
+                m.insert(CSV_QUALITY_COLUMNS[1].into(), confidence);
+                m.insert(CSV_QUALITY_COLUMNS[2].into(), agreement);
+            }
             annotations.push(ExportAnnotation {
                 annotation_id: a.annotation_id.to_string(),
                 annotator,
-                answers: serde_json::from_str(&a.answers).unwrap_or(Value::Null),
+                answers,
                 submitted_at: to_rfc3339(a.submitted_at),
                 extra,
             });
@@ -161,7 +219,17 @@ impl Shaper {
             data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
             annotations,
             aggregate,
-            extra: Map::new(),
+            extra: {
+                let mut extra = Map::new();
+                extra.insert("quality".into(), quality);
+                if let Some(g) = gold {
+                    extra.insert(
+                        "gold".into(),
+                        serde_json::from_str(g).unwrap_or(Value::Null),
+                    );
+                }
+                extra
+            },
         }
     }
 }
@@ -174,6 +242,25 @@ impl App {
         principal: &Principal,
         project_id: ProjectId,
         format: ExportFormat,
+        progress: Arc<ExportProgress>,
+    ) -> AppResult<mpsc::Receiver<AppResult<Vec<u8>>>> {
+        self.export_with(
+            principal,
+            project_id,
+            format,
+            ExportOptions::default(),
+            progress,
+        )
+        .await
+    }
+
+    /// [`App::export`] with options (gold items included or not).
+    pub async fn export_with(
+        &self,
+        principal: &Principal,
+        project_id: ProjectId,
+        format: ExportFormat,
+        options: ExportOptions,
         progress: Arc<ExportProgress>,
     ) -> AppResult<mpsc::Receiver<AppResult<Vec<u8>>>> {
         require_manager(principal)?;
@@ -196,7 +283,12 @@ impl App {
                         "CSV export needs a template whose answers are flat (choices, ratings, text); use jsonl or parquet",
                     ));
                 }
-                let questions = template.questions.iter().map(|q| q.name.clone()).collect();
+                let questions = template
+                    .questions
+                    .iter()
+                    .map(|q| q.name.clone())
+                    .chain(CSV_QUALITY_COLUMNS.iter().map(|c| c.to_string()))
+                    .collect();
                 Writer::Csv(
                     CsvExportWriter::new(Vec::new(), questions)
                         .map_err(|e| AppError::Internal(format!("csv writer: {e}")))?,
@@ -213,20 +305,32 @@ impl App {
                 .collect(),
             template,
             pseudonyms: HashMap::new(),
+            csv: format == ExportFormat::Csv,
         };
         let (tx, rx) = mpsc::channel::<AppResult<Vec<u8>>>(4);
         let store = self.store.clone();
         let org = principal.org_id;
         // Reading the next page overlaps with shaping and writing this one.
-        let (pages_tx, mut pages) = mpsc::channel::<AppResult<Vec<ExportRow>>>(2);
+        let (pages_tx, mut pages) = mpsc::channel::<AppResult<Page>>(2);
         tokio::spawn(async move {
             let mut after = 0;
             loop {
-                let page = store
-                    .export_page(org, project.id, after, PAGE)
-                    .await
-                    .map_err(AppError::from);
-                let last = page.as_ref().ok().and_then(|p| p.last()).map(|r| r.item_id);
+                let page = match store.export_page(org, project.id, after, PAGE).await {
+                    Ok(rows) => match rows.last().map(|r| r.item_id) {
+                        None => Ok((rows, HashMap::new(), HashMap::new())),
+                        Some(upto) => store
+                            .export_quality_page(org, project.id, after, upto)
+                            .await
+                            .map(|(q, g)| (rows, q, g)),
+                    },
+                    Err(e) => Err(e),
+                }
+                .map_err(AppError::from);
+                let last = page
+                    .as_ref()
+                    .ok()
+                    .and_then(|p| p.0.last())
+                    .map(|r| r.item_id);
                 let failed = page.is_err();
                 if pages_tx.send(page).await.is_err() || failed {
                     return;
@@ -239,8 +343,8 @@ impl App {
         });
         tokio::spawn(async move {
             while let Some(page) = pages.recv().await {
-                let page = match page {
-                    Ok(p) if p.is_empty() => break,
+                let (page, quality, gold) = match page {
+                    Ok(p) if p.0.is_empty() => break,
                     Ok(p) => p,
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;
@@ -251,9 +355,14 @@ impl App {
                 let (w, s, chunk) = match tokio::task::spawn_blocking(move || {
                     let mut counts = (0u64, 0u64);
                     for row in page {
+                        let g = gold.get(&row.item_id);
+                        if g.is_some() && !options.include_gold {
+                            continue;
+                        }
                         counts.0 += 1;
                         counts.1 += row.annotations.len() as u64;
-                        writer.write(&shaper.shape(row))?;
+                        let q = quality.get(&row.item_id);
+                        writer.write(&shaper.shape(row, q, g))?;
                     }
                     let bytes = writer.take()?;
                     Ok::<_, AppError>((writer, shaper, (bytes, counts)))

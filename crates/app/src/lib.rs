@@ -23,6 +23,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod projects;
+pub mod quality;
 pub mod review;
 pub mod settings;
 pub mod users;
@@ -76,6 +77,12 @@ pub struct App {
     /// Recently resolved tokens (see [`auth`]): saves a database read on almost every request.
     pub(crate) token_cache:
         Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
+    /// Quality settings by (organization, project): fixed once a project exists (see [`quality`]).
+    pub(crate) quality_settings: Arc<
+        Mutex<
+            HashMap<(fairloop_domain::OrgId, ProjectId), fairloop_store::quality::QualitySettings>,
+        >,
+    >,
 }
 
 impl App {
@@ -86,6 +93,7 @@ impl App {
             config,
             templates: Arc::default(),
             token_cache: Arc::default(),
+            quality_settings: Arc::default(),
         }
     }
 

@@ -35,6 +35,12 @@ pub struct CreateProject {
     /// The most the project may spend, in minor units of the pay currency.
     #[serde(default)]
     pub budget_minor: Option<i64>,
+    /// Share (0 to 1) of tasks that are gold items when the project has some (default 0: none handed out).
+    #[serde(default)]
+    pub gold_rate: Option<f64>,
+    /// Ask more workers when an item's answers disagree (see docs/quality.md).
+    #[serde(default)]
+    pub adaptive_overlap: Option<crate::quality::AdaptiveOverlap>,
 }
 
 /// How a project pays (the contract's `pay` object).
@@ -108,6 +114,9 @@ pub struct ProjectView {
     pub pay: Option<Value>,
     /// Creation time, RFC 3339 UTC.
     pub created_at: String,
+    /// Gold rate and adaptive overlap; present when one project is read or created (not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<crate::quality::QualitySettingsView>,
 }
 
 impl From<&Project> for ProjectView {
@@ -121,6 +130,7 @@ impl From<&Project> for ProjectView {
             max_open_per_worker: p.policy.max_open_per_worker,
             pay: p.pay.as_deref().and_then(|s| serde_json::from_str(s).ok()),
             created_at: to_rfc3339(p.created_at),
+            quality: None,
         }
     }
 }
@@ -171,6 +181,11 @@ impl App {
             message: e.to_string(),
             details: Some(serde_json::json!({"field": e.field})),
         })?;
+        let quality = crate::quality::validate_settings(
+            input.gold_rate,
+            input.adaptive_overlap,
+            policy.overlap,
+        )?;
         let mut pay = match &input.pay {
             Some(p) => {
                 p.validate()?;
@@ -199,6 +214,11 @@ impl App {
                 created_by: principal.user_id,
             })
             .await?;
+        if quality != fairloop_store::quality::QualitySettings::default() {
+            self.store
+                .set_quality_settings(project.org_id, project.id, quality)
+                .await?;
+        }
         Ok(project)
     }
 

@@ -103,6 +103,9 @@ impl App {
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
         self.check_not_paused(principal, project).await?;
+        if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
+            return Ok(Some(gold));
+        }
         let claim = self
             .store
             .claim_next(principal.org_id, project, principal.user_id, now)

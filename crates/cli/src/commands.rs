@@ -50,6 +50,7 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
     tokio::spawn(
         fairloop_app::dashboard::ActivityRollup::new(app.clone()).run(Duration::from_secs(30)),
     );
+    tokio::spawn(fairloop_app::quality::QualityJob::new(app.clone()).run(Duration::from_secs(2)));
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,

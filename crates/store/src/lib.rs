@@ -24,6 +24,7 @@ mod migrate;
 mod ops;
 pub mod portable;
 pub mod postgres;
+pub mod quality;
 pub mod review;
 mod sql;
 pub mod sqlite;

@@ -25,6 +25,7 @@ macro_rules! migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0001_core"),
     migration!("0002_accounts"),
+    migration!("0003_quality"),
     migration!("0004_review"),
     migration!("0006_invitations"),
     migration!("0007_dashboard"),

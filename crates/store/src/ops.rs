@@ -244,7 +244,9 @@ macro_rules! shared_ops {
                 );
                 qb.push_values(chunk, |mut b, item| {
                     // Integers we computed, not user input: inlining them saves four bound values per row.
-                    b.push_unseparated(format!("{org}, {project}, {overlap}, {now}, "));
+                    // Gold items start with no free slot: only the gold hand-out (store/src/quality.rs) offers them.
+                    let slots = if item.gold.is_some() { 0 } else { overlap };
+                    b.push_unseparated(format!("{org}, {project}, {slots}, {now}, "));
                     b.push_bind(item.external_id.clone())
                         .push_bind(item.data.clone())
                         .push_bind(item.priority)

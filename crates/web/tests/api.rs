@@ -175,7 +175,11 @@ async fn happy_path_import_claim_submit_stats_and_export() {
         assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let csv = r.text().await.unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert_eq!(rows[0], "item_id,annotation_id,annotator,submitted_at,label");
+        // The existing columns, then the stored aggregate (docs/api.md, "Exports").
+        assert_eq!(
+            rows[0],
+            "item_id,annotation_id,annotator,submitted_at,label,quality.answer,quality.confidence,quality.agreement"
+        );
         assert_eq!(rows.len(), 1 + 6, "{csv}");
         assert!(!csv.contains("@acme.test"));
 

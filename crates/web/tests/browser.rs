@@ -75,6 +75,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 max_open_per_worker: None,
                 pay: None,
                 budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
             },
         )
         .await
@@ -307,6 +309,28 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
     assert_eq!(shown, after.annotations.to_string());
     shoot(&b, "projects").await;
 
+    // The quality page (after the quality job ran), reached from the console; on a phone only its tables scroll.
+    let job = fairloop_app::quality::QualityJob::new(server.app.clone());
+    while job
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap()
+    {}
+    b.click(&format!("tr[data-project=\"{pid}\"] a[href$=\"/quality\"]"))
+        .await;
+    b.wait_for_url("the quality page", |u| u.ends_with("/quality"))
+        .await;
+    assert!(b.text("h1").await.starts_with("Quality of"));
+    b.viewport(375, 812, true).await;
+    assert_eq!(
+        b.script("return document.documentElement.scrollWidth <= window.innerWidth")
+            .await,
+        json!(true)
+    );
+    b.viewport(1280, 800, false).await;
+    shoot(&b, "quality").await;
+
+    b.goto(&format!("{base}/projects")).await;
     // The project dashboard charts the activity (after a roll-up step); the item browser pages by key.
     fairloop_app::dashboard::ActivityRollup::new(server.app.clone())
         .try_run_one(fairloop_domain::time::now_millis())
@@ -322,7 +346,7 @@ async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
         after.annotations.to_string()
     );
     assert_eq!(
-        b.script("return document.querySelectorAll('svg.chart').length >= 1")
+        b.script("return document.querySelectorAll('svg.plot').length >= 1")
             .await,
         json!(true)
     );

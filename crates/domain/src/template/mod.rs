@@ -18,6 +18,7 @@ mod answer;
 mod error;
 mod examples;
 mod field;
+mod gold;
 mod majority;
 mod parse;
 mod question;
@@ -29,6 +30,7 @@ pub use answer::{MAX_LIST_ANSWER_LEN, PAIRWISE_STRENGTH};
 pub use error::{AnswerError, FieldError, TemplateError};
 pub use examples::examples;
 pub use field::{Field, FieldKind};
+pub use gold::{GoldScore, score_gold, score_question};
 pub use majority::majority_answer;
 pub use question::{
     ChoiceOption, Condition, Criterion, Justification, QUESTION_TYPES, Question, QuestionKind,

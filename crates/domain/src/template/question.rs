@@ -276,9 +276,14 @@ pub struct Question {
     /// Show the question only when an earlier answer has a given value; a hidden question must not be answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_if: Option<ShowIf>,
+    /// How answers are compared with a gold answer (default: the kind's comparison, see [`super::gold`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gold: Option<super::gold::GoldRule>,
 }
 
-const COMMON_KEYS: &[&str] = &["name", "type", "label", "help", "required", "show_if"];
+const COMMON_KEYS: &[&str] = &[
+    "name", "type", "label", "help", "required", "show_if", "gold",
+];
 
 fn kind_keys(type_name: &str) -> &'static [&'static str] {
     match type_name {
@@ -347,6 +352,10 @@ impl Question {
             None => None,
             Some(v) => Some(parse_show_if(v, &join(path, "show_if"), earlier)?),
         };
+        let gold = match map.get("gold").filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => Some(super::gold::GoldRule::parse(v, &join(path, "gold"), &kind)?),
+        };
         Ok(Question {
             name,
             kind,
@@ -354,6 +363,7 @@ impl Question {
             help: parse::opt_str(map, path, "help")?,
             required: parse::opt_bool(map, path, "required")?.unwrap_or(false),
             show_if,
+            gold,
         })
     }
 

@@ -161,7 +161,14 @@ fn insert_sql(rows: usize, org: OrgId, project: ProjectId, overlap: i64, now: Mi
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!("({org}, {project}, {overlap}, {now}, ?, ?, ?, ?)"));
+        // Gold items start with no free slot (`CASE` on the bound gold value): only the gold hand-out offers them.
+        sql.push_str(&format!(
+            "({org}, {project}, CASE WHEN ?{g} IS NULL THEN {overlap} ELSE 0 END, {now}, ?{}, ?{}, ?{}, ?{g})",
+            4 * i + 1,
+            4 * i + 2,
+            4 * i + 3,
+            g = 4 * i + 4
+        ));
     }
     sql.push_str(" ON CONFLICT (project_id, external_id) DO NOTHING");
     sql

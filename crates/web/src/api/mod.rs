@@ -4,6 +4,7 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod projects;
+pub mod quality;
 pub mod review;
 pub mod work;
 
@@ -49,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::project_stats))
         .routes(routes!(projects::import_items))
         .routes(routes!(projects::export))
+        .routes(routes!(quality::project_quality))
         .routes(routes!(work::next))
         .routes(routes!(work::submit))
         .routes(routes!(work::skip))

@@ -30,7 +30,9 @@ pub async fn create_project(
     ApiJson(body): ApiJson<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
     let project = s.app.create_project(&p, body).await?;
-    Ok((StatusCode::CREATED, Json(ProjectView::from(&project))))
+    let mut view = ProjectView::from(&project);
+    view.quality = Some(s.app.quality_settings(&p, project.id).await?);
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// The projects of the caller's organization.
@@ -56,7 +58,9 @@ pub async fn get_project(
     Auth(p): Auth,
     Id(id): Id,
 ) -> ApiResult<Json<ProjectView>> {
-    Ok(Json(ProjectView::from(&s.app.project(&p, id).await?)))
+    let mut view = ProjectView::from(&s.app.project(&p, id).await?);
+    view.quality = Some(s.app.quality_settings(&p, id).await?);
+    Ok(Json(view))
 }
 
 /// Live counts of a project.
@@ -74,6 +78,8 @@ pub struct StatsView {
     pub skipped_assignments: i64,
     /// Share of the needed annotations that are in (0 to 1).
     pub progress: f64,
+    /// Headline quality figures, as the quality job last stored them (docs/quality.md).
+    pub quality: fairloop_app::quality::QualitySummaryView,
 }
 
 /// Live counts of a project.
@@ -85,6 +91,7 @@ pub async fn project_stats(
 ) -> ApiResult<Json<StatsView>> {
     let project = s.app.project(&p, id).await?;
     let st = s.app.project_stats(&p, id).await?;
+    let quality = s.app.quality_summary(&p, id).await?;
     let needed = st.items * i64::from(project.policy.overlap);
     Ok(Json(StatsView {
         items: st.items,
@@ -97,6 +104,7 @@ pub async fn project_stats(
         } else {
             (st.annotations as f64 / needed as f64).min(1.0)
         },
+        quality,
     }))
 }
 
@@ -225,6 +233,8 @@ async fn spool_body(
 pub struct ExportQuery {
     /// `jsonl` (default), `parquet` or `csv` (flat templates only).
     pub format: Option<String>,
+    /// `true` includes gold items (with their `gold` answer); by default they are left out.
+    pub include_gold: Option<bool>,
 }
 
 /// Streams every item with its annotations (pseudonymous annotators) and the majority answers.
@@ -241,7 +251,15 @@ pub async fn export(
     let format = ExportFormat::parse(q.format.as_deref().unwrap_or("jsonl"))?;
     let rx = s
         .app
-        .export(&p, id, format, Arc::new(ExportProgress::default()))
+        .export_with(
+            &p,
+            id,
+            format,
+            fairloop_app::export::ExportOptions {
+                include_gold: q.include_gold.unwrap_or(false),
+            },
+            Arc::new(ExportProgress::default()),
+        )
         .await?;
     let stream = tokio_stream_from(rx);
     let disposition = format!(

@@ -33,7 +33,7 @@ fn responsive(svg: String, caption: &str) -> String {
         .replace('<', "&lt;");
     svg.replacen(
         &format!("<svg width=\"{WIDTH}\" height=\"{HEIGHT}\""),
-        &format!("<svg class=\"chart\" role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMidYMid meet\""),
+        &format!("<svg class=\"plot\" role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMidYMid meet\""),
         1,
     )
 }
@@ -192,7 +192,7 @@ mod tests {
         );
         assert!(
             c.svg.starts_with(
-                "<svg class=\"chart\" role=\"img\" aria-label=\"Submissions per hour &lt;test>\""
+                "<svg class=\"plot\" role=\"img\" aria-label=\"Submissions per hour &lt;test>\""
             ),
             "{}",
             &c.svg[..200]

@@ -131,6 +131,7 @@ struct FormState {
     amount: String,
     currency: String,
     chosen: String,
+    gold_percent: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -202,6 +203,7 @@ pub async fn new_form(user: CurrentUser, Query(q): Query<NewQuery>) -> PageResul
         amount: "0.50".into(),
         currency: "USD".into(),
         chosen,
+        gold_percent: "0".into(),
     };
     new_page(&user, StatusCode::OK, &state, None)
 }
@@ -248,6 +250,7 @@ fn form_state(form: &[(String, String)]) -> FormState {
         amount: get("amount"),
         currency: get("currency"),
         chosen: get("chosen"),
+        gold_percent: get("gold_percent"),
     }
 }
 
@@ -286,6 +289,21 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
         max_open_per_worker: None,
         pay,
         budget_minor: None,
+        gold_rate: match state.gold_percent.trim() {
+            "" | "0" => None,
+            g => Some(
+                g.parse::<f64>()
+                    .ok()
+                    .filter(|v| (0.0..=100.0).contains(v))
+                    .ok_or_else(|| {
+                        format!(
+                            "“{g}” is not a share of gold items; write a percentage from 0 to 100"
+                        )
+                    })?
+                    / 100.0,
+            ),
+        },
+        adaptive_overlap: None,
     })
 }
 

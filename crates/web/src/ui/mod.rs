@@ -8,7 +8,8 @@
 //! Routes (see docs/web.md): `GET /signin`, `POST /signin`, `POST /signout`, `GET /`, `GET /work/{project}`,
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
-//! `GET /projects`, `GET /projects/{id}/export`, `GET /assets/{file}`; the review pages are listed in [`review`].
+//! `GET /projects`, `GET /projects/{id}/export`, `GET /projects/{id}/quality`, `GET /assets/{file}`; the review
+//! pages are listed in [`review`].
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ mod console;
 mod create;
 mod invitations;
 mod pages;
+mod quality;
 pub mod render;
 pub mod review;
 pub mod session;
@@ -115,6 +117,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .merge(review_router())
+        .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
         .layer(SetResponseHeaderLayer::overriding(

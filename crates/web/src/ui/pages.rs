@@ -847,6 +847,8 @@ struct ProjectRow {
     skipped: i64,
     percent: i64,
     flat: bool,
+    /// The gold rate as a percentage, when gold items are handed out.
+    gold: Option<String>,
 }
 
 /// The organization's projects with their progress and export links.
@@ -865,6 +867,12 @@ pub async fn projects(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> P
     let mut rows = Vec::new();
     for project in ui.state.app.projects(p).await? {
         let s = ui.state.app.project_stats(p, project.id).await?;
+        let gold_rate = ui
+            .state
+            .app
+            .quality_settings(p, project.id)
+            .await?
+            .gold_rate;
         let needed = s.items * i64::from(project.policy.overlap);
         let percent = if needed == 0 {
             0
@@ -875,6 +883,7 @@ pub async fn projects(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> P
             id: project.id,
             pay: render::pay_text(project.pay.as_deref()),
             flat: template_of(&project)?.has_flat_answers(),
+            gold: (gold_rate > 0.0).then(|| format!("{:.0}% gold", gold_rate * 100.0)),
             name: project.name,
             items: s.items,
             annotations: s.annotations,

@@ -41,6 +41,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/projects.html"),
             ),
             ("error.html", include_str!("../../templates/error.html")),
+            ("quality.html", include_str!("../../templates/quality.html")),
             (
                 "_signals.html",
                 include_str!("../../templates/_signals.html"),

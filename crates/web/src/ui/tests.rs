@@ -205,6 +205,8 @@ impl T {
                     max_open_per_worker: None,
                     pay: None,
                     budget_minor: None,
+                    gold_rate: None,
+                    adaptive_overlap: None,
                 },
             )
             .await
@@ -1102,7 +1104,7 @@ async fn the_project_dashboard_charts_activity_and_the_item_browser_pages_and_fi
         page.body.contains("Dash &lt;b&gt;board&lt;&#x2f;b&gt;"),
         "the name is escaped"
     );
-    assert!(page.body.contains("<svg class=\"chart\" role=\"img\""));
+    assert!(page.body.contains("<svg class=\"plot\" role=\"img\""));
     assert!(
         page.body.contains("id=\"stat-annotations\">2<"),
         "two annotations counted"
@@ -1366,6 +1368,8 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 max_open_per_worker: None,
                 pay: Some(fairloop_app::projects::Pay::PerTask { amount_minor: 50, currency: "USD".into() }),
                 budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
             },
         )
         .await
@@ -1534,4 +1538,96 @@ async fn guidelines_open_beside_the_work_and_drafts_survive_on_the_server() {
             .unwrap(),
         None
     );
+}
+
+#[tokio::test]
+async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only() {
+    let t = setup().await;
+    let pid = t.project_id("Classify product reviews").await;
+    let (r, _) = t.sign_in(REQUESTER).await;
+    // Before the job runs the page says so rather than computing anything.
+    let page = t.get(&format!("/projects/{pid}/quality"), &r).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("no figures yet"), "{}", page.body);
+    let job = fairloop_app::quality::QualityJob::new(t.app.clone());
+    while job
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap()
+    {}
+    let page = t.get(&format!("/projects/{pid}/quality"), &r).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Agreement per question"));
+    assert!(
+        page.body.contains("data-question=\"sentiment\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<svg viewBox=\"0 0 300 120\" role=\"img\"")
+    );
+    assert!(page.body.contains("figures from <time"));
+    assert!(!page.body.contains("NaN"));
+    // The console links to it.
+    let console = t.get("/projects", &r).await;
+    assert!(
+        console
+            .body
+            .contains(&format!("href=\"/projects/{pid}/quality\""))
+    );
+    assert!(!console.body.contains("% gold"));
+    let requester = t.principal(REQUESTER).await;
+    let with_gold = t
+        .app
+        .create_project(
+            &requester,
+            CreateProject {
+                name: "Gold checked".into(),
+                template: json!({"fields": [{"name": "text", "type": "text"}],
+                    "questions": [{"name": "label", "type": "single_choice", "options": ["a", "b"]}]}),
+                overlap: None,
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: None,
+                budget_minor: None,
+                gold_rate: Some(0.1),
+                adaptive_overlap: None,
+            },
+        )
+        .await
+        .unwrap();
+    let console = t.get("/projects", &r).await;
+    assert!(console.body.contains("10% gold"), "{}", console.body);
+    let page = t
+        .get(&format!("/projects/{}/quality", with_gold.id), &r)
+        .await;
+    assert!(page.body.contains("Gold rate 10%"), "{}", page.body);
+    // Workers may not see it; another organization's project is not found.
+    let (w, _) = t.sign_in(WORKER).await;
+    assert_eq!(
+        t.get(&format!("/projects/{pid}/quality"), &w).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (other, _) = t
+        .app
+        .add_user(
+            "Other Lab",
+            "boss@other.test",
+            "Boss",
+            Role::Requester,
+            Some("other-password"),
+        )
+        .await
+        .unwrap();
+    let other = Principal {
+        user_id: other.id,
+        org_id: other.org_id,
+        role: other.role,
+        email: other.email,
+    };
+    let foreign = t.project_with_items(&other, "Secret", &["private"]).await;
+    let r2 = t.get(&format!("/projects/{foreign}/quality"), &r).await;
+    assert_eq!(r2.status, StatusCode::NOT_FOUND);
+    assert!(!r2.body.contains("Secret"));
 }
