@@ -417,7 +417,7 @@ async fn answers_of(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spans_and_rankings_are_answered_with_the_keyboard() {
+async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
     let (chromium, driver) = match browser_paths() {
         Ok(p) => p,
         Err(why) if browser_required() => {
@@ -522,6 +522,38 @@ async fn spans_and_rankings_are_answered_with_the_keyboard() {
     assert_eq!(
         given.last().unwrap()["ranking"],
         json!([["response_2", "response_1"], ["response_3"]])
+    );
+
+    // Pairwise with a justification, then a rubric, keys only: 2 = "A clearly better" puts the caret in the
+    // justification box; Esc hands the keys back to the options; 4, 5, 3 score the three criteria.
+    let pair = store
+        .project_by_name(org, "Compare two LLM answers")
+        .await
+        .unwrap()
+        .unwrap();
+    b.goto(&format!("{base}/work/{}", pair.id)).await;
+    b.wait_for_url("the pairwise workbench", |u| u.contains(&format!("/work/{}/", pair.id)))
+        .await;
+    b.press("2", None).await;
+    assert_eq!(
+        b.script("return document.activeElement.tagName").await,
+        json!("TEXTAREA"),
+        "the justification box takes the focus"
+    );
+    b.press("A explains ownership correctly.", None).await;
+    b.press("\u{E00C}", None).await;
+    b.press("453", None).await;
+    let here = b.url().await;
+    b.press(ENTER, Some(CONTROL)).await;
+    b.wait_for_url("the next pairwise item", |u| u != here && u.contains(&format!("/work/{}/", pair.id)))
+        .await;
+    let given = answers_of(store.as_ref(), org, pair.id, worker.id).await;
+    assert_eq!(
+        given.last().unwrap(),
+        &json!({
+            "preference": {"strength": -2, "justification": "A explains ownership correctly."},
+            "quality_a": {"accuracy": 4, "helpfulness": 5, "safety": 3}
+        })
     );
     b.quit().await;
 }
