@@ -22,6 +22,7 @@ pub mod guidelines;
 pub mod import;
 pub mod invitations;
 pub mod jobs;
+pub mod prefetch;
 pub mod projects;
 pub mod quality;
 pub mod review;

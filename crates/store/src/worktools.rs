@@ -174,4 +174,26 @@ impl dyn Store + '_ {
         })
         .await
     }
+
+    /// The worker's open, unexpired leases in a project, oldest first (the workbench resumes and prefetches
+    /// with them).
+    pub async fn open_assignments(
+        &self,
+        org: OrgId,
+        worker: UserId,
+        project: ProjectId,
+        now: Millis,
+    ) -> StoreResult<Vec<AssignmentId>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                "SELECT id FROM assignments WHERE worker_id = $1 AND project_id = $2 AND org_id = $3 \
+                 AND status = 'open' AND expires_at > $4 ORDER BY id",
+                params![worker, project, org, now],
+            )?
+            .iter()
+            .map(|r| r.i64(0))
+            .collect()
+        })
+        .await
+    }
 }

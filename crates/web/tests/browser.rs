@@ -532,8 +532,10 @@ async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
         .unwrap()
         .unwrap();
     b.goto(&format!("{base}/work/{}", pair.id)).await;
-    b.wait_for_url("the pairwise workbench", |u| u.contains(&format!("/work/{}/", pair.id)))
-        .await;
+    b.wait_for_url("the pairwise workbench", |u| {
+        u.contains(&format!("/work/{}/", pair.id))
+    })
+    .await;
     b.press("2", None).await;
     assert_eq!(
         b.script("return document.activeElement.tagName").await,
@@ -545,8 +547,10 @@ async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
     b.press("453", None).await;
     let here = b.url().await;
     b.press(ENTER, Some(CONTROL)).await;
-    b.wait_for_url("the next pairwise item", |u| u != here && u.contains(&format!("/work/{}/", pair.id)))
-        .await;
+    b.wait_for_url("the next pairwise item", |u| {
+        u != here && u.contains(&format!("/work/{}/", pair.id))
+    })
+    .await;
     let given = answers_of(store.as_ref(), org, pair.id, worker.id).await;
     assert_eq!(
         given.last().unwrap(),

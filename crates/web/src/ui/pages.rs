@@ -304,6 +304,12 @@ pub async fn claim(
 ) -> PageResult {
     let project = id(&project)?;
     let p = &user.session.principal;
+    // A lease the worker still holds (the item prefetched while they answered the last one) comes first.
+    if p.role.can_work()
+        && let Some(held) = ui.state.app.held_assignment(p, project).await?
+    {
+        return Ok(see_other(&format!("/work/{project}/{held}")));
+    }
     match ui.state.app.next_task(p, project).await? {
         Some(task) => Ok(see_other(&format!(
             "/work/{project}/{}",
@@ -329,6 +335,8 @@ struct Bench {
     remaining: i64,
     /// The current guidelines: version and rendered HTML.
     guidelines: Option<(i64, String)>,
+    /// The page of the next item, for the browser to fetch in the background.
+    prefetch: Option<String>,
 }
 
 async fn load_bench(
@@ -387,6 +395,7 @@ async fn load_bench(
         project,
         data,
         guidelines,
+        prefetch: None,
     }))
 }
 
@@ -415,6 +424,7 @@ fn bench_page(
             workable => workable,
             error => general_error,
             guidelines => bench.guidelines.as_ref().map(|(v, html)| context! { version => v, html => html }),
+            prefetch => &bench.prefetch,
         },
     );
     (status, html).into_response()
@@ -427,10 +437,20 @@ pub async fn workbench(
     Path((project, assignment)): Path<(String, String)>,
 ) -> PageResult {
     let (project, assignment) = (id(&project)?, id(&assignment)?);
-    let bench = match load_bench(&ui, &user, project, assignment).await? {
+    let mut bench = match load_bench(&ui, &user, project, assignment).await? {
         Ok(b) => b,
         Err(redirect) => return Ok(redirect),
     };
+    // The next item is leased now and its page fetched by the browser in the background, so moving on after
+    // submitting is a page already loaded. A failure here (nothing left, a pause) only means no prefetch.
+    let next = ui
+        .state
+        .app
+        .prefetch_next(&user.session.principal, project, assignment)
+        .await
+        .ok()
+        .flatten();
+    bench.prefetch = next.map(|n| format!("/work/{project}/{n}"));
     // A draft saved from this or another device fills the form in again.
     let draft = ui
         .state
@@ -439,7 +459,7 @@ pub async fn workbench(
         .await?
         .map(|pairs| render::form_values(&pairs))
         .unwrap_or_default();
-    Ok(bench_page(
+    let mut resp = bench_page(
         StatusCode::OK,
         &user,
         &bench,
@@ -447,7 +467,14 @@ pub async fn workbench(
         &draft,
         &HashMap::new(),
         None,
-    ))
+    );
+    // The prefetched page may be kept briefly (private to this browser) so the navigation after submitting
+    // can use it.
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
+    Ok(resp)
 }
 
 /// Keeps the workbench's draft on the server (`workbench.js` posts the form a moment after each change).
