@@ -167,6 +167,16 @@ impl App {
                 )
                 .await?;
             }
+            if name == "Named entities in news"
+                && self
+                    .store
+                    .current_terms(requester.org_id, project.id)
+                    .await?
+                    .is_none()
+            {
+                self.publish_terms(&requester, project.id, demo_terms())
+                    .await?;
+            }
             let mut file = tempfile_in_temp()?;
             for item in &items {
                 writeln!(file.1, "{item}")
@@ -355,6 +365,27 @@ fn entity_items() -> Vec<Value> {
         out.push(json!({"id": format!("news-{k:03}"), "data": {"text": text}}));
     }
     out
+}
+
+/// Terms for the demo's entity project: what a worker reads and accepts before the first task.
+fn demo_terms() -> crate::terms::PublishTerms {
+    crate::terms::PublishTerms {
+        summary: crate::terms::TermsSummary {
+            ip_assigned: "The work product of this project only".into(),
+            confidential: "The news texts and your answers, until the dataset is published".into(),
+            notice_days: 14,
+            expected_duration: "about 4 weeks".into(),
+            weekly_hours: "as many as you like, up to 20".into(),
+            content_warnings: vec!["news reports that mention violence".into()],
+        },
+        markdown: "## Terms of work\n\n\
+                   1. **Pay**: the hourly rate shown, for active time as measured in the open (see the timesheet).\n\
+                   2. **What you assign**: the answers you give in this project. Your knowledge, methods and tools stay yours.\n\
+                   3. **Confidentiality**: keep the texts and your answers private until the dataset is published.\n\
+                   4. **Notice**: if the project ends early you get 14 days' notice, or pay for them.\n\
+                   5. **Questions**: ask below; a person at Demo Lab answers."
+            .into(),
+    }
 }
 
 /// Guidelines for a demo project: short, concrete, with an example, as real ones should be.

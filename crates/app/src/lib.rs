@@ -27,6 +27,7 @@ pub mod projects;
 pub mod quality;
 pub mod review;
 pub mod settings;
+pub mod terms;
 pub mod users;
 pub mod work;
 

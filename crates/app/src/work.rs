@@ -103,6 +103,7 @@ impl App {
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
         self.check_not_paused(principal, project).await?;
+        self.check_terms_accepted(principal, project).await?;
         if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
             return Ok(Some(gold));
         }

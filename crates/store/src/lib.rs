@@ -28,6 +28,7 @@ pub mod quality;
 pub mod review;
 mod sql;
 pub mod sqlite;
+pub mod terms;
 pub mod worktools;
 
 /// What can go wrong in the store, split by what the caller should do about it.

@@ -30,6 +30,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0006_invitations"),
     migration!("0007_dashboard"),
     migration!("0008_guidelines_drafts"),
+    migration!("0009_terms"),
 ];
 
 /// The bookkeeping table, the same on both backends.

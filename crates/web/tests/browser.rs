@@ -452,7 +452,15 @@ async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
 
     // Spans: Shift+→ twice selects the first two words, 1 labels them Person; Backspace removes the mark,
     // Shift+← twice selects them again, and Ctrl+Enter submits.
+    // This project has terms: "Start" leads to them first; accepting goes on to the work.
     b.goto(&format!("{base}/work/{}", ner.id)).await;
+    b.wait_for_url("the terms", |u| {
+        u.contains(&format!("/projects/{}/terms", ner.id))
+    })
+    .await;
+    assert!(b.text("#content-warnings").await.contains("violence"));
+    shoot(&b, "terms").await;
+    b.click("#terms-accept").await;
     b.wait_for_url("the spans workbench", |u| {
         u.contains(&format!("/work/{}/", ner.id))
     })

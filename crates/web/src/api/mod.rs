@@ -6,6 +6,7 @@ pub mod invitations;
 pub mod projects;
 pub mod quality;
 pub mod review;
+pub mod terms;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -65,6 +66,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke_invitation))
         .routes(routes!(guidelines::publish, guidelines::current))
         .routes(routes!(guidelines::versions))
+        .routes(routes!(terms::publish, terms::current))
+        .routes(routes!(terms::decide))
+        .routes(routes!(terms::ask, terms::questions))
+        .routes(routes!(terms::answer))
         .merge(review_routes())
 }
 

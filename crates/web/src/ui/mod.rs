@@ -34,6 +34,7 @@ mod quality;
 pub mod render;
 pub mod review;
 pub mod session;
+mod terms;
 #[cfg(test)]
 mod tests;
 
@@ -110,6 +111,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}", get(console::dashboard))
         .route("/projects/{id}/live", get(console::live))
+        .route(
+            "/projects/{id}/terms",
+            get(terms::show).post(terms::publish),
+        )
+        .route(
+            "/projects/{id}/terms/decision",
+            axum::routing::post(terms::decide),
+        )
+        .route(
+            "/projects/{id}/terms/questions",
+            axum::routing::post(terms::ask),
+        )
+        .route(
+            "/projects/{id}/terms/questions/{question}/answer",
+            axum::routing::post(terms::answer),
+        )
         .route(
             "/projects/{id}/guidelines",
             get(console::guidelines).post(console::publish_guidelines),

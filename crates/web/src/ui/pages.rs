@@ -236,6 +236,12 @@ struct ProjectCard {
     effective: Option<String>,
     /// Answers this worker has given in the project.
     mine: i64,
+    /// The content warnings of the project's terms.
+    warnings: Vec<String>,
+    /// The current terms still need this worker's acceptance.
+    terms_needed: bool,
+    /// The project has terms at all.
+    has_terms: bool,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -257,6 +263,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
             .as_deref()
             .and_then(|s| serde_json::from_str::<Value>(s).ok())
             .and_then(|v| v["currency"].as_str().map(str::to_string));
+        let terms = ui.state.app.terms(p, project.id).await?;
         let t = template_of(&project)?;
         let mut kinds: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
         kinds.dedup();
@@ -283,6 +290,16 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 _ => None,
             },
             mine: o.my_submissions,
+            warnings: terms
+                .as_ref()
+                .map(|v| v.summary.content_warnings.clone())
+                .unwrap_or_default(),
+            has_terms: terms.is_some(),
+            terms_needed: terms.as_ref().is_some_and(|v| {
+                v.my_decision
+                    .as_ref()
+                    .is_none_or(|d| d.decision != "accepted")
+            }),
         });
     }
     Ok(render(
@@ -310,7 +327,19 @@ pub async fn claim(
     {
         return Ok(see_other(&format!("/work/{project}/{held}")));
     }
-    match ui.state.app.next_task(p, project).await? {
+    let next = match ui.state.app.next_task(p, project).await {
+        // Terms first: the page to read and accept them, then straight on to work.
+        Err(AppError::Forbidden {
+            code: "terms_not_accepted",
+            ..
+        }) => {
+            return Ok(see_other(&format!(
+                "/projects/{project}/terms?done=accept_first"
+            )));
+        }
+        other => other?,
+    };
+    match next {
         Some(task) => Ok(see_other(&format!(
             "/work/{project}/{}",
             task.assignment_id

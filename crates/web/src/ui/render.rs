@@ -80,6 +80,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/project_new.html"),
             ),
             ("upload.html", include_str!("../../templates/upload.html")),
+            ("terms.html", include_str!("../../templates/terms.html")),
             ("project.html", include_str!("../../templates/project.html")),
             ("items.html", include_str!("../../templates/items.html")),
             (

@@ -1692,3 +1692,92 @@ async fn the_next_item_is_leased_and_prefetched_while_the_current_one_is_answere
         .unwrap();
     assert_eq!(open.len(), 2, "{open:?}");
 }
+
+#[tokio::test]
+async fn a_worker_reads_and_accepts_the_terms_before_the_first_task() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let project = t
+        .project_with_items(&owner, "Termed work", &["one", "two"])
+        .await;
+    let (rsession, rcsrf) = t.sign_in(REQUESTER).await;
+    let published = t
+        .post(
+            &format!("/projects/{project}/terms"),
+            &rsession,
+            &format!(
+                "_csrf={rcsrf}&ip_assigned=&confidential=Client+data&notice_days=14&expected_duration=6+weeks\
+                 &weekly_hours=5-10&content_warnings=graphic+injuries%0Aprofanity&markdown=%23+Terms%0AYou+keep+your+methods."
+            ),
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    let bad = t
+        .post(
+            &format!("/projects/{project}/terms"),
+            &rsession,
+            &format!("_csrf={rcsrf}&notice_days=x&markdown=y"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (session, csrf) = t.sign_in(WORKER).await;
+    // The home card shows the warnings and sends the worker to the terms, not to work.
+    let home = t.get("/", &session).await;
+    assert!(
+        home.body.contains("graphic injuries, profanity"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(&format!("data-terms=\"{project}\"")));
+    let start = t.get(&format!("/work/{project}"), &session).await;
+    assert_eq!(
+        start.location(),
+        format!("/projects/{project}/terms?done=accept_first")
+    );
+    let page = t.get(start.location(), &session).await;
+    assert!(page.body.contains("The work product of this project only"));
+    assert!(page.body.contains("14 days") && page.body.contains("Client data"));
+    let at = page.body.find("name=\"text_hash\" value=\"").unwrap() + 24;
+    let hash = page.body[at..at + 64].to_string();
+    // Accepting goes straight on to work.
+    let accepted = t
+        .post(
+            &format!("/projects/{project}/terms/decision"),
+            &session,
+            &format!("_csrf={csrf}&version=1&text_hash={hash}&decision=accept"),
+        )
+        .await;
+    assert_eq!(accepted.location(), format!("/work/{project}"));
+    let work = t.get(&format!("/work/{project}"), &session).await;
+    assert!(work.location().starts_with(&format!("/work/{project}/")));
+    // A question, answered by the requester, shows on the worker's page.
+    let asked = t
+        .post(
+            &format!("/projects/{project}/terms/questions"),
+            &session,
+            &format!("_csrf={csrf}&question=Is+weekend+work+fine%3F"),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    let q = t.app.terms_questions(&owner, project).await.unwrap()[0].id;
+    let answered = t
+        .post(
+            &format!("/projects/{project}/terms/questions/{q}/answer"),
+            &rsession,
+            &format!("_csrf={rcsrf}&answer=Yes%2C+any+day."),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER);
+    assert!(
+        t.get(&format!("/projects/{project}/terms"), &session)
+            .await
+            .body
+            .contains("Yes, any day.")
+    );
+}
