@@ -19,6 +19,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod ledger;
 pub mod projects;
 pub mod settings;
 pub mod users;
@@ -72,6 +73,9 @@ pub struct App {
     /// Recently resolved tokens (see [`auth`]): saves a database read on almost every request.
     pub(crate) token_cache:
         Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
+    /// Pay settings by project (immutable once a project exists): a claim needs them to know whether to hold
+    /// budget, and reading the project on every claim would slow the queue.
+    pub(crate) pay_policies: Arc<Mutex<HashMap<ProjectId, Option<ledger::PayPolicy>>>>,
 }
 
 impl App {
@@ -82,6 +86,7 @@ impl App {
             config,
             templates: Arc::default(),
             token_cache: Arc::default(),
+            pay_policies: Arc::default(),
         }
     }
 

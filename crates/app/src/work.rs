@@ -99,11 +99,20 @@ impl App {
         now: Millis,
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
+        // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
+        let hold = self.hold_budget(principal, project, now).await?;
+        if hold == crate::ledger::Hold::Exhausted {
+            return Ok(None);
+        }
         let claim = self
             .store
             .claim_next(principal.org_id, project, principal.user_id, now)
             .await
             .or_not_found("project")?;
+        if let crate::ledger::Hold::Held(reservation) = hold {
+            let fresh = claim.as_ref().filter(|c| !c.reused).map(|c| c.assignment_id);
+            self.settle_hold(principal, reservation, fresh, now).await?;
+        }
         Ok(claim.map(NextTask::from))
     }
 

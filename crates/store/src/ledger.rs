@@ -565,6 +565,15 @@ const DELETE_DEFERRED: &str = "DELETE FROM ledger_deferred WHERE annotation_id =
 /// Posts a submission's pay exactly once (`task:<annotation>`): budget → the worker's earnings. A budgeted
 /// project pays from the claim's reservation, or from the room left when the reservation is gone.
 pub fn post_task_pay(tx: &dyn Tx, pay: &TaskPay, now: Millis) -> StoreResult<TaskPayOutcome> {
+    // Serialize posters of the same submission (jobs in several processes): the second waits here and then
+    // sees the first one's transaction.
+    tx.query_one(
+        &format!(
+            "SELECT id FROM annotations WHERE id = $1 AND org_id = $2{}",
+            tx.for_update()
+        ),
+        params![pay.annotation_id, pay.org_id],
+    )?;
     let key = format!("task:{}", pay.annotation_id);
     if let Some(row) = tx.query_opt(SELECT_TRANSACTION_BY_KEY, params![key.as_str()])? {
         tx.execute(DELETE_DEFERRED, params![pay.annotation_id, pay.org_id])?;
@@ -646,7 +655,7 @@ pub struct UnpostedSubmission {
 
 const SELECT_UNPOSTED: &str = "SELECT a.org_id, a.project_id, a.id, a.assignment_id, a.worker_id, p.pay \
      FROM annotations a JOIN projects p ON p.id = a.project_id \
-     WHERE p.pay IS NOT NULL AND a.id > $1 \
+     WHERE p.pay LIKE '%\"model\":\"per_task\"%' AND a.id > $1 \
        AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.annotation_id = a.id AND t.kind = 'task_pay') \
        AND NOT EXISTS (SELECT 1 FROM ledger_deferred d WHERE d.annotation_id = a.id) \
      ORDER BY a.id LIMIT $2";

@@ -1,0 +1,334 @@
+//! The ledger end to end on every backend: funding, budget holds at claim time, pay posted exactly once,
+//! withholding as a reversal, append-only storage, verification, and tenant isolation.
+
+mod common;
+
+use common::*;
+use fairloop_app::AppError;
+use fairloop_app::ledger::{FundBody, PayPosting, WithholdBody};
+use fairloop_domain::Role;
+use fairloop_domain::time::now_millis;
+use fairloop_store::ledger::AccountKind;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budgeted_project_stops_handing_out_work_before_its_cap_and_pays_each_submission_once() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let w1 = user(app, &org, Role::Worker).await;
+        let w2 = user(app, &org, Role::Worker).await;
+        fund(app, &requester, 10_000).await;
+        // Cap 1000 at 300 a task: three tasks fit, the fourth would overspend.
+        let project = per_task_project(app, &requester, 300, Some(1000), 10, 1).await;
+        assert!(work_one(app, &w1, project).await.is_some(), "{}", b.name);
+        assert!(work_one(app, &w2, project).await.is_some(), "{}", b.name);
+        assert!(work_one(app, &w1, project).await.is_some(), "{}", b.name);
+        assert!(
+            app.next_task(&w2, project).await.unwrap().is_none(),
+            "{}: a fourth task would overspend the cap",
+            b.name
+        );
+        post_all(app).await;
+        let org_id = requester.org_id;
+        assert_eq!(balance(app, org_id, AccountKind::Earnings, w1.user_id).await, 600);
+        assert_eq!(balance(app, org_id, AccountKind::Earnings, w2.user_id).await, 300);
+        assert_eq!(balance(app, org_id, AccountKind::Budget, 0).await, 10_000 - 900);
+        assert_eq!(balance(app, org_id, AccountKind::Funding, 0).await, -10_000);
+        // Running the job again posts nothing twice.
+        let again = PayPosting::new(app.clone())
+            .try_run_one(now_millis())
+            .await
+            .unwrap();
+        assert_eq!((again.posted, again.deferred), (0, 0), "{}", b.name);
+        assert_eq!(balance(app, org_id, AccountKind::Earnings, w1.user_id).await, 600);
+        let budget = app
+            .store
+            .ledger_project_budget(org_id, project)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((budget.spent_minor, budget.reserved_minor), (900, 0));
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizations_funding_bounds_claims_and_a_skip_gives_the_hold_back() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let other = user(app, &org, Role::Worker).await;
+        fund(app, &requester, 500).await;
+        let project = per_task_project(app, &requester, 300, Some(1_000_000), 5, 1).await;
+        let task = app.next_task(&worker, project).await.unwrap().unwrap();
+        assert!(
+            app.next_task(&other, project).await.unwrap().is_none(),
+            "{}: 500 funded covers one hold of 300",
+            b.name
+        );
+        app.skip(&worker, task.assignment_id, Default::default())
+            .await
+            .unwrap();
+        let step = PayPosting::new(app.clone())
+            .try_run_one(now_millis())
+            .await
+            .unwrap();
+        assert_eq!(step.released, 1, "{}", b.name);
+        assert!(
+            work_one(app, &other, project).await.is_some(),
+            "{}: the released hold lets the next claim through",
+            b.name
+        );
+        post_all(app).await;
+        assert_eq!(
+            balance(app, requester.org_id, AccountKind::Budget, 0).await,
+            200
+        );
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projects_without_a_budget_claim_as_before_and_still_post_pay() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let project = per_task_project(app, &requester, 125, None, 3, 1).await;
+        for _ in 0..3 {
+            assert!(work_one(app, &worker, project).await.is_some());
+        }
+        assert!(
+            app.store
+                .ledger_project_budget(requester.org_id, project)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: no holds for unbudgeted projects",
+            b.name
+        );
+        post_all(app).await;
+        let org_id = requester.org_id;
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, worker.user_id).await,
+            375
+        );
+        // Unfunded spending shows as a negative budget: what the organization owes.
+        assert_eq!(balance(app, org_id, AccountKind::Budget, 0).await, -375);
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withholding_needs_a_human_reverses_once_and_the_worker_reads_the_reason() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let reviewer = user(app, &org, Role::Reviewer).await;
+        let worker = user(app, &org, Role::Worker).await;
+        fund(app, &requester, 1000).await;
+        let project = per_task_project(app, &requester, 400, Some(1000), 2, 1).await;
+        work_one(app, &worker, project).await.unwrap();
+        post_all(app).await;
+        let view = app.ledger_view(&worker).await.unwrap();
+        let annotation = view.transactions[0].annotation_id.unwrap();
+        let body = || WithholdBody {
+            reason: "answers copied from another item".into(),
+        };
+        for who in [&worker, &requester] {
+            let err = app.withhold_pay(who, annotation, body()).await.unwrap_err();
+            assert!(matches!(err, AppError::Forbidden { .. }), "{}: {err:?}", b.name);
+        }
+        let empty = app
+            .withhold_pay(&reviewer, annotation, WithholdBody { reason: " ".into() })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(empty, AppError::Invalid { code: "invalid_reason", .. }),
+            "{}",
+            b.name
+        );
+        let first = app.withhold_pay(&reviewer, annotation, body()).await.unwrap();
+        assert!(first.created);
+        let second = app.withhold_pay(&reviewer, annotation, body()).await.unwrap();
+        assert!(!second.created, "{}: withholding twice is a no-op", b.name);
+        assert_eq!(first.transaction_id, second.transaction_id);
+        let view = app.ledger_view(&worker).await.unwrap();
+        let reversal = &view.transactions[0];
+        assert_eq!(reversal.kind, "reversal");
+        assert_eq!(reversal.amount_minor, -400);
+        assert_eq!(reversal.memo, "answers copied from another item");
+        let org_id = requester.org_id;
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, worker.user_id).await,
+            0
+        );
+        assert_eq!(balance(app, org_id, AccountKind::Budget, 0).await, 1000);
+        let budget = app
+            .store
+            .ledger_project_budget(org_id, project)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(budget.spent_minor, 0, "{}", b.name);
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organization_or_worker_sees_and_changes_nothing() {
+    for b in backends().await {
+        let app = &b.app;
+        let org_a = unique("org_a");
+        let org_b = unique("org_b");
+        let requester_a = user(app, &org_a, Role::Requester).await;
+        let worker_a = user(app, &org_a, Role::Worker).await;
+        let worker_a2 = user(app, &org_a, Role::Worker).await;
+        let requester_b = user(app, &org_b, Role::Requester).await;
+        let reviewer_b = user(app, &org_b, Role::Reviewer).await;
+        let worker_b = user(app, &org_b, Role::Worker).await;
+        fund(app, &requester_a, 1000).await;
+        let project = per_task_project(app, &requester_a, 100, Some(1000), 2, 1).await;
+        work_one(app, &worker_a, project).await.unwrap();
+        post_all(app).await;
+        let annotation = app.ledger_view(&worker_a).await.unwrap().transactions[0]
+            .annotation_id
+            .unwrap();
+
+        let b_view = app.ledger_view(&requester_b).await.unwrap();
+        assert!(b_view.accounts.is_empty(), "{}: {b_view:?}", b.name);
+        assert!(b_view.transactions.is_empty());
+        assert!(app.ledger_view(&worker_b).await.unwrap().accounts.is_empty());
+        let err = app
+            .withhold_pay(
+                &reviewer_b,
+                annotation,
+                WithholdBody {
+                    reason: "not yours".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)), "{}: {err:?}", b.name);
+        // Another organization's worker cannot claim (so cannot hold budget) in this project.
+        assert!(app.next_task(&worker_b, project).await.is_err());
+        // A worker sees only their own accounts, and may not read a colleague's earnings.
+        let a2 = app.ledger_view(&worker_a2).await.unwrap();
+        assert!(a2.accounts.is_empty() && a2.transactions.is_empty());
+        assert!(matches!(
+            app.earnings_of(&worker_a2, worker_a.user_id).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        // Funding the same reference in another organization is a different payment.
+        let same_ref = |p: &fairloop_store::Principal| {
+            let p = p.clone();
+            let app = app.clone();
+            async move {
+                app.fund_budget(
+                    &p,
+                    FundBody {
+                        amount_minor: 50,
+                        currency: "USD".into(),
+                        reference: "wire-1".into(),
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        assert!(same_ref(&requester_a).await.created);
+        assert!(same_ref(&requester_b).await.created);
+        assert!(!same_ref(&requester_b).await.created);
+        assert_eq!(
+            balance(app, requester_a.org_id, AccountKind::Budget, 0).await,
+            1000 - 100 + 50
+        );
+        assert_eq!(
+            balance(app, requester_b.org_id, AccountKind::Budget, 0).await,
+            50
+        );
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funding_is_for_requesters_and_bad_input_names_the_field() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let body = |amount: i64, currency: &str, reference: &str| FundBody {
+            amount_minor: amount,
+            currency: currency.into(),
+            reference: reference.into(),
+        };
+        assert!(matches!(
+            app.fund_budget(&worker, body(100, "USD", "r")).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        for (input, code, field) in [
+            (body(0, "USD", "r"), "invalid_amount", "amount_minor"),
+            (body(-5, "USD", "r"), "invalid_amount", "amount_minor"),
+            (body(100, "usd", "r"), "invalid_currency", "currency"),
+            (body(100, "USD", "  "), "invalid_reference", "reference"),
+        ] {
+            match app.fund_budget(&requester, input).await {
+                Err(AppError::Invalid {
+                    code: got, message, ..
+                }) => {
+                    assert_eq!(got, code, "{}", b.name);
+                    assert!(message.contains(field), "{message}");
+                }
+                other => panic!("{}: expected {code}, got {other:?}", b.name),
+            }
+        }
+        assert!(app.ledger_view(&requester).await.unwrap().accounts.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_are_append_only_and_verify_names_a_tampered_balance() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        fund(app, &requester, 700).await;
+        for sql in [
+            "UPDATE ledger_entries SET amount_minor = amount_minor + 1",
+            "DELETE FROM ledger_entries",
+            "UPDATE ledger_transactions SET memo = 'x'",
+            "DELETE FROM ledger_transactions",
+        ] {
+            let r = app
+                .store
+                .write_tx(move |tx| tx.execute(sql, &[]))
+                .await;
+            let err = r.expect_err(sql).to_string();
+            assert!(err.contains("append-only"), "{}: {sql}: {err}", b.name);
+        }
+        assert_verified(app, b.name).await;
+        let org_id = requester.org_id;
+        app.store
+            .write_tx(move |tx| {
+                tx.execute(
+                    "UPDATE ledger_accounts SET balance_minor = balance_minor + 1 WHERE org_id = $1 AND kind = 'budget'",
+                    fairloop_store::params![org_id],
+                )
+            })
+            .await
+            .unwrap();
+        let report = app.verify_ledger(|_, _| {}).await.unwrap();
+        assert_eq!(report.problems.len(), 1, "{}: {:?}", b.name, report.problems);
+        assert!(
+            report.problems[0].contains("caches balance 701 but its entries sum to 700"),
+            "{}",
+            report.problems[0]
+        );
+    }
+}
