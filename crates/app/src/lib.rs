@@ -20,6 +20,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod ledger;
+pub mod payouts;
 pub mod projects;
 pub mod settings;
 pub mod users;

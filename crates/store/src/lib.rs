@@ -19,6 +19,7 @@ use fairloop_domain::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, Role
 use tokio::sync::mpsc;
 
 pub mod ledger;
+pub mod payouts;
 mod migrate;
 mod ops;
 pub mod portable;

@@ -92,3 +92,24 @@ CREATE TABLE ledger_deferred (
     reason TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- Payouts: one per worker, currency and pay period (weekly by default), moving earnings payable to payouts.
+-- pending -> paid, or pending -> failed (the money goes back to earnings payable) -> retried (a new payout).
+CREATE TABLE payouts (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    period_start INTEGER NOT NULL,
+    period_end INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'failed', 'retried')),
+    transaction_id INTEGER NOT NULL REFERENCES ledger_transactions(id),
+    retry_of INTEGER REFERENCES payouts(id),
+    provider_reference TEXT,
+    failure_reason TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX payouts_org ON payouts(org_id, period_start, id);
+CREATE INDEX payouts_worker ON payouts(worker_id, id);
