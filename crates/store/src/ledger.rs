@@ -13,7 +13,9 @@
 //! go negative.
 //!
 //! Everything here is written once over [`Tx`] and runs on both backends. Lock order (PostgreSQL), to rule out
-//! deadlocks: reservation rows, then accounts in id order, then `project_budgets` rows.
+//! deadlocks: the submission's annotation row (pay posting only), the organization's budget account, then
+//! reservation rows, then `project_budgets` rows and the other accounts in (kind, owner) order. Every
+//! transaction that touches the budget takes the budget account first, so they queue there.
 
 use fairloop_domain::time::Millis;
 use fairloop_domain::{OrgId, ProjectId, UserId};
@@ -230,7 +232,8 @@ pub fn post(tx: &dyn Tx, p: &Posting, reverses: Option<i64>, now: Millis) -> Sto
             return Ok(Posted::Already(row.i64(0)?));
         }
     };
-    // Accounts in a fixed order (creation and locking), so concurrent postings cannot deadlock.
+    // Accounts in one fixed order (kind, then owner: the budget always first), for creating and for locking,
+    // so concurrent postings cannot deadlock.
     let mut entries = p.entries.clone();
     entries.sort_by_key(|(a, _)| *a);
     let mut resolved = Vec::with_capacity(entries.len());
@@ -238,7 +241,6 @@ pub fn post(tx: &dyn Tx, p: &Posting, reverses: Option<i64>, now: Millis) -> Sto
         let account_id = ensure_account(tx, p.org_id, *account, &p.currency, now)?;
         resolved.push((account_id, *account, *amount));
     }
-    resolved.sort_by_key(|(id, _, _)| *id);
     for (account_id, _, amount) in &resolved {
         tx.execute(
             INSERT_ENTRY,
@@ -427,6 +429,19 @@ fn project_budget_row(r: &crate::portable::Row) -> StoreResult<ProjectBudget> {
     })
 }
 
+/// Locks (creating it when missing) the organization's budget account in a currency; answers its balance.
+fn lock_budget(tx: &dyn Tx, org: OrgId, currency: &str, now: Millis) -> StoreResult<i64> {
+    let account = ensure_account(tx, org, AccountRef::BUDGET, currency, now)?;
+    tx.query_one(
+        &format!(
+            "SELECT balance_minor FROM ledger_accounts WHERE id = $1 AND org_id = $2{}",
+            tx.for_update()
+        ),
+        params![account, org],
+    )?
+    .i64(0)
+}
+
 /// Locks the organization's budget account and the project's budget row (creating either when missing) and
 /// answers how much may still be spent: the smaller of the organization's unreserved balance and the
 /// project's unreserved cap.
@@ -438,16 +453,7 @@ fn room(
     cap: i64,
     now: Millis,
 ) -> StoreResult<i64> {
-    let account = ensure_account(tx, org, AccountRef::BUDGET, currency, now)?;
-    let balance = tx
-        .query_one(
-            &format!(
-                "SELECT balance_minor FROM ledger_accounts WHERE id = $1 AND org_id = $2{}",
-                tx.for_update()
-            ),
-            params![account, org],
-        )?
-        .i64(0)?;
+    let balance = lock_budget(tx, org, currency, now)?;
     tx.execute(INSERT_PROJECT_BUDGET, params![project, org, currency, cap])?;
     let pb = project_budget_row(&tx.query_one(
         &format!("{SELECT_PROJECT_BUDGET}{}", tx.for_update()),
@@ -580,6 +586,9 @@ pub fn post_task_pay(tx: &dyn Tx, pay: &TaskPay, now: Millis) -> StoreResult<Tas
         return Ok(TaskPayOutcome::Posted(Posted::Already(row.i64(0)?)));
     }
     if let Some(cap) = pay.cap_minor {
+        // The budget account first (see the lock order in the module comment): closing the reservation
+        // locks the project's budget row, which comes after it.
+        lock_budget(tx, pay.org_id, &pay.currency, now)?;
         let held = tx.query_opt(HELD_FOR_ASSIGNMENT, params![pay.org_id, pay.assignment_id])?;
         let covered = match held {
             Some(r) => close_reservation(tx, pay.org_id, r.i64(0)?, "used", now)?,
@@ -945,16 +954,26 @@ impl dyn Store {
         now: Millis,
         limit: i64,
     ) -> StoreResult<u64> {
-        self.write_tx(move |tx| {
-            let mut n = 0;
-            for r in tx.query(SELECT_STALE_RESERVATIONS, params![orphaned_before, limit])? {
-                if close_reservation(tx, r.i64(1)?, r.i64(0)?, "released", now)? {
-                    n += 1;
-                }
+        let stale = self
+            .read_tx(move |tx| {
+                tx.query(SELECT_STALE_RESERVATIONS, params![orphaned_before, limit])?
+                    .iter()
+                    .map(|r| Ok((r.i64(0)?, r.i64(1)?)))
+                    .collect::<StoreResult<Vec<_>>>()
+            })
+            .await?;
+        // One transaction per hold: holding several reservation rows at once could deadlock with a posting
+        // that holds one of them and waits for the same project row.
+        let mut n = 0;
+        for (id, org) in stale {
+            if self
+                .write_tx(move |tx| close_reservation(tx, org, id, "released", now))
+                .await?
+            {
+                n += 1;
             }
-            Ok(n)
-        })
-        .await
+        }
+        Ok(n)
     }
 
     /// Every account of the organization.
