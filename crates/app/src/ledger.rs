@@ -14,7 +14,7 @@ use fairloop_domain::time::{Millis, now_millis};
 use fairloop_domain::{ProjectId, UserId};
 use fairloop_store::Principal;
 use fairloop_store::ledger::{
-    AccountKind, AccountRef, AccountView, Posted, Posting, TaskPay, TaskPayOutcome,
+    AccountKind, AccountRef, AccountView, HoldRequest, Posted, Posting, TaskPay, TaskPayOutcome,
     TransactionView, VerifyReport, valid_currency,
 };
 use serde::{Deserialize, Serialize};
@@ -200,12 +200,14 @@ impl App {
         let held = self
             .store
             .ledger_reserve(
-                principal.org_id,
-                project,
-                principal.user_id,
-                policy.hold_minor(),
-                policy.currency.clone(),
-                cap,
+                HoldRequest {
+                    org_id: principal.org_id,
+                    project_id: project,
+                    worker_id: principal.user_id,
+                    amount_minor: policy.hold_minor(),
+                    currency: policy.currency.clone(),
+                    cap_minor: cap,
+                },
                 now,
             )
             .await?;
@@ -310,7 +312,14 @@ impl App {
                         fairloop_store::params![key.as_str(), org],
                     )?
                     .ok_or(fairloop_store::StoreError::NotFound)?;
-                fairloop_store::ledger::reverse(tx, org, row.i64(0)?, &reason, Some(by), now_millis())
+                fairloop_store::ledger::reverse(
+                    tx,
+                    org,
+                    row.i64(0)?,
+                    &reason,
+                    Some(by),
+                    now_millis(),
+                )
             })
             .await
             .or_not_found("posted pay for this submission")?;
@@ -324,7 +333,10 @@ impl App {
         if principal.role.can_manage_projects() {
             Ok(LedgerView {
                 accounts: self.store.ledger_org_accounts(org).await?,
-                transactions: self.store.ledger_history(org, AccountRef::BUDGET, 200).await?,
+                transactions: self
+                    .store
+                    .ledger_history(org, AccountRef::BUDGET, 200)
+                    .await?,
             })
         } else {
             Ok(LedgerView {

@@ -112,27 +112,25 @@ impl App {
                 "reason is required when a payout failed: the worker reads it",
             ));
         }
-        Ok(self
-            .store
+        self.store
             .payout_settle(principal.org_id, id, paid, reason, now_millis())
             .await
             .map_err(|e| match e {
                 fairloop_store::StoreError::NotFound => AppError::NotFound("payout"),
                 e => e.into(),
-            })?)
+            })
     }
 
     /// Retries a failed payout (admins).
     pub async fn payout_retry(&self, principal: &Principal, id: i64) -> AppResult<Option<Payout>> {
         require_admin(principal, "retrying a payout")?;
-        Ok(self
-            .store
+        self.store
             .payout_retry(principal.org_id, id, now_millis())
             .await
             .map_err(|e| match e {
                 fairloop_store::StoreError::NotFound => AppError::NotFound("payout"),
                 e => e.into(),
-            })?)
+            })
     }
 
     /// Payouts the caller may see: the organization's for requesters and admins, their own for workers.

@@ -110,7 +110,10 @@ impl App {
             .await
             .or_not_found("project")?;
         if let crate::ledger::Hold::Held(reservation) = hold {
-            let fresh = claim.as_ref().filter(|c| !c.reused).map(|c| c.assignment_id);
+            let fresh = claim
+                .as_ref()
+                .filter(|c| !c.reused)
+                .map(|c| c.assignment_id);
             self.settle_hold(principal, reservation, fresh, now).await?;
         }
         Ok(claim.map(NextTask::from))

@@ -31,9 +31,18 @@ async fn a_budgeted_project_stops_handing_out_work_before_its_cap_and_pays_each_
         );
         post_all(app).await;
         let org_id = requester.org_id;
-        assert_eq!(balance(app, org_id, AccountKind::Earnings, w1.user_id).await, 600);
-        assert_eq!(balance(app, org_id, AccountKind::Earnings, w2.user_id).await, 300);
-        assert_eq!(balance(app, org_id, AccountKind::Budget, 0).await, 10_000 - 900);
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, w1.user_id).await,
+            600
+        );
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, w2.user_id).await,
+            300
+        );
+        assert_eq!(
+            balance(app, org_id, AccountKind::Budget, 0).await,
+            10_000 - 900
+        );
         assert_eq!(balance(app, org_id, AccountKind::Funding, 0).await, -10_000);
         // Running the job again posts nothing twice.
         let again = PayPosting::new(app.clone())
@@ -41,7 +50,10 @@ async fn a_budgeted_project_stops_handing_out_work_before_its_cap_and_pays_each_
             .await
             .unwrap();
         assert_eq!((again.posted, again.deferred), (0, 0), "{}", b.name);
-        assert_eq!(balance(app, org_id, AccountKind::Earnings, w1.user_id).await, 600);
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, w1.user_id).await,
+            600
+        );
         let budget = app
             .store
             .ledger_project_budget(org_id, project)
@@ -142,20 +154,36 @@ async fn withholding_needs_a_human_reverses_once_and_the_worker_reads_the_reason
         };
         for who in [&worker, &requester] {
             let err = app.withhold_pay(who, annotation, body()).await.unwrap_err();
-            assert!(matches!(err, AppError::Forbidden { .. }), "{}: {err:?}", b.name);
+            assert!(
+                matches!(err, AppError::Forbidden { .. }),
+                "{}: {err:?}",
+                b.name
+            );
         }
         let empty = app
             .withhold_pay(&reviewer, annotation, WithholdBody { reason: " ".into() })
             .await
             .unwrap_err();
         assert!(
-            matches!(empty, AppError::Invalid { code: "invalid_reason", .. }),
+            matches!(
+                empty,
+                AppError::Invalid {
+                    code: "invalid_reason",
+                    ..
+                }
+            ),
             "{}",
             b.name
         );
-        let first = app.withhold_pay(&reviewer, annotation, body()).await.unwrap();
+        let first = app
+            .withhold_pay(&reviewer, annotation, body())
+            .await
+            .unwrap();
         assert!(first.created);
-        let second = app.withhold_pay(&reviewer, annotation, body()).await.unwrap();
+        let second = app
+            .withhold_pay(&reviewer, annotation, body())
+            .await
+            .unwrap();
         assert!(!second.created, "{}: withholding twice is a no-op", b.name);
         assert_eq!(first.transaction_id, second.transaction_id);
         let view = app.ledger_view(&worker).await.unwrap();
@@ -203,7 +231,13 @@ async fn another_organization_or_worker_sees_and_changes_nothing() {
         let b_view = app.ledger_view(&requester_b).await.unwrap();
         assert!(b_view.accounts.is_empty(), "{}: {b_view:?}", b.name);
         assert!(b_view.transactions.is_empty());
-        assert!(app.ledger_view(&worker_b).await.unwrap().accounts.is_empty());
+        assert!(
+            app.ledger_view(&worker_b)
+                .await
+                .unwrap()
+                .accounts
+                .is_empty()
+        );
         let err = app
             .withhold_pay(
                 &reviewer_b,
@@ -288,7 +322,13 @@ async fn funding_is_for_requesters_and_bad_input_names_the_field() {
                 other => panic!("{}: expected {code}, got {other:?}", b.name),
             }
         }
-        assert!(app.ledger_view(&requester).await.unwrap().accounts.is_empty());
+        assert!(
+            app.ledger_view(&requester)
+                .await
+                .unwrap()
+                .accounts
+                .is_empty()
+        );
     }
 }
 
@@ -305,10 +345,7 @@ async fn entries_are_append_only_and_verify_names_a_tampered_balance() {
             "UPDATE ledger_transactions SET memo = 'x'",
             "DELETE FROM ledger_transactions",
         ] {
-            let r = app
-                .store
-                .write_tx(move |tx| tx.execute(sql, &[]))
-                .await;
+            let r = app.store.write_tx(move |tx| tx.execute(sql, &[])).await;
             let err = r.expect_err(sql).to_string();
             assert!(err.contains("append-only"), "{}: {sql}: {err}", b.name);
         }
@@ -324,7 +361,13 @@ async fn entries_are_append_only_and_verify_names_a_tampered_balance() {
             .await
             .unwrap();
         let report = app.verify_ledger(|_, _| {}).await.unwrap();
-        assert_eq!(report.problems.len(), 1, "{}: {:?}", b.name, report.problems);
+        assert_eq!(
+            report.problems.len(),
+            1,
+            "{}: {:?}",
+            b.name,
+            report.problems
+        );
         assert!(
             report.problems[0].contains("caches balance 701 but its entries sum to 700"),
             "{}",

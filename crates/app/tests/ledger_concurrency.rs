@@ -39,7 +39,11 @@ async fn many_workers_at_once_never_post_twice_nor_overdraw_the_budget() {
         let open = per_task_project(app, &requester2, 7, None, 80, 1).await;
         let mut workers = Vec::new();
         for i in 0..WORKERS {
-            let (o, project) = if i % 2 == 0 { (&org, budgeted) } else { (&org2, open) };
+            let (o, project) = if i % 2 == 0 {
+                (&org, budgeted)
+            } else {
+                (&org2, open)
+            };
             workers.push((user(app, o, Role::Worker).await, project));
         }
 
@@ -138,7 +142,11 @@ async fn many_workers_at_once_never_post_twice_nor_overdraw_the_budget() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!((budget.spent_minor, budget.reserved_minor), (1500, 0), "{name}");
+        assert_eq!(
+            (budget.spent_minor, budget.reserved_minor),
+            (1500, 0),
+            "{name}"
+        );
         let earned: i64 = {
             let mut sum = 0;
             for (w, _) in &workers {

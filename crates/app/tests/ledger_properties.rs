@@ -154,7 +154,10 @@ async fn run_case(app: &App, backend: &str, case: Case) -> Result<(), TestCaseEr
                             memo: String::new(),
                             created_by: None,
                             currency: "USD".into(),
-                            entries: vec![(AccountRef::BUDGET, -amount), (AccountRef::earnings(w), amount)],
+                            entries: vec![
+                                (AccountRef::BUDGET, -amount),
+                                (AccountRef::earnings(w), amount),
+                            ],
                         },
                         now_millis(),
                     )
@@ -163,7 +166,9 @@ async fn run_case(app: &App, backend: &str, case: Case) -> Result<(), TestCaseEr
                 allowed_overdraft += amount;
             }
             Op::PayoutRun => {
-                app.payout_run(&admin, now_millis()).await.expect("payout run");
+                app.payout_run(&admin, now_millis())
+                    .await
+                    .expect("payout run");
             }
             Op::Settle { pick, paid } => {
                 let list = app.payouts(&admin, None).await.expect("payouts");
@@ -172,7 +177,10 @@ async fn run_case(app: &App, backend: &str, case: Case) -> Result<(), TestCaseEr
                         status: if paid { "paid" } else { "failed" }.into(),
                         reason: Some("bank refused".into()),
                     };
-                    ignore_conflicts(app.payout_settle(&admin, list[pick % list.len()].id, body).await)?;
+                    ignore_conflicts(
+                        app.payout_settle(&admin, list[pick % list.len()].id, body)
+                            .await,
+                    )?;
                 }
             }
             Op::Retry(pick) => {
@@ -186,10 +194,23 @@ async fn run_case(app: &App, backend: &str, case: Case) -> Result<(), TestCaseEr
     post_all(app).await;
 
     let report = app.verify_ledger(|_, _| {}).await.expect("verify");
-    prop_assert!(report.problems.is_empty(), "{backend}: {:#?}", report.problems);
-    let accounts = app.store.ledger_org_accounts(org_id).await.expect("accounts");
+    prop_assert!(
+        report.problems.is_empty(),
+        "{backend}: {:#?}",
+        report.problems
+    );
+    let accounts = app
+        .store
+        .ledger_org_accounts(org_id)
+        .await
+        .expect("accounts");
     let total: i64 = accounts.iter().map(|a| a.balance_minor).sum();
-    prop_assert_eq!(total, 0, "{}: an organization's balances sum to zero", backend);
+    prop_assert_eq!(
+        total,
+        0,
+        "{}: an organization's balances sum to zero",
+        backend
+    );
     for a in &accounts {
         // Earnings may go below zero (pay withheld after it was paid out is owed back); money paid out cannot.
         if a.kind == AccountKind::Payouts {
@@ -199,7 +220,12 @@ async fn run_case(app: &App, backend: &str, case: Case) -> Result<(), TestCaseEr
     // Each submission is paid at most once.
     let pays = task_pays(app, org_id).await;
     let distinct: HashSet<i64> = pays.iter().copied().collect();
-    prop_assert_eq!(pays.len(), distinct.len(), "{}: a submission was paid twice", backend);
+    prop_assert_eq!(
+        pays.len(),
+        distinct.len(),
+        "{}: a submission was paid twice",
+        backend
+    );
     if case.cap.is_some() {
         let budget = balance(app, org_id, AccountKind::Budget, 0).await;
         prop_assert!(

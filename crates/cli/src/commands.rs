@@ -47,6 +47,7 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
             )
         })?;
     tokio::spawn(LeaseExpiry::new(app.clone()).run(Duration::from_secs(1)));
+    tokio::spawn(fairloop_app::ledger::PayPosting::new(app.clone()).run(Duration::from_secs(1)));
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,
@@ -163,7 +164,7 @@ async fn operator_for(app: &App, project_id: i64) -> Result<Principal> {
     })
 }
 
-fn bar(len: u64, template: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
     let pb = if std::io::stderr().is_terminal() {
         ProgressBar::new(len)
     } else {

@@ -59,7 +59,11 @@ impl AccountKind {
             "earnings" => AccountKind::Earnings,
             "fees" => AccountKind::Fees,
             "payouts" => AccountKind::Payouts,
-            other => return Err(StoreError::Sqlite(format!("unknown account kind {other:?}"))),
+            other => {
+                return Err(StoreError::Sqlite(format!(
+                    "unknown account kind {other:?}"
+                )));
+            }
         })
     }
 }
@@ -472,25 +476,37 @@ fn room(
     Ok((balance - org_reserved).min(pb.cap_minor - pb.spent_minor - pb.reserved_minor))
 }
 
-/// Holds `amount` of the budget for a claim by `worker`; `None` (nothing held) when the organization's budget
-/// or the project's cap cannot cover it.
-pub fn reserve(
-    tx: &dyn Tx,
-    org: OrgId,
-    project: ProjectId,
-    worker: UserId,
-    amount: i64,
-    currency: &str,
-    cap: i64,
-    now: Millis,
-) -> StoreResult<Option<i64>> {
-    if room(tx, org, project, currency, cap, now)? < amount {
+/// A request to hold budget for one claim.
+#[derive(Debug, Clone)]
+pub struct HoldRequest {
+    /// Organization (whose budget account pays).
+    pub org_id: OrgId,
+    /// The budgeted project.
+    pub project_id: ProjectId,
+    /// The worker claiming.
+    pub worker_id: UserId,
+    /// What the claim may cost, in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The project's cap.
+    pub cap_minor: i64,
+}
+
+/// Holds the cost of a claim; `None` (nothing held) when the organization's budget or the project's cap
+/// cannot cover it.
+pub fn reserve(tx: &dyn Tx, h: &HoldRequest, now: Millis) -> StoreResult<Option<i64>> {
+    let (org, project) = (h.org_id, h.project_id);
+    if room(tx, org, project, &h.currency, h.cap_minor, now)? < h.amount_minor {
         return Ok(None);
     }
     let id = tx
-        .query_one(INSERT_RESERVATION, params![org, project, worker, amount, now])?
+        .query_one(
+            INSERT_RESERVATION,
+            params![org, project, h.worker_id, h.amount_minor, now],
+        )?
         .i64(0)?;
-    tx.execute(ADD_RESERVED, params![amount, project, org])?;
+    tx.execute(ADD_RESERVED, params![h.amount_minor, project, org])?;
     Ok(Some(id))
 }
 
@@ -566,7 +582,8 @@ pub enum TaskPayOutcome {
 
 const INSERT_DEFERRED: &str = "INSERT INTO ledger_deferred (annotation_id, org_id, project_id, reason, created_at) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (annotation_id) DO NOTHING";
-const DELETE_DEFERRED: &str = "DELETE FROM ledger_deferred WHERE annotation_id = $1 AND org_id = $2";
+const DELETE_DEFERRED: &str =
+    "DELETE FROM ledger_deferred WHERE annotation_id = $1 AND org_id = $2";
 
 /// Posts a submission's pay exactly once (`task:<annotation>`): budget → the worker's earnings. A budgeted
 /// project pays from the claim's reservation, or from the room left when the reservation is gone.
@@ -595,14 +612,7 @@ pub fn post_task_pay(tx: &dyn Tx, pay: &TaskPay, now: Millis) -> StoreResult<Tas
             None => false,
         };
         if !covered
-            && room(
-                tx,
-                pay.org_id,
-                pay.project_id,
-                &pay.currency,
-                cap,
-                now,
-            )? < pay.amount_minor
+            && room(tx, pay.org_id, pay.project_id, &pay.currency, cap, now)? < pay.amount_minor
         {
             tx.execute(
                 INSERT_DEFERRED,
@@ -806,9 +816,7 @@ pub async fn verify(
             }
         }
     }
-    let budgets = store
-        .read_tx(|tx| tx.query(BUDGET_SUMS, &[]))
-        .await?;
+    let budgets = store.read_tx(|tx| tx.query(BUDGET_SUMS, &[])).await?;
     for r in &budgets {
         report.budgets += 1;
         let project = r.i64(0)?;
@@ -889,19 +897,8 @@ impl dyn Store {
     }
 
     /// Holds budget for a claim (see [`reserve`]).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn ledger_reserve(
-        &self,
-        org: OrgId,
-        project: ProjectId,
-        worker: UserId,
-        amount: i64,
-        currency: String,
-        cap: i64,
-        now: Millis,
-    ) -> StoreResult<Option<i64>> {
-        self.write_tx(move |tx| reserve(tx, org, project, worker, amount, &currency, cap, now))
-            .await
+    pub async fn ledger_reserve(&self, hold: HoldRequest, now: Millis) -> StoreResult<Option<i64>> {
+        self.write_tx(move |tx| reserve(tx, &hold, now)).await
     }
 
     /// Ties a reservation to its claim or releases it (see [`settle_reservation`]).

@@ -19,9 +19,9 @@ use fairloop_domain::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, Role
 use tokio::sync::mpsc;
 
 pub mod ledger;
-pub mod payouts;
 mod migrate;
 mod ops;
+pub mod payouts;
 pub mod portable;
 pub mod postgres;
 mod sql;

@@ -22,7 +22,9 @@ macro_rules! migration {
 }
 
 /// Every migration in the order it applies.
-pub(crate) const MIGRATIONS: &[Migration] = &[migration!("0001_core"), migration!("0002_accounts"),
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    migration!("0001_core"),
+    migration!("0002_accounts"),
     migration!("0005_ledger"),
 ];
 

@@ -91,17 +91,27 @@ pub fn week_of(t: Millis) -> (Millis, Millis) {
     (start, start + WEEK_MS)
 }
 
-fn pay_out(
-    tx: &dyn Tx,
+/// One payout to post.
+struct PayOut<'a> {
     org: OrgId,
     worker: UserId,
-    currency: &str,
+    currency: &'a str,
     amount: i64,
     key: String,
     period: (Millis, Millis),
     retry_of: Option<i64>,
-    now: Millis,
-) -> StoreResult<Option<i64>> {
+}
+
+fn pay_out(tx: &dyn Tx, p: PayOut<'_>, now: Millis) -> StoreResult<Option<i64>> {
+    let PayOut {
+        org,
+        worker,
+        currency,
+        amount,
+        key,
+        period,
+        retry_of,
+    } = p;
     let posted = post(
         tx,
         &Posting {
@@ -129,7 +139,15 @@ fn pay_out(
         tx.query_one(
             INSERT_PAYOUT,
             params![
-                org, worker, period.0, period.1, currency, amount, transaction, retry_of, now
+                org,
+                worker,
+                period.0,
+                period.1,
+                currency,
+                amount,
+                transaction,
+                retry_of,
+                now
             ],
         )?
         .i64(0)?,
@@ -150,7 +168,19 @@ impl dyn Store {
             for r in tx.query(PAYABLE, params![org])? {
                 let (worker, currency, amount) = (r.i64(0)?, r.string(1)?, r.i64(2)?);
                 let key = format!("payout:{org}:{worker}:{currency}:{}", period.0);
-                if let Some(id) = pay_out(tx, org, worker, &currency, amount, key, period, None, now)? {
+                if let Some(id) = pay_out(
+                    tx,
+                    PayOut {
+                        org,
+                        worker,
+                        currency: &currency,
+                        amount,
+                        key,
+                        period,
+                        retry_of: None,
+                    },
+                    now,
+                )? {
                     created.push(payout(tx, org, id)?);
                 }
             }
@@ -172,10 +202,17 @@ impl dyn Store {
         self.write_tx(move |tx| {
             let p = payout(tx, org, id)?;
             let status = if paid { "paid" } else { "failed" };
-            if tx.execute(SET_STATUS, params![status, reason.clone(), now, id, org, "pending"])? == 0 {
+            if tx.execute(
+                SET_STATUS,
+                params![status, reason.clone(), now, id, org, "pending"],
+            )? == 0
+            {
                 return Err(conflict(
                     "payout_not_pending",
-                    format!("payout {id} is {}, only a pending payout can be marked {status}", p.status),
+                    format!(
+                        "payout {id} is {}, only a pending payout can be marked {status}",
+                        p.status
+                    ),
                 ));
             }
             if !paid {
@@ -195,7 +232,12 @@ impl dyn Store {
 
     /// Retries a failed payout: marks it `retried` and posts a new pending payout of the same amount (or what
     /// the worker is still owed, if less). Answers the new payout, or `None` when nothing is owed any more.
-    pub async fn payout_retry(&self, org: OrgId, id: i64, now: Millis) -> StoreResult<Option<Payout>> {
+    pub async fn payout_retry(
+        &self,
+        org: OrgId,
+        id: i64,
+        now: Millis,
+    ) -> StoreResult<Option<Payout>> {
         self.write_tx(move |tx| {
             let p = payout(tx, org, id)?;
             if tx.execute(SET_STATUS, params!["retried", p.failure_reason.clone(), now, id, org, "failed"])? == 0 {
@@ -219,13 +261,15 @@ impl dyn Store {
             }
             let new = pay_out(
                 tx,
-                org,
-                p.worker_id,
-                &p.currency,
-                amount,
-                format!("payout-retry:{id}"),
-                (p.period_start, p.period_end),
-                Some(id),
+                PayOut {
+                    org,
+                    worker: p.worker_id,
+                    currency: &p.currency,
+                    amount,
+                    key: format!("payout-retry:{id}"),
+                    period: (p.period_start, p.period_end),
+                    retry_of: Some(id),
+                },
                 now,
             )?;
             new.map(|n| payout(tx, org, n)).transpose()

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
 pub mod account;
+pub mod ledger;
 pub mod projects;
 pub mod work;
 
@@ -53,4 +54,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::create_user))
         .routes(routes!(account::create_token))
         .routes(routes!(account::revoke_token))
+        .routes(routes!(ledger::fund))
+        .routes(routes!(ledger::ledger))
+        .routes(routes!(ledger::withhold))
+        .routes(routes!(ledger::run))
+        .routes(routes!(ledger::list))
+        .routes(routes!(ledger::csv))
+        .routes(routes!(ledger::settle))
+        .routes(routes!(ledger::retry))
 }

@@ -1,0 +1,109 @@
+//! Ledger and payout endpoints: fund a budget, read balances, withhold a submission's pay, run payouts and
+//! record the payment provider's answers (see docs/ledger.md).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fairloop_app::ledger::{FundBody, LedgerView, PostedView, WithholdBody};
+use fairloop_app::payouts::{SettleBody, payouts_csv};
+use fairloop_domain::time::now_millis;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Auth, Id};
+
+fn posted(view: PostedView) -> Response {
+    let status = if view.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(view)).into_response()
+}
+
+/// Funds the caller's organization budget (requesters and admins). 201 when posted, 200 when this
+/// `reference` was posted before (nothing changed).
+#[utoipa::path(post, path = "/api/v1/ledger/fund", request_body = FundBody,
+    responses((status = 201, body = PostedView), (status = 200, body = PostedView), (status = 403), (status = 422)))]
+pub async fn fund(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(body): ApiJson<FundBody>,
+) -> ApiResult<Response> {
+    Ok(posted(s.app.fund_budget(&p, body).await?))
+}
+
+/// The caller's accounts and latest transactions: a worker's own earnings, or the organization's books for
+/// requesters and admins. Amounts are integer minor units.
+#[utoipa::path(get, path = "/api/v1/ledger", responses((status = 200, body = LedgerView)))]
+pub async fn ledger(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<LedgerView>> {
+    Ok(Json(s.app.ledger_view(&p).await?))
+}
+
+/// Withholds a submission's pay with a reason the worker sees (reviewers and admins): a reversing
+/// transaction; 200 when it was already withheld. 404 until the pay is posted.
+#[utoipa::path(post, path = "/api/v1/annotations/{id}/withhold", params(("id" = i64, Path)),
+    request_body = WithholdBody,
+    responses((status = 201, body = PostedView), (status = 200, body = PostedView), (status = 403), (status = 404)))]
+pub async fn withhold(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(annotation): Id,
+    ApiJson(body): ApiJson<WithholdBody>,
+) -> ApiResult<Response> {
+    Ok(posted(s.app.withhold_pay(&p, annotation, body).await?))
+}
+
+/// Runs the payout for the current weekly period (admins): every positive earnings balance becomes a
+/// pending payout, once per period. Answers the payouts this run created.
+#[utoipa::path(post, path = "/api/v1/payouts/run",
+    responses((status = 200, body = Vec<Object>), (status = 403)))]
+pub async fn run(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    let created = s.app.payout_run(&p, now_millis()).await?;
+    Ok(Json(serde_json::to_value(created).unwrap_or(Value::Null)))
+}
+
+/// Payouts the caller may see (the organization's, or a worker's own), newest first.
+#[utoipa::path(get, path = "/api/v1/payouts", responses((status = 200, body = Vec<Object>)))]
+pub async fn list(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    let list = s.app.payouts(&p, None).await?;
+    Ok(Json(serde_json::to_value(list).unwrap_or(Value::Null)))
+}
+
+/// The same payouts as CSV for the payment provider.
+#[utoipa::path(get, path = "/api/v1/payouts.csv",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn csv(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Response> {
+    let list = s.app.payouts(&p, None).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        payouts_csv(&list),
+    )
+        .into_response())
+}
+
+/// Records the provider's answer for a pending payout (admins): `paid`, or `failed` with a reason (the money
+/// is owed to the worker again).
+#[utoipa::path(post, path = "/api/v1/payouts/{id}/settle", params(("id" = i64, Path)), request_body = SettleBody,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn settle(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    ApiJson(body): ApiJson<SettleBody>,
+) -> ApiResult<Json<Value>> {
+    let payout = s.app.payout_settle(&p, id, body).await?;
+    Ok(Json(serde_json::to_value(payout).unwrap_or(Value::Null)))
+}
+
+/// Retries a failed payout (admins): answers the new pending payout, or 204 when nothing is owed any more.
+#[utoipa::path(post, path = "/api/v1/payouts/{id}/retry", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 204), (status = 403), (status = 404), (status = 409)))]
+pub async fn retry(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Response> {
+    Ok(match s.app.payout_retry(&p, id).await? {
+        Some(payout) => Json(payout).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
