@@ -96,6 +96,45 @@ pub struct FundBody {
     pub reference: String,
 }
 
+/// Why a bonus is paid: each kind is its own entry in the worker's statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BonusKind {
+    /// For high agreement or review scores.
+    Quality,
+    /// For answering gold (known-answer) items correctly.
+    Gold,
+    /// For finishing a batch or the project.
+    Completion,
+}
+
+impl BonusKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            BonusKind::Quality => "quality",
+            BonusKind::Gold => "gold",
+            BonusKind::Completion => "completion",
+        }
+    }
+}
+
+/// The body of "pay a bonus".
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BonusBody {
+    /// The worker (of the caller's organization).
+    pub worker_id: UserId,
+    /// quality, gold or completion.
+    pub kind: BonusKind,
+    /// Amount in minor units of the project's currency, more than zero.
+    pub amount_minor: i64,
+    /// What it is for (e.g. the batch or week): the same worker, kind and reference posts once.
+    pub reference: String,
+    /// A note the worker sees.
+    #[serde(default)]
+    pub memo: String,
+}
+
 /// The body of "withhold pay".
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -276,6 +315,76 @@ impl App {
                         (AccountRef::BUDGET, body.amount_minor),
                     ],
                 },
+                now_millis(),
+            )
+            .await?;
+        Ok(posted.into())
+    }
+
+    /// Pays a worker a bonus on a project (requesters and admins), out of the budget; a budgeted project must
+    /// be able to cover it. The same worker, kind and reference posts once.
+    pub async fn pay_bonus(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        body: BonusBody,
+    ) -> AppResult<PostedView> {
+        require_manager(principal)?;
+        let policy = self.pay_policy(principal, project).await?.ok_or_else(|| {
+            AppError::invalid(
+                "invalid_pay",
+                "this project has no pay settings, so it has no currency to pay a bonus in",
+            )
+        })?;
+        if body.amount_minor <= 0 || body.amount_minor > MAX_FUNDING_MINOR {
+            return Err(AppError::invalid(
+                "invalid_amount",
+                format!("amount_minor must be between 1 and {MAX_FUNDING_MINOR} minor units"),
+            ));
+        }
+        let reference = body.reference.trim();
+        crate::reject_nul("reference", reference)?;
+        crate::reject_nul("memo", &body.memo)?;
+        if reference.is_empty() || reference.len() > 200 || body.memo.len() > 2000 {
+            return Err(AppError::invalid(
+                "invalid_reference",
+                "reference must be 1 to 200 bytes and memo at most 2000",
+            ));
+        }
+        let worker = self
+            .store
+            .read_tx({
+                let org = principal.org_id;
+                move |tx| {
+                    tx.query_opt(
+                        "SELECT id FROM users WHERE id = $1 AND org_id = $2",
+                        fairloop_store::params![body.worker_id, org],
+                    )
+                }
+            })
+            .await?
+            .ok_or(AppError::NotFound("worker"))?
+            .i64(0)?;
+        let kind = body.kind.as_str();
+        let posted = self
+            .store
+            .ledger_post_from_budget(
+                Posting {
+                    org_id: principal.org_id,
+                    source_key: format!("bonus:{project}:{kind}:{worker}:{reference}"),
+                    kind: format!("bonus_{kind}"),
+                    project_id: Some(project),
+                    worker_id: Some(worker),
+                    annotation_id: None,
+                    memo: body.memo.trim().to_string(),
+                    created_by: Some(principal.user_id),
+                    currency: policy.currency.clone(),
+                    entries: vec![
+                        (AccountRef::BUDGET, -body.amount_minor),
+                        (AccountRef::earnings(worker), body.amount_minor),
+                    ],
+                },
+                policy.budget_minor,
                 now_millis(),
             )
             .await?;

@@ -375,3 +375,207 @@ async fn entries_are_append_only_and_verify_names_a_tampered_balance() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bonuses_are_their_own_entries_once_per_reference_and_within_the_budget() {
+    use fairloop_app::ledger::{BonusBody, BonusKind};
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let outsider = user(app, &unique("other"), Role::Worker).await;
+        fund(app, &requester, 1000).await;
+        let project = per_task_project(app, &requester, 100, Some(600), 3, 1).await;
+        let bonus = |kind, amount, reference: &str, worker_id| BonusBody {
+            worker_id,
+            kind,
+            amount_minor: amount,
+            reference: reference.into(),
+            memo: "thank you".into(),
+        };
+        let first = app
+            .pay_bonus(
+                &requester,
+                project,
+                bonus(BonusKind::Gold, 250, "week-1", worker.user_id),
+            )
+            .await
+            .unwrap();
+        assert!(first.created, "{}", b.name);
+        let again = app
+            .pay_bonus(
+                &requester,
+                project,
+                bonus(BonusKind::Gold, 250, "week-1", worker.user_id),
+            )
+            .await
+            .unwrap();
+        assert!(!again.created, "{}: same reference posts once", b.name);
+        app.pay_bonus(
+            &requester,
+            project,
+            bonus(BonusKind::Quality, 250, "week-1", worker.user_id),
+        )
+        .await
+        .unwrap();
+        // 500 of the 600 cap spent: a 200 bonus would overspend.
+        let over = app
+            .pay_bonus(
+                &requester,
+                project,
+                bonus(BonusKind::Completion, 200, "done", worker.user_id),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                over,
+                AppError::Conflict {
+                    code: "budget_exhausted",
+                    ..
+                }
+            ),
+            "{}: {over:?}",
+            b.name
+        );
+        let outside = app
+            .pay_bonus(
+                &requester,
+                project,
+                bonus(BonusKind::Gold, 1, "x", outsider.user_id),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(outside, AppError::NotFound(_)), "{}", b.name);
+        assert!(matches!(
+            app.pay_bonus(
+                &worker,
+                project,
+                bonus(BonusKind::Gold, 1, "y", worker.user_id)
+            )
+            .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        let kinds: Vec<String> = app
+            .ledger_view(&worker)
+            .await
+            .unwrap()
+            .transactions
+            .into_iter()
+            .map(|t| t.kind)
+            .collect();
+        assert_eq!(kinds, ["bonus_quality", "bonus_gold"], "{}", b.name);
+        assert_eq!(
+            balance(app, requester.org_id, AccountKind::Earnings, worker.user_id).await,
+            500
+        );
+        assert_verified(app, b.name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payout_run_pays_once_per_period_and_a_failed_payout_is_owed_again_until_retried() {
+    use fairloop_app::payouts::{SettleBody, payouts_csv};
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let admin = user(app, &org, Role::Admin).await;
+        let w1 = user(app, &org, Role::Worker).await;
+        let w2 = user(app, &org, Role::Worker).await;
+        let project = per_task_project(app, &admin, 250, None, 4, 1).await;
+        work_one(app, &w1, project).await.unwrap();
+        work_one(app, &w1, project).await.unwrap();
+        work_one(app, &w2, project).await.unwrap();
+        post_all(app).await;
+        let now = now_millis();
+        let run = app.payout_run(&admin, now).await.unwrap();
+        assert_eq!(run.len(), 2, "{}", b.name);
+        assert!(
+            app.payout_run(&admin, now).await.unwrap().is_empty(),
+            "{}: once per period",
+            b.name
+        );
+        let csv = payouts_csv(&run);
+        assert!(csv.contains(&format!(",{},", "5.00")), "{csv}");
+        assert!(csv.contains(&w1.email));
+        let org_id = admin.org_id;
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, w1.user_id).await,
+            0
+        );
+        assert_eq!(
+            balance(app, org_id, AccountKind::Payouts, w1.user_id).await,
+            500
+        );
+        let p1 = run.iter().find(|p| p.worker_id == w1.user_id).unwrap().id;
+        let p2 = run.iter().find(|p| p.worker_id == w2.user_id).unwrap().id;
+        let settle = |status: &str, reason: Option<&str>| SettleBody {
+            status: status.into(),
+            reason: reason.map(str::to_string),
+        };
+        assert!(matches!(
+            app.payout_settle(&admin, p1, settle("failed", None)).await,
+            Err(AppError::Invalid {
+                code: "invalid_reason",
+                ..
+            })
+        ));
+        let failed = app
+            .payout_settle(&admin, p1, settle("failed", Some("account closed")))
+            .await
+            .unwrap();
+        assert_eq!(failed.status, "failed");
+        assert_eq!(
+            balance(app, org_id, AccountKind::Earnings, w1.user_id).await,
+            500
+        );
+        assert_eq!(
+            balance(app, org_id, AccountKind::Payouts, w1.user_id).await,
+            0
+        );
+        app.payout_settle(&admin, p2, settle("paid", None))
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.payout_settle(&admin, p2, settle("failed", Some("late")))
+                .await,
+            Err(AppError::Conflict {
+                code: "payout_not_pending",
+                ..
+            })
+        ));
+        assert!(matches!(
+            app.payout_settle(&w1, p1, settle("paid", None)).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        let retried = app.payout_retry(&admin, p1).await.unwrap().unwrap();
+        assert_eq!(
+            (retried.status.as_str(), retried.retry_of),
+            ("pending", Some(p1))
+        );
+        assert_eq!(retried.amount_minor, 500);
+        assert!(matches!(
+            app.payout_retry(&admin, p1).await,
+            Err(AppError::Conflict {
+                code: "payout_not_failed",
+                ..
+            })
+        ));
+        assert_eq!(
+            balance(app, org_id, AccountKind::Payouts, w1.user_id).await,
+            500
+        );
+        // A worker sees their own payouts only; another organization sees none.
+        let own = app.payouts(&w2, None).await.unwrap();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].status, "paid");
+        let stranger = user(app, &unique("other"), Role::Admin).await;
+        assert!(app.payouts(&stranger, None).await.unwrap().is_empty());
+        assert!(matches!(
+            app.payout_settle(&stranger, p1, settle("paid", None)).await,
+            Err(AppError::NotFound(_))
+        ));
+        assert_verified(app, b.name).await;
+    }
+}

@@ -549,6 +549,43 @@ pub fn settle_reservation(
     Ok(())
 }
 
+/// Posts a payment out of the budget for a project (a bonus): when the project has a cap, only if the
+/// organization's budget and the cap can cover it (`budget_exhausted` otherwise). Posting the same source key
+/// again is a no-op even when the budget is gone by then.
+pub fn post_from_budget(
+    tx: &dyn Tx,
+    p: &Posting,
+    cap: Option<i64>,
+    now: Millis,
+) -> StoreResult<Posted> {
+    if let Some(row) = tx.query_opt(SELECT_TRANSACTION_BY_KEY, params![p.source_key.as_str()])?
+        && row.i64(1)? == p.org_id
+    {
+        return Ok(Posted::Already(row.i64(0)?));
+    }
+    let cost: i64 = -p
+        .entries
+        .iter()
+        .filter(|(a, _)| a.kind == AccountKind::Budget)
+        .map(|(_, amount)| amount)
+        .sum::<i64>();
+    if let (Some(cap), Some(project)) = (cap, p.project_id) {
+        lock_budget(tx, p.org_id, &p.currency, now)?;
+        let room = room(tx, p.org_id, project, &p.currency, cap, now)?;
+        if room < cost {
+            return Err(conflict(
+                "budget_exhausted",
+                format!(
+                    "the project's budget has {} minor units left, not the {cost} this needs; fund the budget \
+                     first",
+                    room.max(0)
+                ),
+            ));
+        }
+    }
+    post(tx, p, None, now)
+}
+
 /// Pay for one submission, as the posting job computed it from the project's pay settings.
 #[derive(Debug, Clone)]
 pub struct TaskPay {
@@ -881,6 +918,17 @@ impl dyn Store {
     /// Posts a transaction (see [`post`]).
     pub async fn ledger_post(&self, posting: Posting, now: Millis) -> StoreResult<Posted> {
         self.write_tx(move |tx| post(tx, &posting, None, now)).await
+    }
+
+    /// Posts a payment out of a project's budget (see [`post_from_budget`]).
+    pub async fn ledger_post_from_budget(
+        &self,
+        posting: Posting,
+        cap: Option<i64>,
+        now: Millis,
+    ) -> StoreResult<Posted> {
+        self.write_tx(move |tx| post_from_budget(tx, &posting, cap, now))
+            .await
     }
 
     /// Reverses a transaction once (see [`reverse`]).

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use fairloop_app::ledger::{FundBody, LedgerView, PostedView, WithholdBody};
+use fairloop_app::ledger::{BonusBody, FundBody, LedgerView, PostedView, WithholdBody};
 use fairloop_app::payouts::{SettleBody, payouts_csv};
 use fairloop_domain::time::now_millis;
 use serde_json::Value;
@@ -54,6 +54,21 @@ pub async fn withhold(
     ApiJson(body): ApiJson<WithholdBody>,
 ) -> ApiResult<Response> {
     Ok(posted(s.app.withhold_pay(&p, annotation, body).await?))
+}
+
+/// Pays a worker a bonus (quality, gold or completion) on a project, out of the budget (requesters and
+/// admins). 409 `budget_exhausted` when a budgeted project cannot cover it; 200 when this worker, kind and
+/// reference were paid before.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/bonuses", params(("id" = i64, Path)), request_body = BonusBody,
+    responses((status = 201, body = PostedView), (status = 200, body = PostedView), (status = 403), (status = 404),
+        (status = 409), (status = 422)))]
+pub async fn bonus(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(project): Id,
+    ApiJson(body): ApiJson<BonusBody>,
+) -> ApiResult<Response> {
+    Ok(posted(s.app.pay_bonus(&p, project, body).await?))
 }
 
 /// Runs the payout for the current weekly period (admins): every positive earnings balance becomes a

@@ -57,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::fund))
         .routes(routes!(ledger::ledger))
         .routes(routes!(ledger::withhold))
+        .routes(routes!(ledger::bonus))
         .routes(routes!(ledger::run))
         .routes(routes!(ledger::list))
         .routes(routes!(ledger::csv))
