@@ -206,7 +206,7 @@ impl App {
             .pay_policies
             .lock()
             .expect("pay policy cache lock")
-            .get(&project)
+            .get(&(principal.org_id, project))
         {
             return Ok(p.clone());
         }
@@ -219,7 +219,7 @@ impl App {
         self.pay_policies
             .lock()
             .expect("pay policy cache lock")
-            .insert(project, policy.clone());
+            .insert((principal.org_id, project), policy.clone());
         Ok(policy)
     }
 
@@ -351,20 +351,10 @@ impl App {
                 "reference must be 1 to 200 bytes and memo at most 2000",
             ));
         }
-        let worker = self
-            .store
-            .read_tx({
-                let org = principal.org_id;
-                move |tx| {
-                    tx.query_opt(
-                        "SELECT id FROM users WHERE id = $1 AND org_id = $2",
-                        fairloop_store::params![body.worker_id, org],
-                    )
-                }
-            })
-            .await?
-            .ok_or(AppError::NotFound("worker"))?
-            .i64(0)?;
+        let worker = body.worker_id;
+        if !self.store.user_in_org(principal.org_id, worker).await? {
+            return Err(AppError::NotFound("worker"));
+        }
         let kind = body.kind.as_str();
         let posted = self
             .store
@@ -408,28 +398,15 @@ impl App {
                 "reason must be 1 to 2000 bytes: the worker reads it",
             ));
         }
-        let org = principal.org_id;
-        let key = format!("task:{annotation}");
-        let by = principal.user_id;
-        let reason = reason.to_string();
         let posted = self
             .store
-            .write_tx(move |tx| {
-                let row = tx
-                    .query_opt(
-                        "SELECT id FROM ledger_transactions WHERE source_key = $1 AND org_id = $2",
-                        fairloop_store::params![key.as_str(), org],
-                    )?
-                    .ok_or(fairloop_store::StoreError::NotFound)?;
-                fairloop_store::ledger::reverse(
-                    tx,
-                    org,
-                    row.i64(0)?,
-                    &reason,
-                    Some(by),
-                    now_millis(),
-                )
-            })
+            .ledger_withhold(
+                principal.org_id,
+                annotation,
+                reason.to_string(),
+                principal.user_id,
+                now_millis(),
+            )
             .await
             .or_not_found("posted pay for this submission")?;
         Ok(posted.into())

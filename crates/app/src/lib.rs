@@ -17,6 +17,7 @@ pub mod auth;
 pub mod demo;
 mod error;
 pub mod export;
+pub mod floor;
 pub mod import;
 pub mod jobs;
 pub mod ledger;
@@ -74,9 +75,11 @@ pub struct App {
     /// Recently resolved tokens (see [`auth`]): saves a database read on almost every request.
     pub(crate) token_cache:
         Arc<Mutex<HashMap<String, (fairloop_store::Principal, std::time::Instant)>>>,
-    /// Pay settings by project (immutable once a project exists): a claim needs them to know whether to hold
-    /// budget, and reading the project on every claim would slow the queue.
-    pub(crate) pay_policies: Arc<Mutex<HashMap<ProjectId, Option<ledger::PayPolicy>>>>,
+    /// Pay settings by (organization, project) (immutable once a project exists): a claim needs them to know
+    /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
+    /// organization too, so a hit never answers for another organization's project.
+    pub(crate) pay_policies:
+        Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), Option<ledger::PayPolicy>>>>,
 }
 
 impl App {

@@ -579,3 +579,40 @@ async fn a_payout_run_pays_once_per_period_and_a_failed_payout_is_owed_again_unt
         assert_verified(app, b.name).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_pay_policy_never_answers_for_another_organization() {
+    for b in backends().await {
+        let app = &b.app;
+        let requester = user(app, &unique("org"), Role::Requester).await;
+        let outsider = user(app, &unique("other"), Role::Worker).await;
+        fund(app, &requester, 1000).await;
+        let project = per_task_project(app, &requester, 100, Some(1000), 3, 1).await;
+        // The owner's organization fills the cache; an outsider's claim must still be "not found" and hold nothing.
+        let own_worker = {
+            let org_name = app.store.org_name(requester.org_id).await.unwrap();
+            user(app, &org_name, Role::Worker).await
+        };
+        assert!(work_one(app, &own_worker, project).await.is_some());
+        let err = app.next_task(&outsider, project).await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)), "{}: {err:?}", b.name);
+        let budget = app
+            .store
+            .ledger_project_budget(requester.org_id, project)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            budget.reserved_minor, 100,
+            "{}: only the insider's hold",
+            b.name
+        );
+        assert!(
+            app.ledger_view(&outsider)
+                .await
+                .unwrap()
+                .accounts
+                .is_empty()
+        );
+    }
+}

@@ -931,6 +931,42 @@ impl dyn Store {
             .await
     }
 
+    /// Withholds a submission's pay: reverses its `task:<annotation>` transaction once, with the reason as memo.
+    /// `NotFound` until that pay is posted (or for another organization's submission).
+    pub async fn ledger_withhold(
+        &self,
+        org: OrgId,
+        annotation: i64,
+        reason: String,
+        by: UserId,
+        now: Millis,
+    ) -> StoreResult<Posted> {
+        self.write_tx(move |tx| {
+            let key = format!("task:{annotation}");
+            let row = tx
+                .query_opt(
+                    "SELECT id FROM ledger_transactions WHERE source_key = $1 AND org_id = $2",
+                    params![key.as_str(), org],
+                )?
+                .ok_or(StoreError::NotFound)?;
+            reverse(tx, org, row.i64(0)?, &reason, Some(by), now)
+        })
+        .await
+    }
+
+    /// True when the user belongs to the organization (bonuses go only to its own people).
+    pub async fn user_in_org(&self, org: OrgId, user: UserId) -> StoreResult<bool> {
+        self.read_tx(move |tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT id FROM users WHERE id = $1 AND org_id = $2",
+                    params![user, org],
+                )?
+                .is_some())
+        })
+        .await
+    }
+
     /// Reverses a transaction once (see [`reverse`]).
     pub async fn ledger_reverse(
         &self,

@@ -18,6 +18,7 @@ use fairloop_domain::time::Millis;
 use fairloop_domain::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, Role, UserId};
 use tokio::sync::mpsc;
 
+pub mod floor;
 pub mod ledger;
 mod migrate;
 mod ops;
