@@ -172,6 +172,13 @@ pub struct LedgerView {
     pub transactions: Vec<TransactionView>,
 }
 
+/// Pay settings by (organization, project), shared by every request of an [`App`].
+pub(crate) type PayPolicyCache = std::sync::Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<(fairloop_domain::OrgId, ProjectId), Option<PayPolicy>>,
+    >,
+>;
+
 /// The outcome of holding budget before a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hold {

@@ -78,8 +78,7 @@ pub struct App {
     /// Pay settings by (organization, project) (immutable once a project exists): a claim needs them to know
     /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
     /// organization too, so a hit never answers for another organization's project.
-    pub(crate) pay_policies:
-        Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), Option<ledger::PayPolicy>>>>,
+    pub(crate) pay_policies: ledger::PayPolicyCache,
 }
 
 impl App {

@@ -47,6 +47,28 @@ enum LedgerCommand {
         #[arg(long)]
         reference: String,
     },
+    /// Set the platform's minimum effective hourly rate (every organization).
+    Floor {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Minimum per hour in minor units.
+        #[arg(long)]
+        hourly_minor: i64,
+        /// ISO 4217 code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// A country's own floor, `CC=MINOR` (repeatable), e.g. `--country DE=1400`.
+        #[arg(long = "country")]
+        countries: Vec<String>,
+    },
+    /// Top up every worker of the admin's organization who was under the floor last week (once per period).
+    TopUps {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Email of an admin of the organization.
+        #[arg(long = "as")]
+        as_user: String,
+    },
 }
 
 /// Arguments of `fairloop payouts`.
@@ -187,7 +209,55 @@ pub async fn ledger(args: LedgerArgs) -> Result<()> {
             }
             Ok(())
         }
+        LedgerCommand::Floor {
+            storage,
+            hourly_minor,
+            currency,
+            countries,
+        } => {
+            let app = open(&storage).await?;
+            let floor = fairloop_app::floor::PayFloor {
+                currency,
+                hourly_minor,
+                countries: parse_countries(&countries)?,
+            };
+            app.set_pay_floor(floor.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "pay floor: {} {} an hour",
+                floor.hourly_minor, floor.currency
+            );
+            Ok(())
+        }
+        LedgerCommand::TopUps { storage, as_user } => {
+            let app = open(&storage).await?;
+            let p = principal(&app, &as_user).await?;
+            let run = app
+                .run_top_ups(&p, now_millis())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{} top-ups posted, {} minor units in all",
+                run.posted, run.total_minor
+            );
+            Ok(())
+        }
     }
+}
+
+fn parse_countries(list: &[String]) -> Result<std::collections::BTreeMap<String, i64>> {
+    list.iter()
+        .map(|c| {
+            let (code, rate) = c
+                .split_once('=')
+                .with_context(|| format!("--country {c:?}: write it as CC=MINOR, e.g. DE=1400"))?;
+            let rate = rate
+                .parse()
+                .with_context(|| format!("--country {c:?}: {rate:?} is not a whole number"))?;
+            Ok((code.to_string(), rate))
+        })
+        .collect()
 }
 
 /// Runs `fairloop payouts …`.

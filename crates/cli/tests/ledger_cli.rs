@@ -117,6 +117,44 @@ async fn fund_verify_and_run_payouts_from_the_command_line() {
         );
         assert!(!not_admin.status.success());
 
+        let floor = fairloop(
+            &data,
+            &db,
+            &[
+                "ledger",
+                "floor",
+                "--hourly-minor",
+                "1500",
+                "--currency",
+                "USD",
+                "--country",
+                "DE=1400",
+            ],
+        );
+        assert!(floor.status.success(), "{}", text(&floor.stderr));
+        assert_eq!(text(&floor.stdout).trim(), "pay floor: 1500 USD an hour");
+        let bad_country = fairloop(
+            &data,
+            &db,
+            &[
+                "ledger",
+                "floor",
+                "--hourly-minor",
+                "1500",
+                "--country",
+                "Germany=1400",
+            ],
+        );
+        assert!(!bad_country.status.success());
+        assert!(
+            text(&bad_country.stderr).contains("two-letter ISO 3166"),
+            "{}",
+            text(&bad_country.stderr)
+        );
+        let top_ups = fairloop(&data, &db, &["ledger", "top-ups", "--as", "ops@acme.test"]);
+        assert!(top_ups.status.success(), "{}", text(&top_ups.stderr));
+        assert!(text(&top_ups.stdout).starts_with("0 top-ups posted"));
+
         // Tamper with a cached balance behind the ledger's back: verify names the account and exits 1.
         let url = db
             .clone()

@@ -120,10 +120,28 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         )
         .await;
 
+        let floor = expect_status(app.get(&worker.token, "/api/v1/pay-floor").await, StatusCode::OK).await;
+        assert_eq!(floor, Value::Null);
+        let check = expect_status(
+            app.get(&admin.token, &format!("/api/v1/projects/{project}/pay-check")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(check["pilot_submissions"], 2);
+        assert_eq!(check["under_floor"], false);
+        expect_status(
+            app.get(&worker.token, &format!("/api/v1/projects/{project}/pay-check")).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        let topped = expect_status(post(&api, &admin.token, "/api/v1/ledger/top-ups/run", json!({})).await, StatusCode::OK).await;
+        assert_eq!(topped["posted"], 0);
+
         let doc = expect_status(app.get_anon("/api/openapi.json").await, StatusCode::OK).await;
         for path in ["/api/v1/ledger/fund", "/api/v1/ledger", "/api/v1/annotations/{id}/withhold",
                      "/api/v1/projects/{id}/bonuses", "/api/v1/payouts/run", "/api/v1/payouts",
-                     "/api/v1/payouts.csv", "/api/v1/payouts/{id}/settle", "/api/v1/payouts/{id}/retry"] {
+                     "/api/v1/payouts.csv", "/api/v1/payouts/{id}/settle", "/api/v1/payouts/{id}/retry", "/api/v1/pay-floor",
+                     "/api/v1/projects/{id}/pay-check", "/api/v1/ledger/top-ups/run"] {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }
     })

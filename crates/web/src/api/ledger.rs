@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fairloop_app::floor::{PayCheck, PayFloor, TopUpRun};
 use fairloop_app::ledger::{BonusBody, FundBody, LedgerView, PostedView, WithholdBody};
 use fairloop_app::payouts::{SettleBody, payouts_csv};
 use fairloop_domain::time::now_millis;
@@ -69,6 +70,34 @@ pub async fn bonus(
     ApiJson(body): ApiJson<BonusBody>,
 ) -> ApiResult<Response> {
     Ok(posted(s.app.pay_bonus(&p, project, body).await?))
+}
+
+/// The platform's minimum effective hourly rate (`null` when none is set).
+#[utoipa::path(get, path = "/api/v1/pay-floor", responses((status = 200, body = Option<PayFloor>)))]
+pub async fn pay_floor(
+    State(s): State<AppState>,
+    Auth(_): Auth,
+) -> ApiResult<Json<Option<PayFloor>>> {
+    Ok(Json(s.app.pay_floor().await?))
+}
+
+/// The launch check of a per-task project (requesters): the pilot's median time, the effective hourly rate,
+/// and a warning with a suggested per-task amount when it is under the floor.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/pay-check", params(("id" = i64, Path)),
+    responses((status = 200, body = PayCheck), (status = 403), (status = 404), (status = 422)))]
+pub async fn pay_check(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(project): Id,
+) -> ApiResult<Json<PayCheck>> {
+    Ok(Json(s.app.pay_check(&p, project).await?))
+}
+
+/// Tops up every worker under the floor in the last completed weekly period (admins); at most once per
+/// project, worker and period.
+#[utoipa::path(post, path = "/api/v1/ledger/top-ups/run", responses((status = 200, body = TopUpRun), (status = 403)))]
+pub async fn top_ups(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<TopUpRun>> {
+    Ok(Json(s.app.run_top_ups(&p, now_millis()).await?))
 }
 
 /// Runs the payout for the current weekly period (admins): every positive earnings balance becomes a
