@@ -473,6 +473,12 @@ impl App {
     }
 }
 
+/// Hourly pay for `ms` of active time at `rate_minor` an hour, rounded half up to a whole minor unit.
+pub fn hourly_amount(rate_minor: i64, ms: i64) -> i64 {
+    let v = (i128::from(rate_minor) * i128::from(ms) + 1_800_000).div_euclid(3_600_000);
+    v.clamp(0, i128::from(i64::MAX)) as i64
+}
+
 /// Posts pay for new submissions and gives back holds of skipped or expired claims.
 #[derive(Debug, Clone)]
 pub struct PayPosting {
@@ -516,8 +522,11 @@ impl PayPosting {
             let Some(policy) = PayPolicy::parse(Some(&s.pay), 0) else {
                 continue;
             };
-            let PayModel::PerTask(amount) = policy.model else {
-                continue;
+            let amount = match policy.model {
+                PayModel::PerTask(amount) => amount,
+                PayModel::Hourly(rate) => {
+                    hourly_amount(rate, store.measured_ms(s.org_id, s.assignment_id).await?)
+                }
             };
             let outcome = store
                 .ledger_post_task_pay(

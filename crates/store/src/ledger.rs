@@ -711,7 +711,7 @@ pub struct UnpostedSubmission {
 
 const SELECT_UNPOSTED: &str = "SELECT a.org_id, a.project_id, a.id, a.assignment_id, a.worker_id, p.pay \
      FROM annotations a JOIN projects p ON p.id = a.project_id \
-     WHERE p.pay LIKE '%\"model\":\"per_task\"%' AND a.id > $1 \
+     WHERE (p.pay LIKE '%\"model\":\"per_task\"%' OR p.pay LIKE '%\"model\":\"hourly\"%') AND a.id > $1 \
        AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.annotation_id = a.id AND t.kind = 'task_pay') \
        AND NOT EXISTS (SELECT 1 FROM ledger_deferred d WHERE d.annotation_id = a.id) \
      ORDER BY a.id LIMIT $2";

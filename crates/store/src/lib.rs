@@ -27,6 +27,7 @@ pub mod portable;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+pub mod time;
 
 /// What can go wrong in the store, split by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]

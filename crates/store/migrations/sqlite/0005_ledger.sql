@@ -113,3 +113,36 @@ CREATE TABLE payouts (
 );
 CREATE INDEX payouts_org ON payouts(org_id, period_start, id);
 CREATE INDEX payouts_worker ON payouts(worker_id, id);
+
+-- Time tracking in the open (docs/ledger.md, "The idle rule"): one row per accepted heartbeat, with the active
+-- time it credits. Nothing else is recorded: no screenshots, no keystrokes, no mouse positions.
+CREATE TABLE heartbeats (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    at INTEGER NOT NULL,
+    focus INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    credited_ms INTEGER NOT NULL
+);
+CREATE INDEX heartbeats_assignment ON heartbeats(assignment_id, at);
+CREATE INDEX heartbeats_worker ON heartbeats(org_id, worker_id, at);
+
+-- A worker's dispute of a timesheet entry; a requester or admin resolves it (accepting may add time).
+CREATE TABLE time_disputes (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'accepted', 'rejected')),
+    added_ms INTEGER NOT NULL DEFAULT 0,
+    resolution TEXT,
+    resolved_by INTEGER REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    resolved_at INTEGER
+);
+CREATE INDEX time_disputes_org ON time_disputes(org_id, status, id);
+CREATE UNIQUE INDEX time_disputes_open ON time_disputes(assignment_id) WHERE status = 'open';
