@@ -3,6 +3,7 @@
 pub mod account;
 pub mod ledger;
 pub mod projects;
+pub mod time;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -61,6 +62,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::pay_floor))
         .routes(routes!(ledger::pay_check))
         .routes(routes!(ledger::top_ups))
+        .routes(routes!(time::heartbeat))
+        .routes(routes!(time::timesheet))
+        .routes(routes!(time::dispute))
+        .routes(routes!(time::disputes))
+        .routes(routes!(time::resolve))
         .routes(routes!(ledger::run))
         .routes(routes!(ledger::list))
         .routes(routes!(ledger::csv))

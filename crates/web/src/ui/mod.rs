@@ -24,6 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
+mod money;
 mod pages;
 pub mod render;
 pub mod session;
@@ -73,6 +74,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/settings/tokens/{id}/revoke",
             axum::routing::post(pages::revoke_token),
         )
+        .route(
+            "/work/{project}/{assignment}/heartbeat",
+            axum::routing::post(money::heartbeat),
+        )
+        .route("/time", get(money::time_page))
+        .route(
+            "/time/{assignment}/dispute",
+            axum::routing::post(money::dispute),
+        )
+        .route("/earnings", get(money::earnings))
+        .route("/spend", get(money::spend))
         .route("/projects", get(pages::projects))
         .route("/projects/{id}/export", get(pages::export))
         .route("/assets/{file}", get(asset))
@@ -198,6 +210,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "workbench.js" => (
             include_str!("../../assets/workbench.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "heartbeat.js" => (
+            include_str!("../../assets/heartbeat.js"),
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),

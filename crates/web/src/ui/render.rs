@@ -36,6 +36,12 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/projects.html"),
             ),
             ("error.html", include_str!("../../templates/error.html")),
+            ("time.html", include_str!("../../templates/time.html")),
+            (
+                "earnings.html",
+                include_str!("../../templates/earnings.html"),
+            ),
+            ("spend.html", include_str!("../../templates/spend.html")),
             (
                 "settings.html",
                 include_str!("../../templates/settings.html"),
