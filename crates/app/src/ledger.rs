@@ -17,6 +17,7 @@ use fairloop_store::ledger::{
     AccountKind, AccountRef, AccountView, HoldRequest, Posted, Posting, TaskPay, TaskPayOutcome,
     TransactionView, VerifyReport, valid_currency,
 };
+use fairloop_store::pay_disputes::PayDispute;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -135,7 +136,17 @@ pub struct BonusBody {
     pub memo: String,
 }
 
-/// The body of "withhold pay".
+/// The body of "resolve a dispute of withheld pay".
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolvePayDispute {
+    /// True to overturn the withholding (the pay is posted again); false to uphold it.
+    pub overturn: bool,
+    /// A note the worker reads.
+    pub note: String,
+}
+
+/// The body of "withhold pay" (and of the worker's dispute of it).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithholdBody {
@@ -417,6 +428,73 @@ impl App {
             .await
             .or_not_found("posted pay for this submission")?;
         Ok(posted.into())
+    }
+
+    /// The worker disputes the withholding of their own submission's pay, with a reason.
+    pub async fn dispute_withholding(
+        &self,
+        principal: &Principal,
+        annotation: i64,
+        body: WithholdBody,
+    ) -> AppResult<PayDispute> {
+        let reason = body.reason.trim();
+        crate::reject_nul("reason", reason)?;
+        if reason.is_empty() || reason.len() > 2000 {
+            return Err(AppError::invalid(
+                "invalid_reason",
+                "reason must be 1 to 2000 bytes: a reviewer reads it",
+            ));
+        }
+        self.store
+            .open_pay_dispute(
+                principal.org_id,
+                principal.user_id,
+                annotation,
+                reason.to_string(),
+                now_millis(),
+            )
+            .await
+            .or_not_found("withheld pay of yours for this submission")
+    }
+
+    /// A reviewer or admin resolves a dispute of withheld pay: `overturn` pays it again.
+    pub async fn resolve_pay_dispute(
+        &self,
+        principal: &Principal,
+        id: i64,
+        body: ResolvePayDispute,
+    ) -> AppResult<PayDispute> {
+        require_reviewer(principal)?;
+        let note = body.note.trim();
+        crate::reject_nul("note", note)?;
+        if note.is_empty() || note.len() > 2000 {
+            return Err(AppError::invalid(
+                "invalid_reason",
+                "note must be 1 to 2000 bytes: the worker reads it",
+            ));
+        }
+        self.store
+            .resolve_pay_dispute(
+                principal.org_id,
+                id,
+                body.overturn,
+                note.to_string(),
+                principal.user_id,
+                now_millis(),
+            )
+            .await
+            .or_not_found("dispute")
+    }
+
+    /// Disputes of withheld pay the caller may see: their own, or the organization's for reviewers, requesters
+    /// and admins.
+    pub async fn pay_disputes(&self, principal: &Principal) -> AppResult<Vec<PayDispute>> {
+        use fairloop_domain::Role;
+        let worker = match principal.role {
+            Role::Worker => Some(principal.user_id),
+            _ => None,
+        };
+        Ok(self.store.pay_disputes(principal.org_id, worker).await?)
     }
 
     /// The caller's view of the ledger: a worker sees their own accounts and earnings; a requester or admin

@@ -616,3 +616,99 @@ async fn a_cached_pay_policy_never_answers_for_another_organization() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_disputes_withheld_pay_and_a_human_overturns_it_once() {
+    use fairloop_app::ledger::ResolvePayDispute;
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let reviewer = user(app, &org, Role::Reviewer).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let colleague = user(app, &org, Role::Worker).await;
+        fund(app, &requester, 1000).await;
+        let project = per_task_project(app, &requester, 300, Some(1000), 3, 1).await;
+        work_one(app, &worker, project).await.unwrap();
+        work_one(app, &worker, project).await.unwrap();
+        post_all(app).await;
+        let pays = app.ledger_view(&worker).await.unwrap().transactions;
+        let (withheld, kept) = (
+            pays[0].annotation_id.unwrap(),
+            pays[1].annotation_id.unwrap(),
+        );
+        let reason = |r: &str| WithholdBody { reason: r.into() };
+        // Nothing withheld yet: nothing to dispute.
+        assert!(matches!(
+            app.dispute_withholding(&worker, withheld, reason("why?"))
+                .await,
+            Err(AppError::NotFound(_))
+        ));
+        app.withhold_pay(&reviewer, withheld, reason("blank answers"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.dispute_withholding(&colleague, withheld, reason("not mine"))
+                .await,
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.dispute_withholding(&worker, kept, reason("never withheld"))
+                .await,
+            Err(AppError::NotFound(_))
+        ));
+        let d = app
+            .dispute_withholding(&worker, withheld, reason("the item was empty"))
+            .await
+            .unwrap();
+        assert_eq!(d.status, "open");
+        assert!(matches!(
+            app.dispute_withholding(&worker, withheld, reason("again"))
+                .await,
+            Err(AppError::Conflict {
+                code: "dispute_exists",
+                ..
+            })
+        ));
+        let overturn = || ResolvePayDispute {
+            overturn: true,
+            note: "the item was indeed empty".into(),
+        };
+        for who in [&worker, &requester] {
+            assert!(matches!(
+                app.resolve_pay_dispute(who, d.id, overturn()).await,
+                Err(AppError::Forbidden { .. })
+            ));
+        }
+        let stranger = user(app, &unique("other"), Role::Reviewer).await;
+        assert!(matches!(
+            app.resolve_pay_dispute(&stranger, d.id, overturn()).await,
+            Err(AppError::NotFound(_))
+        ));
+        let done = app
+            .resolve_pay_dispute(&reviewer, d.id, overturn())
+            .await
+            .unwrap();
+        assert_eq!(done.status, "overturned");
+        assert!(matches!(
+            app.resolve_pay_dispute(&reviewer, d.id, overturn()).await,
+            Err(AppError::Conflict {
+                code: "dispute_resolved",
+                ..
+            })
+        ));
+        assert_eq!(
+            balance(app, requester.org_id, AccountKind::Earnings, worker.user_id).await,
+            600,
+            "{}: the withheld pay is paid again",
+            b.name
+        );
+        let latest = &app.ledger_view(&worker).await.unwrap().transactions[0];
+        assert_eq!(latest.kind, "reinstated");
+        assert!(latest.memo.contains("withholding overturned"));
+        assert_eq!(app.pay_disputes(&worker).await.unwrap().len(), 1);
+        assert!(app.pay_disputes(&colleague).await.unwrap().is_empty());
+        assert!(app.pay_disputes(&stranger).await.unwrap().is_empty());
+        assert_verified(app, b.name).await;
+    }
+}

@@ -22,6 +22,7 @@ pub mod floor;
 pub mod ledger;
 mod migrate;
 mod ops;
+pub mod pay_disputes;
 pub mod payouts;
 pub mod portable;
 pub mod postgres;

@@ -146,3 +146,20 @@ CREATE TABLE time_disputes (
 );
 CREATE INDEX time_disputes_org ON time_disputes(org_id, status, id);
 CREATE UNIQUE INDEX time_disputes_open ON time_disputes(assignment_id) WHERE status = 'open';
+
+-- A worker's dispute of withheld pay; a reviewer or admin upholds it or overturns it (which pays again).
+CREATE TABLE pay_disputes (
+    id INTEGER PRIMARY KEY,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    annotation_id INTEGER NOT NULL REFERENCES annotations(id),
+    reversal_id INTEGER NOT NULL REFERENCES ledger_transactions(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'upheld', 'overturned')),
+    resolution TEXT,
+    resolved_by INTEGER REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    resolved_at INTEGER
+);
+CREATE UNIQUE INDEX pay_disputes_reversal ON pay_disputes(reversal_id);
+CREATE INDEX pay_disputes_org ON pay_disputes(org_id, status, id);

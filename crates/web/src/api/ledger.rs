@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fairloop_app::floor::{PayCheck, PayFloor, TopUpRun};
-use fairloop_app::ledger::{BonusBody, FundBody, LedgerView, PostedView, WithholdBody};
+use fairloop_app::ledger::{
+    BonusBody, FundBody, LedgerView, PostedView, ResolvePayDispute, WithholdBody,
+};
 use fairloop_app::payouts::{SettleBody, payouts_csv};
 use fairloop_domain::time::now_millis;
 use serde_json::Value;
@@ -55,6 +57,41 @@ pub async fn withhold(
     ApiJson(body): ApiJson<WithholdBody>,
 ) -> ApiResult<Response> {
     Ok(posted(s.app.withhold_pay(&p, annotation, body).await?))
+}
+
+/// The worker disputes the withholding of their submission's pay, with a reason (one dispute per
+/// withholding); a reviewer or admin resolves it.
+#[utoipa::path(post, path = "/api/v1/annotations/{id}/dispute-withholding", params(("id" = i64, Path)),
+    request_body = WithholdBody, responses((status = 200, body = Object), (status = 404), (status = 409)))]
+pub async fn dispute_withholding(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(annotation): Id,
+    ApiJson(body): ApiJson<WithholdBody>,
+) -> ApiResult<Json<Value>> {
+    let d = s.app.dispute_withholding(&p, annotation, body).await?;
+    Ok(Json(serde_json::to_value(d).unwrap_or(Value::Null)))
+}
+
+/// Disputes of withheld pay: a worker's own; the organization's for reviewers, requesters and admins.
+#[utoipa::path(get, path = "/api/v1/pay-disputes", responses((status = 200, body = Vec<Object>)))]
+pub async fn pay_disputes(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
+    let list = s.app.pay_disputes(&p).await?;
+    Ok(Json(serde_json::to_value(list).unwrap_or(Value::Null)))
+}
+
+/// Resolves a dispute of withheld pay (reviewers and admins): overturn (the pay is posted again) or uphold.
+#[utoipa::path(post, path = "/api/v1/pay-disputes/{id}/resolve", params(("id" = i64, Path)),
+    request_body = ResolvePayDispute,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409)))]
+pub async fn resolve_pay_dispute(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    ApiJson(body): ApiJson<ResolvePayDispute>,
+) -> ApiResult<Json<Value>> {
+    let d = s.app.resolve_pay_dispute(&p, id, body).await?;
+    Ok(Json(serde_json::to_value(d).unwrap_or(Value::Null)))
 }
 
 /// Pays a worker a bonus (quality, gold or completion) on a project, out of the budget (requesters and
