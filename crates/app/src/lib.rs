@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod payouts;
 pub mod projects;
 pub mod settings;
+pub mod statements;
 pub mod time;
 pub mod users;
 pub mod work;

@@ -712,3 +712,72 @@ async fn a_worker_disputes_withheld_pay_and_a_human_overturns_it_once() {
         assert_verified(app, b.name).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_and_invoices_come_from_the_ledger_and_stay_in_their_organization() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let requester = user(app, &org, Role::Requester).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let colleague = user(app, &org, Role::Worker).await;
+        let stranger = user(app, &unique("other"), Role::Requester).await;
+        fund(app, &requester, 1000).await;
+        let project = per_task_project(app, &requester, 250, None, 2, 1).await;
+        work_one(app, &worker, project).await.unwrap();
+        post_all(app).await;
+        let (from, to) = (now_millis() - 3_600_000, now_millis() + 3_600_000);
+        let s = app.statement(&worker, None, from, to).await.unwrap();
+        assert_eq!(s.lines.len(), 1, "{}", b.name);
+        assert_eq!(s.lines[0].what, "task pay");
+        assert_eq!(
+            (s.totals[0].opening_minor, s.totals[0].closing_minor),
+            (0, 250)
+        );
+        // A later period opens with what this one closed with.
+        let later = app
+            .statement(&worker, None, to, to + 3_600_000)
+            .await
+            .unwrap();
+        assert_eq!((later.totals[0].opening_minor, later.lines.len()), (250, 0));
+        let seen = app
+            .statement(&requester, Some(worker.user_id), from, to)
+            .await
+            .unwrap();
+        assert_eq!(
+            seen.lines, s.lines,
+            "{}: the requester sees the same statement",
+            b.name
+        );
+        assert!(matches!(
+            app.statement(&colleague, Some(worker.user_id), from, to)
+                .await,
+            Err(AppError::Forbidden { .. })
+        ));
+        let foreign = app
+            .statement(&stranger, Some(worker.user_id), from, to)
+            .await
+            .unwrap();
+        assert!(
+            foreign.lines.is_empty() && foreign.totals.is_empty(),
+            "{}",
+            b.name
+        );
+        let invoice = app.invoice(&requester, from, to).await.unwrap();
+        let whats: Vec<&str> = invoice.lines.iter().map(|l| l.what.as_str()).collect();
+        assert_eq!(whats, ["funding", "task pay"], "{}", b.name);
+        assert_eq!(invoice.totals[0].closing_minor, 750);
+        assert!(invoice.to_csv().contains("closing balance,,,,7.50,750,USD"));
+        assert!(matches!(
+            app.invoice(&worker, from, to).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        assert!(
+            app.invoice(&stranger, from, to)
+                .await
+                .unwrap()
+                .lines
+                .is_empty()
+        );
+    }
+}

@@ -914,7 +914,69 @@ const ACCOUNT_HISTORY: &str = "SELECT t.id, t.source_key, t.kind, t.project_id, 
      JOIN ledger_accounts a ON a.id = e.account_id \
      WHERE e.org_id = $1 AND a.kind = $2 AND a.owner_id = $3 ORDER BY t.id DESC LIMIT $4";
 
+const ACCOUNT_PERIOD: &str = "SELECT t.id, t.source_key, t.kind, t.project_id, t.worker_id, t.annotation_id, \
+     t.reverses_id, t.memo, t.created_at, e.amount_minor, e.currency \
+     FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
+     JOIN ledger_accounts a ON a.id = e.account_id \
+     WHERE e.org_id = $1 AND a.kind = $2 AND a.owner_id = $3 AND t.created_at >= $4 AND t.created_at < $5 \
+     ORDER BY t.created_at, t.id";
+const ACCOUNT_OPENING: &str = "SELECT e.currency, CAST(SUM(e.amount_minor) AS BIGINT) \
+     FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id \
+     JOIN ledger_accounts a ON a.id = e.account_id \
+     WHERE e.org_id = $1 AND a.kind = $2 AND a.owner_id = $3 AND t.created_at < $4 \
+     GROUP BY e.currency ORDER BY e.currency";
+
+fn transaction_row(r: &crate::portable::Row) -> StoreResult<TransactionView> {
+    Ok(TransactionView {
+        id: r.i64(0)?,
+        source_key: r.string(1)?,
+        kind: r.string(2)?,
+        project_id: r.opt_i64(3)?,
+        worker_id: r.opt_i64(4)?,
+        annotation_id: r.opt_i64(5)?,
+        reverses_id: r.opt_i64(6)?,
+        memo: r.string(7)?,
+        created_at: r.i64(8)?,
+        amount_minor: r.i64(9)?,
+        currency: r.string(10)?,
+    })
+}
+
+/// One account's movements over a period, for statements and invoices.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountPeriod {
+    /// Balance per currency before the period.
+    pub opening: Vec<(String, i64)>,
+    /// Every movement in the period, oldest first.
+    pub movements: Vec<TransactionView>,
+}
+
 impl dyn Store {
+    /// One account's opening balances and movements in `[from, to)` (statements and invoices).
+    pub async fn ledger_period(
+        &self,
+        org: OrgId,
+        account: AccountRef,
+        from: Millis,
+        to: Millis,
+    ) -> StoreResult<AccountPeriod> {
+        self.read_tx(move |tx| {
+            let kind = account.kind.as_str();
+            let opening = tx
+                .query(ACCOUNT_OPENING, params![org, kind, account.owner, from])?
+                .iter()
+                .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let movements = tx
+                .query(ACCOUNT_PERIOD, params![org, kind, account.owner, from, to])?
+                .iter()
+                .map(transaction_row)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(AccountPeriod { opening, movements })
+        })
+        .await
+    }
+
     /// Posts a transaction (see [`post`]).
     pub async fn ledger_post(&self, posting: Posting, now: Millis) -> StoreResult<Posted> {
         self.write_tx(move |tx| post(tx, &posting, None, now)).await

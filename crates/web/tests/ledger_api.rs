@@ -111,6 +111,15 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         let mine = expect_status(app.get(&worker.token, "/api/v1/payouts").await, StatusCode::OK).await;
         assert_eq!(mine[0]["status"], "paid");
 
+        let statement = app.get(&worker.token, "/api/v1/statement.csv").await;
+        assert_eq!(statement.status(), StatusCode::OK);
+        let statement = statement.text().await.unwrap();
+        assert!(statement.starts_with("at,what,project_id,annotation_id,memo,amount,amount_minor,currency"));
+        assert!(statement.contains(",task pay,") && statement.contains("closing balance,,,,0.00,0,EUR"), "{statement}");
+        expect_status(app.get(&worker.token, "/api/v1/invoice.csv").await, StatusCode::FORBIDDEN).await;
+        let invoice = app.get(&admin.token, "/api/v1/invoice.csv").await.text().await.unwrap();
+        assert!(invoice.contains(",funding,") && invoice.contains(",-4.00,-400,EUR"), "{invoice}");
+
         let outsider = app.user("Other", "eve@other.test", Role::Admin).await;
         let theirs = expect_status(app.get(&outsider.token, "/api/v1/payouts").await, StatusCode::OK).await;
         assert_eq!(theirs, json!([]));
@@ -141,7 +150,10 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         for path in ["/api/v1/ledger/fund", "/api/v1/ledger", "/api/v1/annotations/{id}/withhold",
                      "/api/v1/projects/{id}/bonuses", "/api/v1/payouts/run", "/api/v1/payouts",
                      "/api/v1/payouts.csv", "/api/v1/payouts/{id}/settle", "/api/v1/payouts/{id}/retry", "/api/v1/pay-floor",
-                     "/api/v1/projects/{id}/pay-check", "/api/v1/ledger/top-ups/run"] {
+                     "/api/v1/projects/{id}/pay-check", "/api/v1/ledger/top-ups/run", "/api/v1/statement.csv",
+                     "/api/v1/invoice.csv", "/api/v1/annotations/{id}/dispute-withholding", "/api/v1/pay-disputes",
+                     "/api/v1/pay-disputes/{id}/resolve", "/api/v1/assignments/{id}/heartbeat", "/api/v1/timesheet",
+                     "/api/v1/assignments/{id}/dispute", "/api/v1/time-disputes", "/api/v1/time-disputes/{id}/resolve"] {
             assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
         }
     })

@@ -177,6 +177,23 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
         assert!(spend.contains("<svg class=\"chart\""));
         assert!(spend.contains("Sentiment") && spend.contains("Cost per paid label"));
         assert!(spend.contains("<strong>-0.90 USD</strong>"), "{spend}");
+        let (status, statement) = worker.get("/earnings/statement").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            statement.contains("Statement")
+                && statement.contains("task pay")
+                && statement.contains("0.90")
+        );
+        assert!(statement.contains("Previous week"));
+        let (status, invoice) = requester.get("/spend/invoice").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            invoice.contains("Invoice") && invoice.contains("-0.90"),
+            "{invoice}"
+        );
+        let (status, _) = worker.get("/spend/invoice").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
         // The navigation offers each page to the roles it is for.
         assert!(earnings.contains("href=\"/earnings\"") && !earnings.contains("href=\"/spend\""));
         assert!(spend.contains("href=\"/spend\""));

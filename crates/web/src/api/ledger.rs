@@ -188,3 +188,51 @@ pub async fn retry(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiR
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
+
+/// `?from=&to=&worker_id=` of statements and invoices (UTC millis; the current weekly period by default).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct PeriodQuery {
+    /// Start (inclusive), UTC millis.
+    pub from: Option<i64>,
+    /// End (exclusive), UTC millis.
+    pub to: Option<i64>,
+    /// Another worker of the organization (requesters and admins; statements only).
+    pub worker_id: Option<i64>,
+}
+
+fn period(q: &PeriodQuery) -> (i64, i64) {
+    let (start, end) = fairloop_store::payouts::week_of(now_millis());
+    (q.from.unwrap_or(start), q.to.unwrap_or(end))
+}
+
+fn csv_response(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+}
+
+/// A worker's earnings statement for a period as CSV (the caller's own; any worker's for requesters and
+/// admins): every movement, then opening and closing balances.
+#[utoipa::path(get, path = "/api/v1/statement.csv", params(PeriodQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403)))]
+pub async fn statement_csv(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+) -> ApiResult<Response> {
+    let (from, to) = period(&q);
+    Ok(csv_response(
+        s.app.statement(&p, q.worker_id, from, to).await?.to_csv(),
+    ))
+}
+
+/// The organization's invoice for a period as CSV (requesters and admins): every budget movement, then
+/// opening and closing balances.
+#[utoipa::path(get, path = "/api/v1/invoice.csv", params(PeriodQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403)))]
+pub async fn invoice_csv(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+) -> ApiResult<Response> {
+    let (from, to) = period(&q);
+    Ok(csv_response(s.app.invoice(&p, from, to).await?.to_csv()))
+}

@@ -65,6 +65,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::pay_floor))
         .routes(routes!(ledger::pay_check))
         .routes(routes!(ledger::top_ups))
+        .routes(routes!(ledger::statement_csv))
+        .routes(routes!(ledger::invoice_csv))
         .routes(routes!(time::heartbeat))
         .routes(routes!(time::timesheet))
         .routes(routes!(time::dispute))

@@ -85,6 +85,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/earnings", get(money::earnings))
         .route("/spend", get(money::spend))
+        .route("/earnings/statement", get(money::statement))
+        .route("/spend/invoice", get(money::invoice))
         .route("/projects", get(pages::projects))
         .route("/projects/{id}/export", get(pages::export))
         .route("/assets/{file}", get(asset))

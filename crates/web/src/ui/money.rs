@@ -427,6 +427,105 @@ pub async fn spend(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> Page
     .into_response())
 }
 
+/// `?from=` (UTC millis) of the printable statement and invoice; the current week by default.
+#[derive(Debug, serde::Deserialize)]
+pub struct PeriodQuery {
+    from: Option<i64>,
+}
+
+fn week(q: &PeriodQuery) -> (i64, i64) {
+    let start = week_of(q.from.unwrap_or_else(now_millis)).0;
+    (start, start + fairloop_store::payouts::WEEK_MS)
+}
+
+#[derive(Serialize)]
+struct PrintLine {
+    at: String,
+    what: String,
+    memo: String,
+    amount: String,
+    currency: String,
+}
+
+fn printable(
+    user: &CurrentUser,
+    nav: &str,
+    s: &fairloop_app::statements::Statement,
+    start: i64,
+    base: &str,
+) -> axum::response::Response {
+    let lines: Vec<PrintLine> = s
+        .lines
+        .iter()
+        .map(|l| PrintLine {
+            at: l.at[..16].replace('T', " "),
+            what: l.what.clone(),
+            memo: l.memo.clone(),
+            amount: money(l.amount_minor),
+            currency: l.currency.clone(),
+        })
+        .collect();
+    let totals: Vec<(String, String, String, String, String)> = s
+        .totals
+        .iter()
+        .map(|t| {
+            (
+                t.currency.clone(),
+                money(t.opening_minor),
+                money(t.credits_minor),
+                money(t.debits_minor),
+                money(t.closing_minor),
+            )
+        })
+        .collect();
+    let week_ms = fairloop_store::payouts::WEEK_MS;
+    render(
+        "statement.html",
+        context! { title => s.title, nav => nav, user => ser(&user_view(&user.session)),
+        csrf => &user.session.csrf_token, heading => s.title, from => &s.from[..10], to => &s.to[..10],
+        owner => s.owner_id, lines => ser(&lines), totals => ser(&totals),
+        previous => format!("{base}?from={}", start - week_ms), next => format!("{base}?from={}", start + week_ms),
+        csv => format!("/api/v1/{}.csv?from={start}&to={}", s.title.to_lowercase(), start + week_ms) },
+    )
+    .into_response()
+}
+
+/// The worker's printable statement for a week.
+pub async fn statement(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+) -> PageResult {
+    let (from, to) = week(&q);
+    let s = ui
+        .state
+        .app
+        .statement(&user.session.principal, None, from, to)
+        .await?;
+    Ok(printable(
+        &user,
+        "earnings",
+        &s,
+        from,
+        "/earnings/statement",
+    ))
+}
+
+/// The organization's printable invoice for a week (requesters and admins).
+pub async fn invoice(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
+) -> PageResult {
+    let (from, to) = week(&q);
+    let s = ui
+        .state
+        .app
+        .invoice(&user.session.principal, from, to)
+        .await?;
+    Ok(printable(&user, "spend", &s, from, "/spend/invoice"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

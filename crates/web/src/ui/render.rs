@@ -43,6 +43,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("spend.html", include_str!("../../templates/spend.html")),
             (
+                "statement.html",
+                include_str!("../../templates/statement.html"),
+            ),
+            (
                 "settings.html",
                 include_str!("../../templates/settings.html"),
             ),
