@@ -51,11 +51,12 @@ fn bar_chart(title: &str, points: &[ChartPoint]) -> String {
     let mut bars = String::new();
     for (i, p) in points.iter().enumerate() {
         let bh = (p.value.max(0) * (h - 20)) / max;
-        let x = i as i64 * slot + slot / 8;
+        // Bars at most 60 units wide, so one week is a bar, not a wall.
+        let bw = (slot * 3 / 4).clamp(1, 60);
+        let x = i as i64 * slot.min(80) + 10;
         bars.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{bh}\"><title>{}: {}</title></rect>",
+            "<rect x=\"{x}\" y=\"{}\" width=\"{bw}\" height=\"{bh}\"><title>{}: {}</title></rect>",
             h - bh,
-            (slot * 3 / 4).max(1),
             escape(&p.label),
             escape(&p.text)
         ));
