@@ -4,8 +4,8 @@
 //! Why a floor on the *effective* rate: per-task pay hides how long a task takes, and underpriced tasks are the
 //! commonest way workers in this trade end up under a living wage. The check uses the pilot's median time; the
 //! top-up uses each worker's own time in the period, so a worker is made whole even when the requester ignored
-//! the warning. Until time tracking is built, a submission's time is the time from its claim to its submission,
-//! capped at the lease: never less than the active time, so the floor errs on the worker's side (docs/ledger.md).
+//! the warning. A submission's time is its measured active time (heartbeats and accepted disputes); without
+//! heartbeats (an API client), the time from its claim to its submission, capped at the lease (docs/ledger.md).
 
 use std::collections::BTreeMap;
 

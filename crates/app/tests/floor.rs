@@ -152,3 +152,56 @@ async fn workers_under_the_floor_are_topped_up_once_per_period() {
         assert_verified(app, b.name).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measured_active_time_is_what_the_floor_counts_when_there_are_heartbeats() {
+    use fairloop_app::time::HeartbeatBody;
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let admin = user(app, &org, Role::Admin).await;
+        let worker = user(app, &org, Role::Worker).await;
+        let project = per_task_project(app, &admin, 100, None, 2, 1).await;
+        app.set_pay_floor(floor()).await.unwrap();
+        // Claimed 590 s ago, but the heartbeats measured 30 s of work: the floor counts 30 s.
+        let t0 = now_millis() - 590_000;
+        let task = app
+            .next_task_at(&worker, project, t0)
+            .await
+            .unwrap()
+            .unwrap();
+        let beat = HeartbeatBody {
+            focus: true,
+            input: true,
+        };
+        app.heartbeat_at(&worker, task.assignment_id, beat, t0 + 15_000)
+            .await
+            .unwrap();
+        app.heartbeat_at(&worker, task.assignment_id, beat, t0 + 30_000)
+            .await
+            .unwrap();
+        app.submit(
+            &worker,
+            task.assignment_id,
+            fairloop_app::work::SubmitBody {
+                answers: serde_json::json!({"label": "a"}),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        post_all(app).await;
+        let check = app.pay_check(&admin, project).await.unwrap();
+        assert_eq!(check.median_seconds, Some(30), "{}", b.name);
+        assert!(
+            !check.under_floor,
+            "{}: 100 in 30 s is 12000 an hour",
+            b.name
+        );
+        let run = app
+            .run_top_ups(&admin, now_millis() + WEEK_MS)
+            .await
+            .unwrap();
+        assert_eq!(run.posted, 0, "{}: measured time is over the floor", b.name);
+    }
+}
