@@ -18,16 +18,21 @@ pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod export;
+pub mod floor;
 pub mod guidelines;
 pub mod import;
 pub mod invitations;
 pub mod jobs;
+pub mod ledger;
+pub mod payouts;
 pub mod prefetch;
 pub mod projects;
 pub mod quality;
 pub mod review;
 pub mod settings;
+pub mod statements;
 pub mod terms;
+pub mod time;
 pub mod users;
 pub mod work;
 
@@ -85,6 +90,10 @@ pub struct App {
             HashMap<(fairloop_domain::OrgId, ProjectId), fairloop_store::quality::QualitySettings>,
         >,
     >,
+    /// Pay settings by (organization, project) (immutable once a project exists): a claim needs them to know
+    /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
+    /// organization too, so a hit never answers for another organization's project.
+    pub(crate) pay_policies: ledger::PayPolicyCache,
 }
 
 impl App {
@@ -96,6 +105,7 @@ impl App {
             templates: Arc::default(),
             token_cache: Arc::default(),
             quality_settings: Arc::default(),
+            pay_policies: Arc::default(),
         }
     }
 

@@ -104,7 +104,16 @@ impl App {
         require_worker(principal)?;
         self.check_not_paused(principal, project).await?;
         self.check_terms_accepted(principal, project).await?;
+        // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
+        let hold = self.hold_budget(principal, project, now).await?;
+        if hold == crate::ledger::Hold::Exhausted {
+            return Ok(None);
+        }
         if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
+            if let crate::ledger::Hold::Held(reservation) = hold {
+                self.settle_hold(principal, reservation, Some(gold.assignment_id), now)
+                    .await?;
+            }
             return Ok(Some(gold));
         }
         let claim = self
@@ -112,6 +121,13 @@ impl App {
             .claim_next(principal.org_id, project, principal.user_id, now)
             .await
             .or_not_found("project")?;
+        if let crate::ledger::Hold::Held(reservation) = hold {
+            let fresh = claim
+                .as_ref()
+                .filter(|c| !c.reused)
+                .map(|c| c.assignment_id);
+            self.settle_hold(principal, reservation, fresh, now).await?;
+        }
         Ok(claim.map(NextTask::from))
     }
 

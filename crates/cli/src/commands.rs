@@ -51,6 +51,7 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
         fairloop_app::dashboard::ActivityRollup::new(app.clone()).run(Duration::from_secs(30)),
     );
     tokio::spawn(fairloop_app::quality::QualityJob::new(app.clone()).run(Duration::from_secs(2)));
+    tokio::spawn(fairloop_app::ledger::PayPosting::new(app.clone()).run(Duration::from_secs(1)));
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,
@@ -167,7 +168,7 @@ async fn operator_for(app: &App, project_id: i64) -> Result<Principal> {
     })
 }
 
-fn bar(len: u64, template: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, template: &str) -> ProgressBar {
     let pb = if std::io::stderr().is_terminal() {
         ProgressBar::new(len)
     } else {

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod commands;
 mod config;
+mod ledger_cmd;
 mod quality_cmd;
 
 use config::StorageArgs;
@@ -96,6 +97,10 @@ enum Command {
     Quality(quality_cmd::QualityArgs),
     /// Load tools that measure a running server (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// The ledger: verify the books, fund a budget (see docs/ledger.md).
+    Ledger(ledger_cmd::LedgerArgs),
+    /// Payout runs and the payment provider's answers.
+    Payouts(ledger_cmd::PayoutArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +194,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate { storage } => commands::migrate(&storage).await,
         Command::Backup { storage, output } => commands::backup(&storage, &output).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Ledger(args) => ledger_cmd::ledger(args).await,
+        Command::Payouts(args) => ledger_cmd::payouts(args).await,
         Command::Quality(_) => unreachable!("handled before the runtime starts"),
     }
 }

@@ -19,9 +19,13 @@ use fairloop_domain::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, Role
 use tokio::sync::mpsc;
 
 pub mod dashboard;
+pub mod floor;
 pub mod invitations;
+pub mod ledger;
 mod migrate;
 mod ops;
+pub mod pay_disputes;
+pub mod payouts;
 pub mod portable;
 pub mod postgres;
 pub mod quality;
@@ -29,6 +33,7 @@ pub mod review;
 mod sql;
 pub mod sqlite;
 pub mod terms;
+pub mod time;
 pub mod worktools;
 
 /// What can go wrong in the store, split by what the caller should do about it.

@@ -27,6 +27,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0002_accounts"),
     migration!("0003_quality"),
     migration!("0004_review"),
+    migration!("0005_ledger"),
     migration!("0006_invitations"),
     migration!("0007_dashboard"),
     migration!("0008_guidelines_drafts"),

@@ -3,10 +3,12 @@
 pub mod account;
 pub mod guidelines;
 pub mod invitations;
+pub mod ledger;
 pub mod projects;
 pub mod quality;
 pub mod review;
 pub mod terms;
+pub mod time;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -70,6 +72,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(terms::decide))
         .routes(routes!(terms::ask, terms::questions))
         .routes(routes!(terms::answer))
+        .routes(routes!(ledger::fund))
+        .routes(routes!(ledger::ledger))
+        .routes(routes!(ledger::withhold))
+        .routes(routes!(ledger::bonus))
+        .routes(routes!(ledger::dispute_withholding))
+        .routes(routes!(ledger::pay_disputes))
+        .routes(routes!(ledger::resolve_pay_dispute))
+        .routes(routes!(ledger::pay_floor))
+        .routes(routes!(ledger::pay_check))
+        .routes(routes!(ledger::top_ups))
+        .routes(routes!(ledger::statement_csv))
+        .routes(routes!(ledger::invoice_csv))
+        .routes(routes!(time::heartbeat))
+        .routes(routes!(time::timesheet))
+        .routes(routes!(time::dispute))
+        .routes(routes!(time::disputes))
+        .routes(routes!(time::resolve))
+        .routes(routes!(ledger::run))
+        .routes(routes!(ledger::list))
+        .routes(routes!(ledger::csv))
+        .routes(routes!(ledger::settle))
+        .routes(routes!(ledger::retry))
         .merge(review_routes())
 }
 

@@ -29,6 +29,7 @@ mod charts;
 mod console;
 mod create;
 mod invitations;
+mod money;
 mod pages;
 mod quality;
 pub mod render;
@@ -97,6 +98,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/invite/{token}",
             get(invitations::accept_form).post(invitations::accept),
         )
+        .route(
+            "/work/{project}/{assignment}/heartbeat",
+            axum::routing::post(money::heartbeat),
+        )
+        .route("/time", get(money::time_page))
+        .route(
+            "/time/{assignment}/dispute",
+            axum::routing::post(money::dispute),
+        )
+        .route("/earnings", get(money::earnings))
+        .route("/spend", get(money::spend))
+        .route("/earnings/statement", get(money::statement))
+        .route("/spend/invoice", get(money::invoice))
         .route("/projects", get(pages::projects))
         .route("/projects/new", get(create::new_form).post(create::create))
         .route(
@@ -290,6 +304,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "widgets.js" => (
             include_str!("../../assets/widgets.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "heartbeat.js" => (
+            include_str!("../../assets/heartbeat.js"),
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),

@@ -27,11 +27,11 @@ use super::session::{
 };
 use super::{Ui, UiError};
 
-pub(super) type PageResult = Result<Response, UiError>;
+pub(crate) type PageResult = Result<Response, UiError>;
 
 /// What the base layout needs about the signed-in user.
 #[derive(Serialize)]
-pub(super) struct UserView {
+pub(crate) struct UserView {
     name: String,
     email: String,
     role: &'static str,
@@ -39,7 +39,7 @@ pub(super) struct UserView {
     can_manage: bool,
 }
 
-pub(super) fn user_view(s: &SessionInfo) -> UserView {
+pub(crate) fn user_view(s: &SessionInfo) -> UserView {
     UserView {
         name: s.name.clone(),
         email: s.principal.email.clone(),
@@ -50,12 +50,12 @@ pub(super) fn user_view(s: &SessionInfo) -> UserView {
 }
 
 /// A path id; anything that is not a number is simply not found.
-pub(super) fn id(raw: &str) -> Result<i64, UiError> {
+pub(crate) fn id(raw: &str) -> Result<i64, UiError> {
     raw.parse().map_err(|_| UiError::not_found())
 }
 
 /// Parses a posted form (`application/x-www-form-urlencoded`), keeping repeated fields (checkboxes).
-pub(super) fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError> {
+pub(crate) fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError> {
     serde_urlencoded::from_bytes(body).map_err(|_| {
         UiError::page(
             StatusCode::BAD_REQUEST,
@@ -72,7 +72,7 @@ fn template_of(project: &Project) -> Result<TaskTemplate, UiError> {
         .map_err(|e| AppError::Internal(format!("stored template: {e}")))?)
 }
 
-pub(super) fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 

@@ -62,6 +62,16 @@ fn env() -> &'static Environment<'static> {
                 "my_reviews.html",
                 include_str!("../../templates/my_reviews.html"),
             ),
+            ("time.html", include_str!("../../templates/time.html")),
+            (
+                "earnings.html",
+                include_str!("../../templates/earnings.html"),
+            ),
+            ("spend.html", include_str!("../../templates/spend.html")),
+            (
+                "statement.html",
+                include_str!("../../templates/statement.html"),
+            ),
             (
                 "settings.html",
                 include_str!("../../templates/settings.html"),

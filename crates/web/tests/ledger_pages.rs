@@ -1,0 +1,202 @@
+//! The time and money pages as a signed-in browser sees them, on every backend: the workbench loads the
+//! heartbeat module and its heartbeats count (CSRF-checked, refused once the task is closed), the time page
+//! lists exactly what is recorded and takes disputes, the earnings page shows pay and a chart, and the spend
+//! page is for requesters only.
+
+mod common;
+
+use common::{expect_status, minimal_template, on_every_backend};
+use fairloop_domain::Role;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use serde_json::json;
+
+const PASSWORD: &str = "a long test password";
+
+struct Browser {
+    api: common::Api,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .api
+            .client
+            .get(self.api.url(path))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &str) -> reqwest::Response {
+        self.api
+            .client
+            .post(self.api.url(path))
+            .header(COOKIE, &self.cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn browser(app: &common::TestApp, org: &str, email: &str, role: Role) -> (Browser, String) {
+    let (_, token) = app
+        .app
+        .add_user(org, email, email, role, Some(PASSWORD))
+        .await
+        .unwrap();
+    let s = app.app.sign_in(email, PASSWORD, None).await.unwrap();
+    (
+        Browser {
+            api: app.api(),
+            cookie: format!("fl_session={}", s.session_token),
+            csrf: s.csrf_token,
+        },
+        token,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
+    on_every_backend(async |app| {
+        let (requester, rtoken) = browser(&app, "Acme", "req@acme.test", Role::Requester).await;
+        let (worker, _) = browser(&app, "Acme", "pat@acme.test", Role::Worker).await;
+        let project = app
+            .project(
+                &rtoken,
+                json!({"name": "Sentiment", "template": minimal_template(),
+                       "pay": {"model": "per_task", "amount_minor": 90, "currency": "USD"}}),
+            )
+            .await;
+        expect_status(
+            app.import_jsonl(
+                &rtoken,
+                project,
+                "{\"data\":{\"text\":\"x\"}}\n{\"data\":{\"text\":\"y\"}}\n",
+                None,
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+
+        // The workbench, reached like a browser does, loads the heartbeat module.
+        let claim = worker
+            .api
+            .client
+            .get(worker.api.url(&format!("/work/{project}")))
+            .header(COOKIE, &worker.cookie)
+            .send()
+            .await
+            .unwrap();
+        let bench = claim.headers()[LOCATION].to_str().unwrap().to_string();
+        let (status, page) = worker.get(&bench).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<script type=\"module\" src=\"/assets/heartbeat.js\"></script>"));
+        let (status, js) = worker.get("/assets/heartbeat.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(js.contains("/heartbeat"));
+
+        let beat = format!("{bench}/heartbeat");
+        let r = worker
+            .post(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
+            .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let r = worker.post(&beat, "_csrf=forged&focus=1&input=1").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let (_, requester_csrf) = (0, requester.csrf.clone());
+        let r = requester
+            .post(&beat, &format!("_csrf={requester_csrf}&focus=1&input=1"))
+            .await;
+        assert_ne!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "another user's assignment takes no heartbeat"
+        );
+
+        // Submit through the workbench; then heartbeats are refused and the page's script stops.
+        let r = worker
+            .post(&bench, &format!("_csrf={}&q.label=a", worker.csrf))
+            .await;
+        assert!(
+            r.status().is_redirection() || r.status() == StatusCode::OK,
+            "{}",
+            r.status()
+        );
+        let r = worker
+            .post(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+
+        let (status, time) = worker.get("/time").await;
+        assert_eq!(status, StatusCode::OK);
+        for text in [
+            "What is recorded",
+            "Never recorded",
+            "screenshots",
+            "The idle rule",
+            "Sentiment",
+            "submitted",
+        ] {
+            assert!(time.contains(text), "the time page lacks {text:?}");
+        }
+        let assignment = bench.rsplit('/').next().unwrap();
+        let r = worker
+            .post(
+                &format!("/time/{assignment}/dispute"),
+                &format!("_csrf={}&reason=I+worked+longer", worker.csrf),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let (_, time) = worker.get("/time").await;
+        assert!(
+            time.contains("I worked longer") && time.contains(">open<"),
+            "{time}"
+        );
+
+        fairloop_app::ledger::PayPosting::new(app.app.clone())
+            .try_run_one(fairloop_domain::time::now_millis())
+            .await
+            .unwrap();
+        let (status, earnings) = worker.get("/earnings").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(earnings.contains("<strong>0.90 USD</strong>"), "{earnings}");
+        assert!(earnings.contains("<svg class=\"chart\""));
+        assert!(earnings.contains("Sentiment"));
+
+        let (status, _) = worker.get("/spend").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, spend) = requester.get("/spend").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(spend.contains("<svg class=\"chart\""));
+        assert!(spend.contains("Sentiment") && spend.contains("Cost per paid label"));
+        assert!(spend.contains("<strong>-0.90 USD</strong>"), "{spend}");
+        let (status, statement) = worker.get("/earnings/statement").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            statement.contains("Statement")
+                && statement.contains("task pay")
+                && statement.contains("0.90")
+        );
+        assert!(statement.contains("Previous week"));
+        let (status, invoice) = requester.get("/spend/invoice").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            invoice.contains("Invoice") && invoice.contains("-0.90"),
+            "{invoice}"
+        );
+        let (status, _) = worker.get("/spend/invoice").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The navigation offers each page to the roles it is for.
+        assert!(earnings.contains("href=\"/earnings\"") && !earnings.contains("href=\"/spend\""));
+        assert!(spend.contains("href=\"/spend\""));
+    })
+    .await;
+}
