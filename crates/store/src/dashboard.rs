@@ -211,33 +211,58 @@ impl dyn Store + '_ {
             let mut sql = format!(
                 "SELECT id, external_id, SUBSTR(data, 1, {PREVIEW_CHARS}), annotations, \
                  CASE WHEN gold IS NULL THEN 0 ELSE 1 END, priority FROM items \
-                 WHERE org_id = {} AND project_id = {} AND id > {}",
+                 WHERE org_id = {} AND project_id = {}",
                 arg(org.into()),
                 arg(project.into()),
-                arg(after.into()),
             );
-            if let Some(prefix) = id_prefix.filter(|p| !p.is_empty()) {
-                // A range on (project_id, external_id) walks the unique index instead of scanning.
+            let state = match filter {
+                ItemFilter::All => String::new(),
+                ItemFilter::NotStarted => " AND annotations = 0".into(),
+                ItemFilter::InProgress => {
+                    format!(" AND annotations > 0 AND annotations < {}", arg(overlap.into()))
+                }
+                ItemFilter::Done => format!(" AND annotations >= {}", arg(overlap.into())),
+                ItemFilter::Gold => " AND gold IS NOT NULL".into(),
+            };
+            sql += &state;
+            // Each way of listing walks an index in the order it pages by, so a page costs the same anywhere in a
+            // million items: the id prefix by external id, the partly and fully answered by (answers, id), the
+            // rest by id. The page key is always the last item's internal id.
+            let order = if let Some(prefix) = id_prefix.filter(|p| !p.is_empty()) {
                 let upper = format!("{prefix}\u{10FFFF}");
+                let from = tx
+                    .query_opt(
+                        "SELECT external_id FROM items WHERE id = $1 AND project_id = $2",
+                        params![after, project],
+                    )?
+                    .and_then(|r| r.opt_string(0).transpose())
+                    .transpose()?;
                 sql += &format!(
                     " AND external_id >= {} AND external_id < {}",
                     arg(prefix.into()),
                     arg(upper.into())
                 );
-            }
-            match filter {
-                ItemFilter::All => {}
-                ItemFilter::NotStarted => sql += " AND annotations = 0",
-                ItemFilter::InProgress => {
-                    sql += &format!(
-                        " AND annotations > 0 AND annotations < {}",
-                        arg(overlap.into())
-                    )
+                if let Some(from) = from {
+                    sql += &format!(" AND external_id > {}", arg(from.into()));
                 }
-                ItemFilter::Done => sql += &format!(" AND annotations >= {}", arg(overlap.into())),
-                ItemFilter::Gold => sql += " AND gold IS NOT NULL",
-            }
-            sql += &format!(" ORDER BY id LIMIT {}", arg(limit.into()));
+                "external_id"
+            } else if matches!(filter, ItemFilter::InProgress | ItemFilter::Done) {
+                let answers = tx
+                    .query_opt(
+                        "SELECT annotations FROM items WHERE id = $1 AND project_id = $2",
+                        params![after, project],
+                    )?
+                    .map(|r| r.i64(0))
+                    .transpose()?
+                    .unwrap_or(-1);
+                let (a, id) = (arg(answers.into()), arg(after.into()));
+                sql += &format!(" AND (annotations, id) > ({a}, {id})");
+                "annotations, id"
+            } else {
+                sql += &format!(" AND id > {}", arg(after.into()));
+                "id"
+            };
+            sql += &format!(" ORDER BY {order} LIMIT {}", arg(limit.into()));
             let rows = tx.query(&sql, &params)?;
             rows.iter()
                 .map(|r| {
