@@ -219,7 +219,10 @@ impl dyn Store + '_ {
                 ItemFilter::All => String::new(),
                 ItemFilter::NotStarted => " AND annotations = 0".into(),
                 ItemFilter::InProgress => {
-                    format!(" AND annotations > 0 AND annotations < {}", arg(overlap.into()))
+                    format!(
+                        " AND annotations > 0 AND annotations < {}",
+                        arg(overlap.into())
+                    )
                 }
                 ItemFilter::Done => format!(" AND annotations >= {}", arg(overlap.into())),
                 ItemFilter::Gold => " AND gold IS NOT NULL".into(),

@@ -87,14 +87,13 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
         .await;
 
         // The workbench, reached like a browser does, loads the heartbeat module.
+        // "Start" posts the start form (a GET never takes a lease).
         let claim = worker
-            .api
-            .client
-            .get(worker.api.url(&format!("/work/{project}")))
-            .header(COOKIE, &worker.cookie)
-            .send()
-            .await
-            .unwrap();
+            .post(
+                &format!("/work/{project}"),
+                &format!("_csrf={}", worker.csrf),
+            )
+            .await;
         let bench = claim.headers()[LOCATION].to_str().unwrap().to_string();
         let (status, page) = worker.get(&bench).await;
         assert_eq!(status, StatusCode::OK);

@@ -135,9 +135,8 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let w = Browser::sign_in(&app, "w@acme.test").await;
         let (_, home) = w.get("/").await;
         assert!(home.contains("href=\"/reviews\""), "My reviews is in the navigation");
-        let r = app.client.get(app.url(&format!("/work/{project}")))
-            .header(COOKIE, format!("fl_session={}", w.session)).send().await.unwrap();
-        let bench = r.headers()[LOCATION].to_str().unwrap().to_string();
+        // "Start" posts the start form (a GET never takes a lease).
+        let (_, bench, _) = w.post(&format!("/work/{project}"), &[]).await;
         let (_, page) = w.get(&bench).await;
         assert!(page.contains("src=\"/assets/integrity.js\""), "the workbench loads the integrity module");
         assert_eq!(page.matches("<script").count(), 4, "workbench, widgets, integrity and heartbeat modules, nothing inline");
@@ -177,9 +176,8 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert!(queue.contains("id=\"queue-empty\""), "{queue}");
 
         // A correction is made in the template's own controls, filled with the worker's answers.
-        let r = app.client.get(app.url(&format!("/work/{project}")))
-            .header(COOKIE, format!("fl_session={}", w.session)).send().await.unwrap();
-        let bench = r.headers()[LOCATION].to_str().unwrap().to_string();
+        // "Start" posts the start form (a GET never takes a lease).
+        let (_, bench, _) = w.post(&format!("/work/{project}"), &[]).await;
         let (status, _, _) = w.post(&bench, &[("q.label", "good"), ("q.why", "It is short and clear.")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, queue) = r1.get(&format!("/review/{project}")).await;
@@ -228,7 +226,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "no confirmation, no pause");
         let (status, _, _) = r1.post(&format!("/review/{project}/pause"), &[("worker_id", &w_id), ("reason", reason), ("confirm", "yes")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let (status, page) = w.get(&format!("/work/{project}")).await;
+        let (status, _, page) = w.post(&format!("/work/{project}"), &[]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert!(page.contains("reread the guidelines"), "{page}");
         let (_, mine) = w.get("/reviews").await;
@@ -239,7 +237,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let (status, _, _) = r1.post(&format!("/review/{project}/pauses/{w_id}/lift"), &[]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         // Not refused any more (both items are answered, so the page says there is nothing left).
-        let (status, page) = w.get(&format!("/work/{project}")).await;
+        let (status, _, page) = w.post(&format!("/work/{project}"), &[]).await;
         assert_eq!(status, StatusCode::OK, "working again after the lift: {page}");
         assert!(!page.contains("paused"), "{page}");
     })

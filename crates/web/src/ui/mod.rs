@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/signin", get(pages::signin_form).post(pages::signin))
         .route("/signout", axum::routing::post(pages::signout))
-        .route("/work/{project}", get(pages::claim))
+        .route("/work/{project}", get(pages::claim).post(pages::start))
         .route(
             "/work/{project}/{assignment}",
             get(pages::workbench).post(pages::submit),
@@ -292,6 +292,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "workbench.js" => (
             include_str!("../../assets/workbench.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "autostart.js" => (
+            include_str!("../../assets/autostart.js"),
             "text/javascript; charset=utf-8",
         ),
         "live.js" => (

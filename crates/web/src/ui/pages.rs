@@ -310,10 +310,9 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     .into_response())
 }
 
-/// Takes the next task of a project (the same use case as the API) and goes to it; "nothing left" otherwise.
-///
-/// The lease is taken on GET because following "Start" must land on an item. It is safe to repeat: a worker
-/// at their cap of open leases gets the one they already hold.
+/// Goes to the item the worker holds in the project (the one prefetched while they answered the last); with
+/// none held, a page whose form takes the next one. A GET never takes a lease: `assets/autostart.js` submits
+/// that form at once, so "Start" still lands on an item in one click, and without JavaScript it is one button.
 pub async fn claim(
     Extension(ui): Extension<Arc<Ui>>,
     user: CurrentUser,
@@ -321,14 +320,41 @@ pub async fn claim(
 ) -> PageResult {
     let project = id(&project)?;
     let p = &user.session.principal;
-    // A lease the worker still holds (the item prefetched while they answered the last one) comes first.
-    if p.role.can_work()
-        && let Some(held) = ui.state.app.held_assignment(p, project).await?
-    {
+    if !p.role.can_work() {
+        return Err(UiError::page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            format!(
+                "Taking tasks needs the worker, reviewer or admin role; you are a {}.",
+                p.role
+            ),
+        ));
+    }
+    if let Some(held) = ui.state.app.held_assignment(p, project).await? {
         return Ok(see_other(&format!("/work/{project}/{held}")));
     }
-    let next = match ui.state.app.next_task(p, project).await {
-        // Terms first: the page to read and accept them, then straight on to work.
+    let project = ui.state.app.project(p, project).await?;
+    Ok(render(
+        "start.html",
+        context! { title => &project.name, nav => "work", user => ser(&user_view(&user.session)),
+        csrf => &user.session.csrf_token, project => context! { id => project.id, name => &project.name } },
+    )
+    .into_response())
+}
+
+/// Takes the next task (and, within the worker's cap, one more to prefetch) and goes to it; "nothing left"
+/// otherwise; the terms page first when the current terms are not accepted yet.
+pub async fn start(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(project): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let project = id(&project)?;
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let p = &user.session.principal;
+    let next = match ui.state.app.line_up(p, project).await {
         Err(AppError::Forbidden {
             code: "terms_not_accepted",
             ..
@@ -340,10 +366,7 @@ pub async fn claim(
         other => other?,
     };
     match next {
-        Some(task) => Ok(see_other(&format!(
-            "/work/{project}/{}",
-            task.assignment_id
-        ))),
+        Some(assignment) => Ok(see_other(&format!("/work/{project}/{assignment}"))),
         None => {
             let project = ui.state.app.project(p, project).await?;
             Ok(render(
@@ -562,6 +585,8 @@ pub async fn submit(
                 .app
                 .discard_draft(&user.session.principal, assignment)
                 .await;
+            // Lines up the next item (this is a POST, so it may take leases); a refusal shows on the way.
+            let _ = ui.state.app.line_up(&user.session.principal, project).await;
             Ok(see_other(&next))
         }
         Err(AppError::Conflict {
@@ -622,6 +647,12 @@ pub async fn skip(
         .app
         .skip(&user.session.principal, assignment, SkipBody { reason })
         .await?;
+    let _ = ui
+        .state
+        .app
+        .discard_draft(&user.session.principal, assignment)
+        .await;
+    let _ = ui.state.app.line_up(&user.session.principal, project).await;
     Ok(see_other(&format!("/work/{project}")))
 }
 

@@ -36,6 +36,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/workbench.html"),
             ),
             ("done.html", include_str!("../../templates/done.html")),
+            ("start.html", include_str!("../../templates/start.html")),
             (
                 "projects.html",
                 include_str!("../../templates/projects.html"),

@@ -123,6 +123,22 @@ impl T {
         self.req("GET", uri, &[("fl_session", session)], None).await
     }
 
+    /// "Start" on a project as a browser does it: the GET goes to a held item, or serves the start page whose
+    /// form (posted by `autostart.js` in a browser) takes the next one.
+    async fn start(&self, project: i64, session: &str) -> Resp {
+        let page = self.get(&format!("/work/{project}"), session).await;
+        if page.status != StatusCode::OK || !page.body.contains("id=\"start-form\"") {
+            return page;
+        }
+        let csrf = page.csrf();
+        self.post(
+            &format!("/work/{project}"),
+            session,
+            &format!("_csrf={csrf}"),
+        )
+        .await
+    }
+
     async fn post(&self, uri: &str, session: &str, form: &str) -> Resp {
         self.req("POST", uri, &[("fl_session", session)], Some(form))
             .await
@@ -371,7 +387,7 @@ async fn forms_without_a_valid_csrf_token_change_nothing() {
     // Submitting answers without the token saves nothing.
     let (s, _) = t.sign_in(WORKER).await;
     let pid = t.project_id("Classify product reviews").await;
-    let claim = t.get(&format!("/work/{pid}"), &s).await;
+    let claim = t.start(pid, &s).await;
     assert_eq!(claim.status, StatusCode::SEE_OTHER);
     let bench = claim.location().to_string();
     let before = t
@@ -463,7 +479,7 @@ async fn the_workbench_claims_validates_and_submits() {
     assert!(home.body.contains("Classify product reviews") && home.body.contains("$0.08 per task"));
     assert!(home.body.contains(&format!("href=\"/work/{pid}\"")));
 
-    let claim = t.get(&format!("/work/{pid}"), &s).await;
+    let claim = t.start(pid, &s).await;
     let bench_url = claim.location().to_string();
     assert!(
         bench_url.starts_with(&format!("/work/{pid}/")),
@@ -536,11 +552,7 @@ async fn the_workbench_claims_validates_and_submits() {
     );
 
     // Skip gives the next item back.
-    let next = t
-        .get(&format!("/work/{pid}"), &s)
-        .await
-        .location()
-        .to_string();
+    let next = t.start(pid, &s).await.location().to_string();
     assert_ne!(next, bench_url);
     let r = t
         .post(&format!("{next}/skip"), &s, &format!("_csrf={csrf}"))
@@ -563,13 +575,9 @@ async fn nothing_left_is_a_page_of_its_own() {
     let req = t.principal(REQUESTER).await;
     let pid = t.project_with_items(&req, "Tiny", &["only one"]).await;
     let (s, csrf) = t.sign_in(WORKER).await;
-    let bench = t
-        .get(&format!("/work/{pid}"), &s)
-        .await
-        .location()
-        .to_string();
+    let bench = t.start(pid, &s).await.location().to_string();
     t.post(&bench, &s, &format!("_csrf={csrf}&q.label=a")).await;
-    let done = t.get(&format!("/work/{pid}"), &s).await;
+    let done = t.start(pid, &s).await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body.contains("id=\"nothing-left\""));
 }
@@ -596,7 +604,7 @@ async fn other_organizations_projects_are_not_found() {
     };
     let foreign = t.project_with_items(&other, "Secret", &["private"]).await;
     let (w, _) = t.sign_in(WORKER).await;
-    let r = t.get(&format!("/work/{foreign}"), &w).await;
+    let r = t.start(foreign, &w).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(!r.body.contains("Secret"));
     assert_eq!(
@@ -625,11 +633,7 @@ async fn item_data_is_escaped_and_markdown_sanitised() {
         )
         .await;
     let (s, _) = t.sign_in(WORKER).await;
-    let bench = t
-        .get(&format!("/work/{pid}"), &s)
-        .await
-        .location()
-        .to_string();
+    let bench = t.start(pid, &s).await.location().to_string();
     let page = t.get(&bench, &s).await;
     assert!(
         page.body
@@ -643,11 +647,7 @@ async fn item_data_is_escaped_and_markdown_sanitised() {
 
     // The demo's Markdown answers render as HTML (bold, code) but nothing executable survives.
     let pair = t.project_id("Compare two LLM answers").await;
-    let bench = t
-        .get(&format!("/work/{pair}"), &s)
-        .await
-        .location()
-        .to_string();
+    let bench = t.start(pair, &s).await.location().to_string();
     let page = t.get(&bench, &s).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("class=\"markdown\""));
@@ -934,11 +934,7 @@ async fn skip_with_a_reason_stores_it_and_the_item_goes_to_someone_else() {
         .project_with_items(&owner, "Skippable", &["only item"])
         .await;
     let (s, csrf) = t.sign_in(WORKER).await;
-    let bench = t
-        .get(&format!("/work/{pid}"), &s)
-        .await
-        .location()
-        .to_string();
+    let bench = t.start(pid, &s).await.location().to_string();
     let page = t.get(&bench, &s).await;
     // The reasons are a real form (no script needed): radios and a text box tied to the skip form.
     assert!(page.body.contains("id=\"skip-menu\""));
@@ -956,11 +952,11 @@ async fn skip_with_a_reason_stores_it_and_the_item_goes_to_someone_else() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     // Nothing left for this worker; the item goes to the next one.
-    let again = t.get(&format!("/work/{pid}"), &s).await;
+    let again = t.start(pid, &s).await;
     assert_eq!(again.status, StatusCode::OK);
     assert!(again.body.contains("id=\"nothing-left\""));
     let (s2, _) = t.sign_in("worker2@demo.fairloop.test").await;
-    let other = t.get(&format!("/work/{pid}"), &s2).await;
+    let other = t.start(pid, &s2).await;
     assert_eq!(other.status, StatusCode::SEE_OTHER);
     // The reason is stored as the worker gave it.
     let assignment: i64 = bench.rsplit('/').next().unwrap().parse().unwrap();
@@ -1484,7 +1480,7 @@ async fn guidelines_open_beside_the_work_and_drafts_survive_on_the_server() {
     assert!(page.body.contains("Version 1, as workers see it") && page.body.contains("first"));
 
     let (session, csrf) = t.sign_in(WORKER).await;
-    let start = t.get(&format!("/work/{project}"), &session).await;
+    let start = t.start(project, &session).await;
     let bench_url = start.location().to_string();
     let bench = t.get(&bench_url, &session).await;
     assert!(
@@ -1644,11 +1640,24 @@ async fn the_next_item_is_leased_and_prefetched_while_the_current_one_is_answere
         .project_with_items(&owner, "Prefetched", &["one", "two", "three"])
         .await;
     let (session, csrf) = t.sign_in(WORKER).await;
-    let first = t
-        .get(&format!("/work/{project}"), &session)
+    // A GET takes no lease: it serves the start page, whose form (posted by autostart.js) does.
+    let worker = t.principal(WORKER).await;
+    let page = t.get(&format!("/work/{project}"), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"start-form\"") && page.body.contains("method=\"post\""));
+    let held = t
+        .app
+        .store
+        .open_assignments(
+            worker.org_id,
+            worker.user_id,
+            project,
+            fairloop_domain::time::now_millis(),
+        )
         .await
-        .location()
-        .to_string();
+        .unwrap();
+    assert!(held.is_empty(), "a GET leased {held:?}");
+    let first = t.start(project, &session).await.location().to_string();
     let page = t.get(&first, &session).await;
     let marker = "rel=\"prefetch\" href=\"";
     let at = page.body.find(marker).expect("a prefetch link") + marker.len();
@@ -1678,7 +1687,6 @@ async fn the_next_item_is_leased_and_prefetched_while_the_current_one_is_answere
     assert_eq!(next.location(), second);
     // The worker holds at most their cap (2 by default): the second item and the one prefetched from it.
     t.get(&second, &session).await;
-    let worker = t.principal(WORKER).await;
     let open = t
         .app
         .store
@@ -1735,7 +1743,7 @@ async fn a_worker_reads_and_accepts_the_terms_before_the_first_task() {
         home.body
     );
     assert!(home.body.contains(&format!("data-terms=\"{project}\"")));
-    let start = t.get(&format!("/work/{project}"), &session).await;
+    let start = t.start(project, &session).await;
     assert_eq!(
         start.location(),
         format!("/projects/{project}/terms?done=accept_first")
@@ -1754,7 +1762,7 @@ async fn a_worker_reads_and_accepts_the_terms_before_the_first_task() {
         )
         .await;
     assert_eq!(accepted.location(), format!("/work/{project}"));
-    let work = t.get(&format!("/work/{project}"), &session).await;
+    let work = t.start(project, &session).await;
     assert!(work.location().starts_with(&format!("/work/{project}/")));
     // A question, answered by the requester, shows on the worker's page.
     let asked = t
