@@ -12,8 +12,8 @@ mod browser_support;
 use std::path::PathBuf;
 
 use browser_support::{
-    ARROW_DOWN, ARROW_LEFT, ARROW_RIGHT, BACKSPACE, Browser, CONTROL, ENTER, SHIFT, browser_paths,
-    browser_required, start_server,
+    ARROW_DOWN, ARROW_LEFT, ARROW_RIGHT, BACKSPACE, Browser, CONTROL, ENTER, SHIFT,
+    browser_or_skip, start_server,
 };
 use fairloop_app::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
@@ -103,15 +103,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_answers_with_the_keyboard_and_the_requester_sees_progress() {
-    let (chromium, driver) = match browser_paths() {
-        Ok(p) => p,
-        Err(why) if browser_required() => {
-            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let server = start_server().await;
     let base = server.url.clone();
@@ -418,15 +411,8 @@ async fn answers_of(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
-    let (chromium, driver) = match browser_paths() {
-        Ok(p) => p,
-        Err(why) if browser_required() => {
-            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let server = start_server().await;
     let base = server.url.clone();
@@ -572,15 +558,8 @@ async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_requester_creates_a_project_uploads_a_bad_file_fixes_it_and_sees_progress() {
-    let (chromium, driver) = match browser_paths() {
-        Ok(p) => p,
-        Err(why) if browser_required() => {
-            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let server = start_server().await;
     let base = server.url.clone();

@@ -9,7 +9,7 @@ mod browser_support;
 
 use std::path::PathBuf;
 
-use browser_support::{Browser, CONTROL, ENTER, browser_paths, browser_required, start_server};
+use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, start_server};
 use fairloop_app::demo::DEMO_PASSWORD;
 use serde_json::{Value, json};
 
@@ -45,15 +45,8 @@ async fn fits_a_phone(b: &Browser, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_and_money_pages_work_by_keyboard_and_on_a_phone() {
-    let (chromium, driver) = match browser_paths() {
-        Ok(p) => p,
-        Err(why) if browser_required() => {
-            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let server = start_server().await;
     let base = server.url.clone();

@@ -9,7 +9,7 @@ mod browser_support;
 
 use std::path::PathBuf;
 
-use browser_support::{Browser, CONTROL, ENTER, browser_paths, browser_required, start_server};
+use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, start_server};
 use fairloop_app::demo::DEMO_PASSWORD;
 use fairloop_app::review::ReviewSettingsBody;
 use fairloop_store::Principal;
@@ -45,15 +45,8 @@ async fn sign_in(b: &Browser, base: &str, email: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_judges_with_the_keyboard_and_the_worker_sees_it() {
-    let (chromium, driver) = match browser_paths() {
-        Ok(p) => p,
-        Err(why) if browser_required() => {
-            panic!("FAIRLOOP_REQUIRE_BROWSER=1 but the browser cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping the browser test: {why}");
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let server = start_server().await;
     let base = server.url.clone();

@@ -90,6 +90,28 @@ async fn page(
         .into_response())
 }
 
+/// Ends a form handler: on success, to `to`; a refusal the user can act on (invalid input, a conflict) shows
+/// the page again with the reason; anything else is an error page.
+async fn finish(
+    ui: &Ui,
+    user: &CurrentUser,
+    project: i64,
+    result: Result<String, AppError>,
+) -> PageResult {
+    match result {
+        Ok(to) => Ok(see_other(&to)),
+        Err(AppError::Invalid { message, .. }) => {
+            let m = Some(capitalise(&message));
+            page(ui, user, project, StatusCode::UNPROCESSABLE_ENTITY, None, m).await
+        }
+        Err(AppError::Conflict { message, .. }) => {
+            let m = Some(capitalise(&message));
+            page(ui, user, project, StatusCode::CONFLICT, None, m).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The terms of a project, for a worker to read and decide on, or for a requester to publish.
 pub async fn show(
     Extension(ui): Extension<Arc<Ui>>,
@@ -157,28 +179,13 @@ pub async fn publish(
         },
         markdown: get("markdown"),
     };
-    match ui
+    let result = ui
         .state
         .app
         .publish_terms(&user.session.principal, project, input)
         .await
-    {
-        Ok(_) => Ok(see_other(&format!(
-            "/projects/{project}/terms?done=published"
-        ))),
-        Err(AppError::Invalid { message, .. }) => {
-            page(
-                &ui,
-                &user,
-                project,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|_| format!("/projects/{project}/terms?done=published"));
+    finish(&ui, &user, project, result).await
 }
 
 /// Accepts (and goes to work) or declines the current version.
@@ -196,29 +203,16 @@ pub async fn decide(
         .unwrap_or(0);
     let hash = form_value(&form, "text_hash").unwrap_or_default();
     let accept = form_value(&form, "decision") == Some("accept");
-    match ui
+    let result = ui
         .state
         .app
         .decide_terms(&user.session.principal, project, version, hash, accept)
         .await
-    {
-        Ok(()) if accept => Ok(see_other(&format!("/work/{project}"))),
-        Ok(()) => Ok(see_other(&format!(
-            "/projects/{project}/terms?done=declined"
-        ))),
-        Err(AppError::Conflict { message, .. }) => {
-            page(
-                &ui,
-                &user,
-                project,
-                StatusCode::CONFLICT,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|()| match accept {
+            true => format!("/work/{project}"),
+            false => format!("/projects/{project}/terms?done=declined"),
+        });
+    finish(&ui, &user, project, result).await
 }
 
 /// A worker's question about the terms.
@@ -232,26 +226,13 @@ pub async fn ask(
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let text = form_value(&form, "question").unwrap_or_default();
-    match ui
+    let result = ui
         .state
         .app
         .ask_about_terms(&user.session.principal, project, text)
         .await
-    {
-        Ok(_) => Ok(see_other(&format!("/projects/{project}/terms?done=asked"))),
-        Err(AppError::Invalid { message, .. }) => {
-            page(
-                &ui,
-                &user,
-                project,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|_| format!("/projects/{project}/terms?done=asked"));
+    finish(&ui, &user, project, result).await
 }
 
 /// A requester's answer to a question.
@@ -266,26 +247,11 @@ pub async fn answer(
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let text = form_value(&form, "answer").unwrap_or_default();
-    match ui
+    let result = ui
         .state
         .app
         .answer_terms_question(&user.session.principal, project, question, text)
         .await
-    {
-        Ok(()) => Ok(see_other(&format!(
-            "/projects/{project}/terms?done=answered"
-        ))),
-        Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict { message, .. }) => {
-            page(
-                &ui,
-                &user,
-                project,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|()| format!("/projects/{project}/terms?done=answered"));
+    finish(&ui, &user, project, result).await
 }
