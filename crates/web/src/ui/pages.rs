@@ -302,10 +302,20 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
             }),
         });
     }
+    // What the worker is owed now (earned and not yet paid out), per currency; the Earnings page has the detail.
+    let owed: Vec<String> = ui
+        .state
+        .app
+        .earnings_of(p, p.user_id)
+        .await?
+        .into_iter()
+        .filter(|(_, minor)| *minor != 0)
+        .map(|(currency, minor)| render::money(minor, &currency))
+        .collect();
     Ok(render(
         "home.html",
         context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),
-        csrf => &user.session.csrf_token, projects => ser(&cards) },
+        csrf => &user.session.csrf_token, projects => ser(&cards), owed => owed },
     )
     .into_response())
 }

@@ -1411,19 +1411,37 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
         .try_run_one(fairloop_domain::time::now_millis())
         .await
         .unwrap();
+    // The pay job posts the two tasks ($1.00) and the 12 demo reviews this worker answered at $0.08 ($0.96):
+    // the home page says what is owed.
+    fairloop_app::ledger::PayPosting::new(t.app.clone())
+        .try_run_one(fairloop_domain::time::now_millis())
+        .await
+        .unwrap();
     let (session, _) = t.sign_in(WORKER).await;
     let home = t.get("/", &session).await;
+    assert!(
+        home.body
+            .contains("Earned and not yet paid out: <strong>$1.96</strong>"),
+        "{}",
+        home.body
+    );
     let card_start = home
         .body
         .find(&format!("data-outlook=\"{project}\""))
         .expect("an outlook line");
     let card = &home.body[card_start..card_start + 200];
-    assert!(card.contains("about 30 s per task"), "{card}");
-    // A few milliseconds past 30 s may round it down a cent.
     assert!(
-        card.contains("$60.00 per hour") || card.contains("$59.99 per hour"),
+        card.contains("about 30 s per task") || card.contains("about 31 s per task"),
         "{card}"
     );
+    // A little past 30 s (the clock runs between taking and submitting) rounds it down by cents, not dollars.
+    let per_hour: f64 = card
+        .split("≈ $")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no effective rate in {card}"));
+    assert!((59.0..=60.0).contains(&per_hour), "{card}");
     assert!(home.body.contains("You have answered 2 so far."));
     // Another worker of the organization has answered nothing: no progress line for them.
     let other = t
