@@ -183,6 +183,11 @@ function init(form) {
 
   updateVisibility();
   setActive(firstUnanswered());
+  // A task that is only writing (no options to pick) starts with the caret in the first empty box.
+  if (!groups().length) {
+    const box = [...form.querySelectorAll("textarea")].find((t) => !t.value && !t.closest("[hidden]"));
+    box?.focus();
+  }
 
   function firstUnanswered() {
     const gs = groups();

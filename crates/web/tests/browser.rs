@@ -410,7 +410,7 @@ async fn answers_of(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
+async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_keyboard() {
     let Some((chromium, driver)) = browser_or_skip() else {
         return;
     };
@@ -553,6 +553,69 @@ async fn spans_rankings_pairwise_and_rubrics_are_answered_with_the_keyboard() {
             "quality_a": {"accuracy": 4, "helpfulness": 5, "safety": 3}
         })
     );
+    // Free text: a writing task starts with the caret in the box; type, Ctrl+Enter.
+    let requester = store
+        .user_by_email("requester@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let writer = fairloop_store::Principal {
+        user_id: requester.id,
+        org_id: org,
+        role: requester.role,
+        email: requester.email.clone(),
+    };
+    let reference = server
+        .app
+        .create_project(
+            &writer,
+            fairloop_app::projects::CreateProject {
+                name: "Reference answers".into(),
+                template: fairloop_domain::template::examples()
+                    .into_iter()
+                    .find(|(n, _)| *n == "reference_answer")
+                    .unwrap()
+                    .1,
+                overlap: Some(1),
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: None,
+                budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(vec![fairloop_store::NewItem {
+        external_id: Some("ref-1".into()),
+        data: json!({"prompt": "What is a **mutex**?"}).to_string(),
+        priority: 0,
+        gold: None,
+    }])
+    .await
+    .unwrap();
+    drop(tx);
+    store.import_items(org, reference, rx, true).await.unwrap();
+    b.goto(&format!("{base}/work/{reference}")).await;
+    b.wait_for_url("the writing workbench", |u| {
+        u.contains(&format!("/work/{reference}/"))
+    })
+    .await;
+    assert_eq!(
+        b.script("return document.activeElement.tagName").await,
+        json!("TEXTAREA")
+    );
+    let written = "A mutex is a lock that one thread holds at a time; only its owner releases it.";
+    b.press(written, None).await;
+    let here = b.url().await;
+    b.press(ENTER, Some(CONTROL)).await;
+    b.wait_for_url("after the writing task", |u| u != here)
+        .await;
+    let given = answers_of(store.as_ref(), org, reference, worker.id).await;
+    assert_eq!(given.last().unwrap(), &json!({"answer": written}));
     b.quit().await;
 }
 
