@@ -159,6 +159,9 @@ struct Shaper {
     majority: Vec<String>,
     pseudonyms: HashMap<i64, String>,
     csv: bool,
+    /// The project's guideline versions as (published at, version), oldest first: an annotation was made
+    /// under the latest one published before it was submitted.
+    guidelines: Vec<(i64, i64)>,
 }
 
 impl Shaper {
@@ -178,7 +181,13 @@ impl Shaper {
                 .or_insert_with(|| annotator_pseudonym(key, project, a.worker_id))
                 .clone();
             let mut extra = Map::new();
-            extra.insert("guideline_version".into(), Value::Null);
+            let version = self
+                .guidelines
+                .iter()
+                .take_while(|(at, _)| *at <= a.submitted_at)
+                .last()
+                .map(|(_, v)| Value::from(*v));
+            extra.insert("guideline_version".into(), version.unwrap_or(Value::Null));
             let mut answers: Value = serde_json::from_str(&a.answers).unwrap_or(Value::Null);
             if self.csv
                 && let Value::Object(m) = &mut answers
@@ -306,6 +315,17 @@ impl App {
             template,
             pseudonyms: HashMap::new(),
             csv: format == ExportFormat::Csv,
+            guidelines: {
+                let mut v: Vec<(i64, i64)> = self
+                    .store
+                    .guideline_versions(principal.org_id, project.id)
+                    .await?
+                    .into_iter()
+                    .map(|g| (g.created_at, g.version))
+                    .collect();
+                v.sort_unstable();
+                v
+            },
         };
         let (tx, rx) = mpsc::channel::<AppResult<Vec<u8>>>(4);
         let store = self.store.clone();

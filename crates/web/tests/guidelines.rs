@@ -143,3 +143,63 @@ async fn guidelines_are_versioned_readable_by_the_organization_and_nobody_else()
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_exported_annotation_names_the_guidelines_it_was_made_under() {
+    use common::jsonl_items;
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("Lab", "req@lab.test", Role::Requester).await;
+        let w = app.user("Lab", "w@lab.test", Role::Worker).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Versions", "template": minimal_template()}),
+            )
+            .await;
+        expect_status(
+            app.import_jsonl(&req.token, project, &jsonl_items("v", 0..3), None)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let answer = async |expect_version: Value| {
+            let task = app.claim(&w.token, project).await;
+            let a = task["assignment_id"].as_i64().unwrap();
+            expect_status(
+                app.submit(&w.token, a, json!({"label": "a"}), None).await,
+                StatusCode::OK,
+            )
+            .await;
+            expect_version
+        };
+        // Before any guidelines, under version 1, then under version 2.
+        let v0 = answer(Value::Null).await;
+        expect_status(
+            put(&app, &req.token, project, json!({"markdown": "one"})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let v1 = answer(json!(1)).await;
+        expect_status(
+            put(&app, &req.token, project, json!({"markdown": "two"})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let v2 = answer(json!(2)).await;
+        let export = app.export_jsonl(&req.token, project).await;
+        let mut got: Vec<(String, Value)> = export
+            .iter()
+            .flat_map(|item| item["annotations"].as_array().unwrap().clone())
+            .map(|a| {
+                (
+                    a["submitted_at"].as_str().unwrap().to_string(),
+                    a["guideline_version"].clone(),
+                )
+            })
+            .collect();
+        got.sort_by(|x, y| x.0.cmp(&y.0));
+        let versions: Vec<Value> = got.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(versions, vec![v0, v1, v2]);
+    })
+    .await;
+}
