@@ -154,4 +154,48 @@ impl App {
             .delete_draft(principal.org_id, principal.user_id, assignment)
             .await?)
     }
+
+    /// Refuses work until a worker who answered under earlier guidelines has acknowledged the current ones.
+    pub(crate) async fn check_guidelines_acknowledged(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<()> {
+        match self
+            .store
+            .guidelines_pending(principal.org_id, project, principal.user_id)
+            .await?
+        {
+            None => Ok(()),
+            Some(v) => Err(AppError::Forbidden {
+                code: "guidelines_changed",
+                message: format!(
+                    "the guidelines changed (now version {v}); read what changed and acknowledge it before the next task"
+                ),
+            }),
+        }
+    }
+
+    /// The worker acknowledges the current guidelines (by version number).
+    pub async fn acknowledge_guidelines(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        version: i64,
+    ) -> AppResult<()> {
+        self.store
+            .project(principal.org_id, project)
+            .await
+            .or_not_found("project")?;
+        self.store
+            .acknowledge_guidelines(
+                principal.org_id,
+                project,
+                principal.user_id,
+                version,
+                now_millis(),
+            )
+            .await
+            .or_not_found("guidelines")
+    }
 }

@@ -104,6 +104,8 @@ impl App {
         require_worker(principal)?;
         self.check_not_paused(principal, project).await?;
         self.check_terms_accepted(principal, project).await?;
+        self.check_guidelines_acknowledged(principal, project)
+            .await?;
         // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
         let hold = self.hold_budget(principal, project, now).await?;
         if hold == crate::ledger::Hold::Exhausted {

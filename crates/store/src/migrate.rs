@@ -32,6 +32,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0007_dashboard"),
     migration!("0008_guidelines_drafts"),
     migration!("0009_terms"),
+    migration!("0010_guideline_acks"),
 ];
 
 /// The bookkeeping table, the same on both backends.

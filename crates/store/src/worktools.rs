@@ -196,4 +196,76 @@ impl dyn Store + '_ {
         })
         .await
     }
+
+    /// The guideline version the worker still has to acknowledge before their next task, if any: the current
+    /// one, when it is not the first, the worker answered in the project before it was published, and has not
+    /// acknowledged it. Someone new to the project simply reads the current version.
+    pub async fn guidelines_pending(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+    ) -> StoreResult<Option<i64>> {
+        self.read_tx(move |tx| {
+            let Some(current) = tx.query_opt(
+                "SELECT version, created_at FROM project_guidelines WHERE org_id = $1 AND project_id = $2 \
+                 ORDER BY version DESC LIMIT 1",
+                params![org, project],
+            )?
+            else {
+                return Ok(None);
+            };
+            let (version, published) = (current.i64(0)?, current.i64(1)?);
+            if version < 2 {
+                return Ok(None);
+            }
+            let worked_before = tx.query_opt(
+                "SELECT 1 FROM annotations WHERE worker_id = $1 AND project_id = $2 AND org_id = $3 \
+                 AND submitted_at < $4 LIMIT 1",
+                params![worker, project, org, published],
+            )?;
+            if worked_before.is_none() {
+                return Ok(None);
+            }
+            let acked = tx.query_opt(
+                "SELECT 1 FROM guideline_acks WHERE project_id = $1 AND worker_id = $2 AND version = $3",
+                params![project, worker, version],
+            )?;
+            Ok(acked.is_none().then_some(version))
+        })
+        .await
+    }
+
+    /// Records that the worker read the current guidelines (`version` must be the current one).
+    pub async fn acknowledge_guidelines(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+        version: i64,
+        now: Millis,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let current = tx
+                .query_one(
+                    "SELECT MAX(version) FROM project_guidelines WHERE org_id = $1 AND project_id = $2",
+                    params![org, project],
+                )?
+                .opt_i64(0)?
+                .ok_or(StoreError::NotFound)?;
+            if current != version {
+                return Err(crate::conflict(
+                    "guidelines_outdated",
+                    format!("version {version} is not the current guidelines (version {current} is)"),
+                ));
+            }
+            tx.execute(
+                "INSERT INTO guideline_acks (org_id, project_id, worker_id, version, acked_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, worker_id, version) DO NOTHING",
+                params![org, project, worker, version, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
 }

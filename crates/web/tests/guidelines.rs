@@ -185,6 +185,19 @@ async fn each_exported_annotation_names_the_guidelines_it_was_made_under() {
             StatusCode::CREATED,
         )
         .await;
+        // Having answered under version 1, the worker acknowledges version 2 first.
+        let r = app
+            .api
+            .client
+            .post(app.api.url(&format!(
+                "/api/v1/projects/{project}/guidelines/acknowledge"
+            )))
+            .bearer_auth(&w.token)
+            .json(&json!({"version": 2}))
+            .send()
+            .await
+            .unwrap();
+        expect_status(r, StatusCode::NO_CONTENT).await;
         let v2 = answer(json!(2)).await;
         let export = app.export_jsonl(&req.token, project).await;
         let mut got: Vec<(String, Value)> = export
@@ -200,6 +213,82 @@ async fn each_exported_annotation_names_the_guidelines_it_was_made_under() {
         got.sort_by(|x, y| x.0.cmp(&y.0));
         let versions: Vec<Value> = got.into_iter().map(|(_, v)| v).collect();
         assert_eq!(versions, vec![v0, v1, v2]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_to_the_guidelines_is_acknowledged_before_the_next_task() {
+    use common::jsonl_items;
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("Lab", "req@lab.test", Role::Requester).await;
+        let w = app.user("Lab", "w@lab.test", Role::Worker).await;
+        let newcomer = app.user("Lab", "new@lab.test", Role::Worker).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Changing", "template": minimal_template(), "overlap": 2}),
+            )
+            .await;
+        expect_status(
+            app.import_jsonl(&req.token, project, &jsonl_items("c", 0..4), None)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        expect_status(
+            put(&app, &req.token, project, json!({"markdown": "Pick a."})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let a = app.claim(&w.token, project).await["assignment_id"]
+            .as_i64()
+            .unwrap();
+        expect_status(
+            app.submit(&w.token, a, json!({"label": "a"}), None).await,
+            StatusCode::OK,
+        )
+        .await;
+        // Version 2: the worker who answered under version 1 must acknowledge it; a newcomer just reads it.
+        expect_status(
+            put(
+                &app,
+                &req.token,
+                project,
+                json!({"markdown": "Pick b.", "note": "b now"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let e = expect_error(
+            app.next(&w.token, project).await,
+            StatusCode::FORBIDDEN,
+            "guidelines_changed",
+        )
+        .await;
+        assert!(e["message"].as_str().unwrap().contains("version 2"), "{e}");
+        assert!(app.claim(&newcomer.token, project).await["assignment_id"].is_i64());
+        let ack = |version: i64| {
+            let w = w.token.clone();
+            let app = &app;
+            async move {
+                app.api
+                    .client
+                    .post(app.api.url(&format!(
+                        "/api/v1/projects/{project}/guidelines/acknowledge"
+                    )))
+                    .bearer_auth(w)
+                    .json(&json!({"version": version}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        expect_error(ack(1).await, StatusCode::CONFLICT, "guidelines_outdated").await;
+        expect_status(ack(2).await, StatusCode::NO_CONTENT).await;
+        expect_status(ack(2).await, StatusCode::NO_CONTENT).await;
+        assert!(app.claim(&w.token, project).await["assignment_id"].is_i64());
     })
     .await;
 }

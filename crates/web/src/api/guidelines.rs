@@ -99,3 +99,25 @@ pub async fn versions(
     let all = s.app.guideline_history(&p, id).await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
+
+/// The version being acknowledged.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// The current version, as read.
+    pub version: i64,
+}
+
+/// A worker acknowledges the current guidelines (needed before the next task when they changed since the
+/// worker's earlier answers: `403 guidelines_changed`).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/guidelines/acknowledge", params(("id" = i64, Path)),
+    request_body = Acknowledge, responses((status = 204), (status = 404), (status = 409)))]
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    ApiJson(body): ApiJson<Acknowledge>,
+) -> ApiResult<StatusCode> {
+    s.app.acknowledge_guidelines(&p, id, body.version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -68,6 +68,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::revoke_invitation))
         .routes(routes!(guidelines::publish, guidelines::current))
         .routes(routes!(guidelines::versions))
+        .routes(routes!(guidelines::acknowledge))
         .routes(routes!(terms::publish, terms::current))
         .routes(routes!(terms::decide))
         .routes(routes!(terms::ask, terms::questions))

@@ -213,6 +213,61 @@ pub async fn publish_guidelines(
     }
 }
 
+/// What changed in the guidelines since the version before, for a worker to read and acknowledge.
+pub async fn guideline_changes(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project_id = id(&raw)?;
+    let project = ui.state.app.project(p, project_id).await?;
+    let versions = ui
+        .state
+        .app
+        .store
+        .guideline_versions(p.org_id, project_id)
+        .await
+        .map_err(fairloop_app::AppError::from)?;
+    let Some(current) = versions.first() else {
+        return Ok(super::pages::see_other(&format!("/work/{project_id}")));
+    };
+    let previous = versions.get(1);
+    Ok(render(
+        "guideline_changes.html",
+        context! {
+            title => format!("Guidelines changed · {}", project.name), nav => "work",
+            user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
+            project => context! { id => project.id, name => &project.name },
+            version => current.version, note => &current.note,
+            previous => previous.map(|g| g.version),
+            diff => previous.map(|g| render::diff_html(&g.markdown, &current.markdown)),
+            html => render::markdown(&current.markdown),
+        },
+    )
+    .into_response())
+}
+
+/// The worker acknowledges the current guidelines and goes on to work.
+pub async fn acknowledge_guidelines(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let project_id = id(&raw)?;
+    let form = super::pages::parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let version = super::session::form_value(&form, "version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    ui.state
+        .app
+        .acknowledge_guidelines(&user.session.principal, project_id, version)
+        .await?;
+    Ok(super::pages::see_other(&format!("/work/{project_id}")))
+}
+
 /// The item browser's query string.
 #[derive(Deserialize, Default)]
 pub struct BrowseQuery {

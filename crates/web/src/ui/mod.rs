@@ -145,6 +145,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/projects/{id}/guidelines",
             get(console::guidelines).post(console::publish_guidelines),
         )
+        .route(
+            "/projects/{id}/guidelines/changes",
+            get(console::guideline_changes),
+        )
+        .route(
+            "/projects/{id}/guidelines/acknowledge",
+            axum::routing::post(console::acknowledge_guidelines),
+        )
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .merge(review_router())

@@ -373,6 +373,14 @@ pub async fn start(
                 "/projects/{project}/terms?done=accept_first"
             )));
         }
+        Err(AppError::Forbidden {
+            code: "guidelines_changed",
+            ..
+        }) => {
+            return Ok(see_other(&format!(
+                "/projects/{project}/guidelines/changes"
+            )));
+        }
         other => other?,
     };
     match next {

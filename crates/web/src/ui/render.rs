@@ -92,6 +92,10 @@ fn env() -> &'static Environment<'static> {
             ),
             ("upload.html", include_str!("../../templates/upload.html")),
             ("terms.html", include_str!("../../templates/terms.html")),
+            (
+                "guideline_changes.html",
+                include_str!("../../templates/guideline_changes.html"),
+            ),
             ("project.html", include_str!("../../templates/project.html")),
             ("items.html", include_str!("../../templates/items.html")),
             (
@@ -216,6 +220,23 @@ pub fn highlight(lang: &str, code: &str) -> String {
         }
     }
     generator.finalize()
+}
+
+/// A line diff from `old` to `new` as HTML: removed lines in `<del>`, added ones in `<ins>`, unchanged ones as
+/// they are; every line escaped. For showing a worker what changed in the guidelines.
+pub fn diff_html(old: &str, new: &str) -> String {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let line = escape_html(change.value().trim_end_matches('\n'));
+        match change.tag() {
+            ChangeTag::Delete => out.push_str(&format!("<del>- {line}</del>\n")),
+            ChangeTag::Insert => out.push_str(&format!("<ins>+ {line}</ins>\n")),
+            ChangeTag::Equal => out.push_str(&format!("<span>  {line}</span>\n")),
+        }
+    }
+    out
 }
 
 fn escape_html(s: &str) -> String {
@@ -852,5 +873,13 @@ mod tests {
         // Text that looks like a placeholder is left alone (the real ones carry a random nonce).
         let sneaky = markdown("fl-code-0000000000000000-0\n\n```rust\nlet a = 1;\n```");
         assert!(sneaky.contains("fl-code-0000000000000000-0"), "{sneaky}");
+    }
+
+    #[test]
+    fn a_diff_marks_removed_and_added_lines_and_escapes_them() {
+        let d = diff_html("keep\nold <b>\n", "keep\nnew <i>\n");
+        assert!(d.contains("<span>  keep</span>"), "{d}");
+        assert!(d.contains("<del>- old &lt;b&gt;</del>"), "{d}");
+        assert!(d.contains("<ins>+ new &lt;i&gt;</ins>"), "{d}");
     }
 }

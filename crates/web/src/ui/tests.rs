@@ -1807,3 +1807,77 @@ async fn a_worker_reads_and_accepts_the_terms_before_the_first_task() {
             .contains("Yes, any day.")
     );
 }
+
+#[tokio::test]
+async fn a_worker_sees_what_changed_in_the_guidelines_and_acknowledges_it() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let project = t
+        .project_with_items(&owner, "Changing", &["one", "two", "three", "four", "five"])
+        .await;
+    t.app
+        .set_guidelines(&owner, project, "Pick a for apples.\nBe careful.", None)
+        .await
+        .unwrap();
+    let (session, csrf) = t.sign_in(WORKER).await;
+    let first = t.start(project, &session).await.location().to_string();
+    let done = t
+        .post(&first, &session, &format!("_csrf={csrf}&q.label=a"))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    t.app
+        .set_guidelines(
+            &owner,
+            project,
+            "Pick b for bananas.\nBe careful.",
+            Some("bananas"),
+        )
+        .await
+        .unwrap();
+    // Held leases stay answerable; new work waits for the acknowledgement.
+    let worker = t.principal(WORKER).await;
+    for a in t
+        .app
+        .store
+        .open_assignments(
+            worker.org_id,
+            worker.user_id,
+            project,
+            fairloop_domain::time::now_millis(),
+        )
+        .await
+        .unwrap()
+    {
+        t.app
+            .skip(&worker, a, fairloop_app::work::SkipBody { reason: None })
+            .await
+            .unwrap();
+    }
+    let start = t.start(project, &session).await;
+    assert_eq!(
+        start.location(),
+        format!("/projects/{project}/guidelines/changes")
+    );
+    let page = t.get(start.location(), &session).await;
+    assert!(
+        page.body.contains("<del>- Pick a for apples.</del>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<ins>+ Pick b for bananas.</ins>"));
+    assert!(page.body.contains("bananas"));
+    let ack = t
+        .post(
+            &format!("/projects/{project}/guidelines/acknowledge"),
+            &session,
+            &format!("_csrf={csrf}&version=2"),
+        )
+        .await;
+    assert_eq!(ack.location(), format!("/work/{project}"));
+    let next = t.start(project, &session).await;
+    assert!(
+        next.location().starts_with(&format!("/work/{project}/")),
+        "{}",
+        next.location()
+    );
+}
