@@ -176,6 +176,11 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
         assert!(spend.contains("<svg class=\"chart\""));
         assert!(spend.contains("Sentiment") && spend.contains("Cost per paid label"));
         assert!(spend.contains("<strong>-0.90 USD</strong>"), "{spend}");
+        // Spend per question type: the one project's single-choice question.
+        let by_type = &spend[spend
+            .find("id=\"spend-by-type\"")
+            .expect("a per-type table")..];
+        assert!(by_type.contains("<td>single choice</td>"), "{by_type}");
         let (status, statement) = worker.get("/earnings/statement").await;
         assert_eq!(status, StatusCode::OK);
         assert!(

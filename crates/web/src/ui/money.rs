@@ -284,7 +284,8 @@ pub async fn earnings(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> P
         earned += t.amount_minor;
     }
     let rows: Vec<ProjectMoney> = per_project
-        .into_iter()
+        .iter()
+        .map(|(id, (amount, paid))| (*id, (*amount, *paid)))
         .map(|(id, (amount, tasks))| ProjectMoney {
             project: names
                 .get(&id)
@@ -366,12 +367,29 @@ pub async fn spend(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> Page
         .ledger_history(p.org_id, AccountRef::BUDGET, HISTORY)
         .await
         .map_err(fairloop_app::AppError::from)?;
-    let names = project_names(
-        &app.store
-            .projects(p.org_id)
-            .await
-            .map_err(fairloop_app::AppError::from)?,
-    );
+    let all_projects = app
+        .store
+        .projects(p.org_id)
+        .await
+        .map_err(fairloop_app::AppError::from)?;
+    let names = project_names(&all_projects);
+    // A project's task type: its template's question types ("pairwise + rubric"), for spend per type.
+    let types: BTreeMap<i64, String> = all_projects
+        .iter()
+        .map(|pr| {
+            let kinds = serde_json::from_str(&pr.template)
+                .ok()
+                .and_then(|v| fairloop_domain::template::TaskTemplate::from_json(&v).ok())
+                .map(|t| {
+                    let mut k: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
+                    k.sort_unstable();
+                    k.dedup();
+                    k.join(" + ").replace('_', " ")
+                })
+                .unwrap_or_else(|| "unknown".into());
+            (pr.id, kinds)
+        })
+        .collect();
     let mut per_project: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for t in &history {
         let Some(project) = t.project_id else {
@@ -386,12 +404,34 @@ pub async fn spend(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> Page
         }
     }
     let rows: Vec<ProjectMoney> = per_project
-        .into_iter()
+        .iter()
+        .map(|(id, (amount, paid))| (*id, (*amount, *paid)))
         .map(|(id, (amount, paid))| ProjectMoney {
             project: names
                 .get(&id)
                 .cloned()
                 .unwrap_or_else(|| format!("Project {id}")),
+            amount: money(amount),
+            tasks: paid,
+            per_task: if paid > 0 {
+                money(amount / paid)
+            } else {
+                "—".into()
+            },
+        })
+        .collect();
+    let mut per_type: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (id, (amount, paid)) in &per_project {
+        let e = per_type
+            .entry(types.get(id).cloned().unwrap_or_else(|| "unknown".into()))
+            .or_default();
+        e.0 += amount;
+        e.1 += paid;
+    }
+    let by_type: Vec<ProjectMoney> = per_type
+        .into_iter()
+        .map(|(kind, (amount, paid))| ProjectMoney {
+            project: kind,
             amount: money(amount),
             tasks: paid,
             per_task: if paid > 0 {
@@ -423,7 +463,7 @@ pub async fn spend(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> Page
         "spend.html",
         context! { title => "Spend", nav => "spend", user => ser(&user_view(&user.session)),
         csrf => &user.session.csrf_token, budget => ser(&budget), projects => ser(&rows), chart => chart,
-        points => ser(&recent) },
+        points => ser(&recent), by_type => ser(&by_type) },
     )
     .into_response())
 }
