@@ -32,13 +32,21 @@ pub struct PayFloor {
     pub currency: String,
     /// Minimum per hour, in minor units.
     pub hourly_minor: i64,
-    /// Higher or lower floors by ISO 3166 country code (e.g. `{"DE": 1400}`); not applied yet, as workers have
-    /// no country on record (see docs/ledger.md).
+    /// Higher or lower floors by ISO 3166 country code (e.g. `{"DE": 1400}`), for workers who said where they
+    /// work from (settings page); everyone else gets `hourly_minor`.
     #[serde(default)]
     pub countries: BTreeMap<String, i64>,
 }
 
 impl PayFloor {
+    /// The floor for a worker in `country` (their own country's floor when one is set, else the general one).
+    pub fn for_country(&self, country: Option<&str>) -> i64 {
+        country
+            .and_then(|c| self.countries.get(c))
+            .copied()
+            .unwrap_or(self.hourly_minor)
+    }
+
     /// Checks every field, naming the wrong one.
     pub fn validate(&self) -> AppResult<()> {
         if !valid_currency(&self.currency) {
@@ -236,7 +244,9 @@ impl App {
                 e.1 += s.millis;
             }
             for (worker, (paid, millis)) in per_worker {
-                let owed = mul_div_ceil(floor.hourly_minor, millis, 3_600_000);
+                let country = self.store.user_country(org, worker).await?;
+                let hourly = floor.for_country(country.as_deref());
+                let owed = mul_div_ceil(hourly, millis, 3_600_000);
                 let top_up = owed - paid;
                 if top_up <= 0 {
                     continue;
@@ -258,7 +268,7 @@ impl App {
                                 project.id,
                                 project.name,
                                 millis / 60_000,
-                                floor.hourly_minor
+                                hourly
                             ),
                             created_by: Some(principal.user_id),
                             currency: floor.currency.clone(),

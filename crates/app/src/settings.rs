@@ -123,3 +123,40 @@ impl App {
         self.issue_token(principal.user_id, label).await
     }
 }
+
+impl App {
+    /// Sets the country the caller works from (ISO 3166 alpha-2, e.g. `DE`), or clears it with an empty value.
+    /// It picks the pay floor that applies to them when the platform sets one per country.
+    pub async fn set_my_country(
+        &self,
+        principal: &fairloop_store::Principal,
+        country: &str,
+    ) -> AppResult<Option<String>> {
+        let code = country.trim().to_ascii_uppercase();
+        let code = match code.as_str() {
+            "" => None,
+            c if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(code),
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_country",
+                    format!("{country:?} is not a two-letter country code such as DE or KE"),
+                ));
+            }
+        };
+        self.store
+            .set_user_country(principal.org_id, principal.user_id, code.clone())
+            .await?;
+        Ok(code)
+    }
+
+    /// The country the caller works from, if they said.
+    pub async fn my_country(
+        &self,
+        principal: &fairloop_store::Principal,
+    ) -> AppResult<Option<String>> {
+        Ok(self
+            .store
+            .user_country(principal.org_id, principal.user_id)
+            .await?)
+    }
+}

@@ -207,3 +207,62 @@ async fn measured_active_time_is_what_the_floor_counts_when_there_are_heartbeats
         assert_eq!(run.posted, 0, "{}: measured time is over the floor", b.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_in_a_country_with_its_own_floor_is_topped_up_to_that_floor() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let admin = user(app, &org, Role::Admin).await;
+        let home = user(app, &org, Role::Worker).await;
+        let abroad = user(app, &org, Role::Worker).await;
+        let project = per_task_project(app, &admin, 100, None, 4, 1).await;
+        app.set_pay_floor(PayFloor {
+            countries: [("DE".to_string(), 3000)].into(),
+            ..floor()
+        })
+        .await
+        .unwrap();
+        // A worker says where they work from; a bad code is refused with the reason and changes nothing.
+        assert!(matches!(
+            app.set_my_country(&abroad, "Germany").await,
+            Err(AppError::Invalid {
+                code: "invalid_country",
+                ..
+            })
+        ));
+        assert_eq!(
+            app.set_my_country(&abroad, " de ")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("DE")
+        );
+        assert_eq!(
+            app.my_country(&abroad).await.unwrap().as_deref(),
+            Some("DE")
+        );
+        assert_eq!(app.my_country(&home).await.unwrap(), None);
+        // The same 300 s task at 100: the general floor (15.00/h) owes 125, the German one (30.00/h) 250.
+        slow_submission(app, &home, project, 300).await;
+        slow_submission(app, &abroad, project, 300).await;
+        post_all(app).await;
+        app.run_top_ups(&admin, now_millis() + WEEK_MS)
+            .await
+            .unwrap();
+        let org_id = admin.org_id;
+        let home_total = balance(app, org_id, AccountKind::Earnings, home.user_id).await;
+        let abroad_total = balance(app, org_id, AccountKind::Earnings, abroad.user_id).await;
+        assert!(
+            (125..=127).contains(&home_total),
+            "{}: {home_total}",
+            b.name
+        );
+        assert!(
+            (250..=253).contains(&abroad_total),
+            "{}: {abroad_total}",
+            b.name
+        );
+        assert_verified(app, b.name).await;
+    }
+}

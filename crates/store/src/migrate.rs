@@ -33,6 +33,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0008_guidelines_drafts"),
     migration!("0009_terms"),
     migration!("0010_guideline_acks"),
+    migration!("0011_user_country"),
 ];
 
 /// The bookkeeping table, the same on both backends.

@@ -268,4 +268,39 @@ impl dyn Store + '_ {
         })
         .await
     }
+
+    /// Sets (or with `None` clears) the country a user works from.
+    pub async fn set_user_country(
+        &self,
+        org: OrgId,
+        user: UserId,
+        country: Option<String>,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let n = tx.execute(
+                "UPDATE users SET country = $1 WHERE id = $2 AND org_id = $3",
+                params![country, user, org],
+            )?;
+            if n == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    /// The country a user of the organization works from, if they said.
+    pub async fn user_country(&self, org: OrgId, user: UserId) -> StoreResult<Option<String>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                "SELECT country FROM users WHERE id = $1 AND org_id = $2",
+                params![user, org],
+            )?
+            .map(|r| r.opt_string(0))
+            .transpose()
+            .map(Option::flatten)
+        })
+        .await
+    }
 }

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(pages::change_password),
         )
         .route("/settings/tokens", axum::routing::post(pages::create_token))
+        .route("/settings/country", axum::routing::post(pages::set_country))
         .route(
             "/settings/tokens/{id}/revoke",
             axum::routing::post(pages::revoke_token),

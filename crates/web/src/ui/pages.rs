@@ -724,6 +724,7 @@ struct SettingsExtras<'a> {
     token_error: Option<String>,
     label: &'a str,
     new_token: Option<(&'a str, &'a str)>,
+    country_error: Option<String>,
 }
 
 async fn settings_page(
@@ -758,6 +759,8 @@ async fn settings_page(
             notice => extras.notice, password_error => extras.password_error,
             token_error => extras.token_error, label => extras.label,
             new_token => extras.new_token.map(|(label, token)| context! { label => label, token => token }),
+            country => ui.state.app.my_country(&user.session.principal).await?,
+            country_error => extras.country_error,
         },
     );
     let mut resp = (status, html).into_response();
@@ -778,6 +781,7 @@ pub async fn settings(
             "Your password was changed. Every other session of your account has been signed out.",
         ),
         Some("revoked") => Some("The token was revoked; it stops working at once."),
+        Some("country") => Some("Your country is saved."),
         _ => None,
     };
     settings_page(
@@ -790,6 +794,38 @@ pub async fn settings(
         },
     )
     .await
+}
+
+/// Saves the country the user works from (it picks the pay floor that applies to them).
+pub async fn set_country(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    body: Bytes,
+) -> PageResult {
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let raw = form_value(&form, "country").unwrap_or_default();
+    match ui
+        .state
+        .app
+        .set_my_country(&user.session.principal, raw)
+        .await
+    {
+        Ok(_) => Ok(see_other("/settings?done=country")),
+        Err(AppError::Invalid { message, .. }) => {
+            settings_page(
+                &ui,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                SettingsExtras {
+                    country_error: Some(capitalise(&message)),
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Changes the password (current one first); ends every other session and rotates this one.

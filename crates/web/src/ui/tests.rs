@@ -1881,3 +1881,42 @@ async fn a_worker_sees_what_changed_in_the_guidelines_and_acknowledges_it() {
         next.location()
     );
 }
+
+#[tokio::test]
+async fn a_worker_sets_the_country_that_picks_their_pay_floor() {
+    let t = setup().await;
+    let (session, csrf) = t.sign_in(WORKER).await;
+    let bad = t
+        .post(
+            "/settings/country",
+            &session,
+            &format!("_csrf={csrf}&country=Kenya"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("is not a two-letter country code"));
+    let ok = t
+        .post(
+            "/settings/country",
+            &session,
+            &format!("_csrf={csrf}&country=ke"),
+        )
+        .await;
+    assert_eq!(ok.location(), "/settings?done=country");
+    let page = t.get("/settings?done=country", &session).await;
+    assert!(page.body.contains("id=\"country\"") && page.body.contains("value=\"KE\""));
+    assert_eq!(
+        t.app
+            .my_country(&t.principal(WORKER).await)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("KE")
+    );
+    assert_eq!(
+        t.post("/settings/country", &session, "country=DE")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
