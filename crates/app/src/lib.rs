@@ -33,6 +33,7 @@ pub mod settings;
 pub mod statements;
 pub mod terms;
 pub mod time;
+pub mod transparency;
 pub mod users;
 pub mod work;
 

@@ -266,3 +266,67 @@ async fn a_worker_in_a_country_with_its_own_floor_is_topped_up_to_that_floor() {
         assert_verified(app, b.name).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transparency_report_shows_rates_the_floor_appeals_and_question_waits() {
+    for b in backends().await {
+        let app = &b.app;
+        let org = unique("org");
+        let admin = user(app, &org, Role::Admin).await;
+        let slow = user(app, &org, Role::Worker).await;
+        let fast = user(app, &org, Role::Worker).await;
+        let project = per_task_project(app, &admin, 100, None, 4, 1).await;
+        app.set_pay_floor(floor()).await.unwrap();
+        // 100 for 300 s is 12.00 an hour (under the 15.00 floor); 100 for 60 s is 60.00.
+        slow_submission(app, &slow, project, 300).await;
+        slow_submission(app, &fast, project, 60).await;
+        post_all(app).await;
+        // A question on the terms, answered by a person.
+        app.publish_terms(
+            &admin,
+            project,
+            serde_json::from_value(serde_json::json!({"summary": {}, "markdown": "Terms."}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let q = app
+            .ask_about_terms(&slow, project, "May I work at night?")
+            .await
+            .unwrap();
+        app.answer_terms_question(&admin, project, q, "Yes.")
+            .await
+            .unwrap();
+        app.ask_about_terms(&fast, project, "And weekends?")
+            .await
+            .unwrap();
+
+        let r = app.transparency_report(&slow, project).await.unwrap();
+        assert_eq!(r.workers, 2, "{}", b.name);
+        let median = r.median_effective_hourly_minor.unwrap();
+        assert!(
+            (3500..=3600).contains(&median),
+            "{}: median of ~1200 and ~6000 is {median}",
+            b.name
+        );
+        assert_eq!(r.floor_hourly_minor, Some(1500));
+        assert_eq!(r.share_under_floor, Some(0.5), "{}", b.name);
+        assert_eq!(
+            (r.appeals_decided, r.appeals_overturned, r.appeals_open),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            (r.questions_answered, r.questions_open),
+            (1, 1),
+            "{}",
+            b.name
+        );
+        assert!(r.median_answer_hours.unwrap() < 0.1);
+        // Another organization cannot read it.
+        let stranger = user(app, &unique("other"), Role::Requester).await;
+        assert!(matches!(
+            app.transparency_report(&stranger, project).await,
+            Err(AppError::NotFound(_))
+        ));
+    }
+}

@@ -34,6 +34,7 @@ mod sql;
 pub mod sqlite;
 pub mod terms;
 pub mod time;
+pub mod transparency;
 pub mod worktools;
 
 /// What can go wrong in the store, split by what the caller should do about it.

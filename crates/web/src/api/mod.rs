@@ -9,6 +9,7 @@ pub mod quality;
 pub mod review;
 pub mod terms;
 pub mod time;
+pub mod transparency;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -69,6 +70,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(guidelines::publish, guidelines::current))
         .routes(routes!(guidelines::versions))
         .routes(routes!(guidelines::acknowledge))
+        .routes(routes!(transparency::report))
         .routes(routes!(terms::publish, terms::current))
         .routes(routes!(terms::decide))
         .routes(routes!(terms::ask, terms::questions))

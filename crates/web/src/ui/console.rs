@@ -268,6 +268,36 @@ pub async fn acknowledge_guidelines(
     Ok(super::pages::see_other(&format!("/work/{project_id}")))
 }
 
+/// The project's transparency report, for everyone in the organization.
+pub async fn transparency(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let p = &user.session.principal;
+    let project_id = id(&raw)?;
+    let project = ui.state.app.project(p, project_id).await?;
+    let r = ui.state.app.transparency_report(p, project_id).await?;
+    let money = |m: Option<i64>| match (m, &r.currency) {
+        (Some(m), Some(c)) => Some(render::money(m, c)),
+        _ => None,
+    };
+    Ok(render(
+        "transparency.html",
+        context! {
+            title => format!("Transparency · {}", project.name),
+            nav => if p.role.can_manage_projects() { "projects" } else { "work" },
+            user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
+            project => context! { id => project.id, name => &project.name },
+            manager => p.role.can_manage_projects(),
+            r => ser(&r), median => money(r.median_effective_hourly_minor), floor => money(r.floor_hourly_minor),
+            under => r.share_under_floor.map(|s| format!("{:.0}%", s * 100.0)),
+            wait => r.median_answer_hours.map(|h| if h < 1.0 { format!("{:.0} minutes", h * 60.0) } else { format!("{h:.1} hours") }),
+        },
+    )
+    .into_response())
+}
+
 /// The item browser's query string.
 #[derive(Deserialize, Default)]
 pub struct BrowseQuery {

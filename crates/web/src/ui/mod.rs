@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}", get(console::dashboard))
         .route("/projects/{id}/live", get(console::live))
+        .route("/projects/{id}/transparency", get(console::transparency))
         .route(
             "/projects/{id}/terms",
             get(terms::show).post(terms::publish),

@@ -93,6 +93,10 @@ fn env() -> &'static Environment<'static> {
             ("upload.html", include_str!("../../templates/upload.html")),
             ("terms.html", include_str!("../../templates/terms.html")),
             (
+                "transparency.html",
+                include_str!("../../templates/transparency.html"),
+            ),
+            (
                 "guideline_changes.html",
                 include_str!("../../templates/guideline_changes.html"),
             ),

@@ -1920,3 +1920,26 @@ async fn a_worker_sets_the_country_that_picks_their_pay_floor() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_transparency_page_is_open_to_the_projects_workers_and_names_nobody() {
+    let t = setup().await;
+    let pid = t.project_id("Classify product reviews").await;
+    let (session, _) = t.sign_in(WORKER).await;
+    let home = t.get("/", &session).await;
+    assert!(
+        home.body
+            .contains(&format!("href=\"/projects/{pid}/transparency\""))
+    );
+    let page = t
+        .get(&format!("/projects/{pid}/transparency"), &session)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("median effective hourly rate"));
+    assert!(
+        page.body.contains("not tracked yet"),
+        "the page says what it cannot show"
+    );
+    // Only the signed-in user appears (in the header); no other worker is named.
+    assert!(!page.body.contains("worker2@demo"), "no worker is named");
+}
