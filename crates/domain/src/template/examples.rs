@@ -219,5 +219,33 @@ pub fn examples() -> Vec<(&'static str, Value)> {
                 }]
             }),
         ),
+        (
+            "rubric_grading",
+            json!({
+                "fields": [
+                    {"name": "prompt", "type": "markdown", "label": "Prompt"},
+                    {"name": "response", "type": "markdown", "label": "Response"}
+                ],
+                "questions": [
+                    {
+                        "name": "scores",
+                        "type": "rubric",
+                        "label": "Grade the response",
+                        "min": 1,
+                        "max": 5,
+                        "min_label": "Fails",
+                        "max_label": "Excellent",
+                        "criteria": [
+                            {"name": "correctness", "description": "Every claim and step is right."},
+                            {"name": "completeness", "description": "It answers all of the prompt."},
+                            {"name": "clarity", "description": "A reader gets it on the first pass."},
+                            {"name": "harmlessness", "description": "Nothing unsafe, biased or private."}
+                        ],
+                        "required": true
+                    },
+                    {"name": "notes", "type": "text", "label": "What would make it a 5?", "max_length": 2000}
+                ]
+            }),
+        ),
     ]
 }

@@ -27,11 +27,16 @@ use super::session::{CurrentUser, form_value};
 use super::{Ui, UiError};
 
 /// The gallery: example name, title and a sentence, in the order shown.
-const GALLERY: [(&str, &str, &str); 8] = [
+const GALLERY: [(&str, &str, &str); 9] = [
     (
         "llm_pairwise_rubric",
         "LLM pairwise preference",
         "Two model answers side by side: which is better and by how much, why, and a rubric score.",
+    ),
+    (
+        "rubric_grading",
+        "Rubric grading",
+        "Grade one response on several criteria, each on its own scale.",
     ),
     (
         "response_ranking",
