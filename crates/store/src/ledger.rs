@@ -23,6 +23,9 @@ use fairloop_domain::{OrgId, ProjectId, UserId};
 use crate::portable::Tx;
 use crate::{Store, StoreError, StoreResult, conflict, params};
 
+/// ISO 4217's code for "no currency involved", for a transaction whose entries name none (an empty one).
+pub const NO_CURRENCY: &str = "XXX";
+
 /// What an account is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -329,7 +332,7 @@ pub fn reverse(
             annotation_id: row.opt_i64(5)?,
             memo: memo.to_string(),
             created_by: by,
-            currency: currency.unwrap_or_else(|| "XXX".into()),
+            currency: currency.unwrap_or_else(|| NO_CURRENCY.into()),
             entries: out,
         },
         Some(id),

@@ -106,7 +106,7 @@ impl dyn Store {
             }
             if overturn {
                 let entries = crate::ledger::entries(tx, org, d.reversal_id)?;
-                let currency = entries.first().map(|e| e.currency.clone()).unwrap_or_else(|| "XXX".into());
+                let currency = entries.first().map(|e| e.currency.clone()).unwrap_or_else(|| crate::ledger::NO_CURRENCY.into());
                 let project = tx
                     .query_one(
                         "SELECT project_id FROM ledger_transactions WHERE id = $1 AND org_id = $2",
