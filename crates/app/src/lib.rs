@@ -60,6 +60,9 @@ pub struct AppConfig {
     pub max_line_bytes: usize,
     /// Most bad lines listed in an import report (all are counted).
     pub max_reported_errors: usize,
+    /// The platform's fee on funding, in basis points (500 = 5 %): taken when an organization funds its budget,
+    /// so every later cost (pay, bonuses, top-ups) is exactly what the worker receives. 0 charges nothing.
+    pub platform_fee_bps: u32,
 }
 
 impl Default for AppConfig {
@@ -68,6 +71,7 @@ impl Default for AppConfig {
             max_import_bytes: 1 << 30,
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
+            platform_fee_bps: 0,
         }
     }
 }
