@@ -606,6 +606,8 @@ pub struct PostingStep {
     pub deferred: u64,
     /// Holds released.
     pub released: u64,
+    /// Finished days of paid onboarding time paid now (see [`crate::onboarding`]).
+    pub onboarding_paid: u64,
     /// True when a batch was full (more work is waiting).
     pub more: bool,
 }
@@ -625,6 +627,9 @@ impl PayPosting {
                 .await?,
             ..PostingStep::default()
         };
+        step.onboarding_paid = crate::onboarding::OnboardingPosting::new(self.app.clone())
+            .try_run_one(now)
+            .await?;
         let fresh = store.ledger_unposted(0, POSTING_BATCH).await?;
         step.more = fresh.len() as i64 == POSTING_BATCH;
         let deferred = store.ledger_deferred(0, POSTING_BATCH).await?;

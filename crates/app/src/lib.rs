@@ -24,6 +24,7 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod ledger;
+pub mod onboarding;
 pub mod payouts;
 pub mod prefetch;
 pub mod projects;

@@ -23,6 +23,7 @@ pub mod floor;
 pub mod invitations;
 pub mod ledger;
 mod migrate;
+pub mod onboarding;
 mod ops;
 pub mod pay_disputes;
 pub mod payouts;

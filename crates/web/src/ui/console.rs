@@ -243,6 +243,7 @@ pub async fn guideline_changes(
             previous => previous.map(|g| g.version),
             diff => previous.map(|g| render::diff_html(&g.markdown, &current.markdown)),
             html => render::markdown(&current.markdown),
+            offer => render::onboarding_text(project.pay.as_deref()).map(|o| super::pages::capitalise(&o)),
         },
     )
     .into_response())

@@ -30,6 +30,7 @@ mod console;
 mod create;
 mod invitations;
 mod money;
+mod onboarding;
 mod pages;
 mod quality;
 pub mod render;
@@ -102,6 +103,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/work/{project}/{assignment}/heartbeat",
             axum::routing::post(money::heartbeat),
+        )
+        .route("/guidelines/{project}", get(onboarding::read_guidelines))
+        .route(
+            "/guidelines/{project}/heartbeat",
+            axum::routing::post(onboarding::heartbeat),
         )
         .route("/time", get(money::time_page))
         .route(
