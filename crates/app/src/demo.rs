@@ -148,7 +148,13 @@ impl App {
                             budget_minor: None,
                             gold_rate: None,
                             adaptive_overlap: None,
-                            onboarding_pay: None,
+                            // The expert comparison pays for reading its guidelines (up to 60 minutes).
+                            onboarding_pay: (template == "llm_pairwise_rubric").then_some(
+                                crate::onboarding::OnboardingPay {
+                                    rate_minor: 3000,
+                                    max_minutes: None,
+                                },
+                            ),
                         },
                     )
                     .await?
