@@ -24,6 +24,8 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod ledger;
+pub mod messages;
+pub mod notices;
 pub mod payouts;
 pub mod prefetch;
 pub mod projects;
@@ -35,6 +37,7 @@ pub mod terms;
 pub mod time;
 pub mod transparency;
 pub mod users;
+pub mod webhooks;
 pub mod work;
 
 pub use error::{AppError, AppResult};
@@ -60,6 +63,8 @@ pub struct AppConfig {
     pub max_line_bytes: usize,
     /// Most bad lines listed in an import report (all are counted).
     pub max_reported_errors: usize,
+    /// Outgoing webhooks: the hosts the platform admin allows, the timeout of an attempt.
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Default for AppConfig {
@@ -68,6 +73,7 @@ impl Default for AppConfig {
             max_import_bytes: 1 << 30,
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -95,12 +101,16 @@ pub struct App {
     /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
     /// organization too, so a hit never answers for another organization's project.
     pub(crate) pay_policies: ledger::PayPolicyCache,
+    /// The webhook allowlist, parsed once from [`AppConfig::webhooks`].
+    pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
 }
 
 impl App {
     /// An application over a connected store.
     pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
+        let webhook_policy = Arc::new(webhooks::HostPolicy::new(&config.webhooks.allowed_hosts));
         App {
+            webhook_policy,
             store,
             config,
             templates: Arc::default(),

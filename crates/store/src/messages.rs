@@ -236,7 +236,11 @@ impl dyn Store + '_ {
     /// The people of the organization who work on the project: anyone who took a task in it, decided on its
     /// terms or acknowledged its guidelines, and is still in the organization. Announcements and changes of
     /// terms or guidelines are sent to their inboxes.
-    pub async fn project_workers(&self, org: OrgId, project: ProjectId) -> StoreResult<Vec<UserId>> {
+    pub async fn project_workers(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<Vec<UserId>> {
         self.read_tx(move |tx| {
             tx.query(
                 "SELECT u.id FROM users u WHERE u.org_id = $1 AND (\
@@ -462,6 +466,23 @@ impl dyn Store + '_ {
                 params![now, id, user],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Who made an annotation of the organization and in which project (to tell them about its pay).
+    pub async fn annotation_owner(
+        &self,
+        org: OrgId,
+        annotation: i64,
+    ) -> StoreResult<Option<(UserId, ProjectId)>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                "SELECT worker_id, project_id FROM annotations WHERE id = $1 AND org_id = $2",
+                params![annotation, org],
+            )?
+            .map(|r| Ok((r.i64(0)?, r.i64(1)?)))
+            .transpose()
         })
         .await
     }

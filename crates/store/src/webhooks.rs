@@ -261,7 +261,12 @@ impl dyn Store + '_ {
     }
 
     /// Switches an endpoint off: no new deliveries, and pending ones are failed with the reason.
-    pub async fn disable_webhook_endpoint(&self, org: OrgId, id: i64, now: Millis) -> StoreResult<()> {
+    pub async fn disable_webhook_endpoint(
+        &self,
+        org: OrgId,
+        id: i64,
+        now: Millis,
+    ) -> StoreResult<()> {
         self.write_tx(move |tx| {
             let n = tx.execute(
                 "UPDATE webhook_endpoints SET disabled_at = COALESCE(disabled_at, $1) WHERE org_id = $2 AND id = $3",
@@ -286,7 +291,12 @@ impl dyn Store + '_ {
     }
 
     /// Queues an event for one endpoint whatever its subscriptions (the "send test event" button).
-    pub async fn queue_webhook_test(&self, org: OrgId, endpoint: i64, e: NewEvent) -> StoreResult<i64> {
+    pub async fn queue_webhook_test(
+        &self,
+        org: OrgId,
+        endpoint: i64,
+        e: NewEvent,
+    ) -> StoreResult<i64> {
         self.write_tx(move |tx| {
             tx.query_opt(
                 "SELECT 1 FROM webhook_endpoints WHERE org_id = $1 AND id = $2 AND disabled_at IS NULL",
@@ -343,7 +353,12 @@ impl dyn Store + '_ {
     }
 
     /// Puts a delivery back in the queue now (manual retry), whatever its state, with a fresh set of attempts.
-    pub async fn retry_webhook_delivery(&self, org: OrgId, id: i64, now: Millis) -> StoreResult<Delivery> {
+    pub async fn retry_webhook_delivery(
+        &self,
+        org: OrgId,
+        id: i64,
+        now: Millis,
+    ) -> StoreResult<Delivery> {
         self.write_tx(move |tx| {
             let live = tx.query_opt(
                 "SELECT e.disabled_at FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
