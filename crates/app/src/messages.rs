@@ -145,8 +145,19 @@ impl App {
         principal: &Principal,
         project: ProjectId,
     ) -> AppResult<Vec<Announcement>> {
+        self.recent_announcements(principal, project, LIST_LIMIT)
+            .await
+    }
+
+    /// A project's newest `limit` announcements (the worker's home shows the latest).
+    pub async fn recent_announcements(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        limit: i64,
+    ) -> AppResult<Vec<Announcement>> {
         self.store
-            .announcements(principal.org_id, project, LIST_LIMIT)
+            .announcements(principal.org_id, project, limit.clamp(1, LIST_LIMIT))
             .await
             .or_not_found("project")
     }

@@ -9,9 +9,9 @@
 //!   and IP addresses or ranges (`203.0.113.7`, `10.1.0.0/16`). Registration refuses a URL whose host is not
 //!   listed; delivery checks again (the list may have changed) and refuses to connect to a loopback, private,
 //!   link-local or otherwise non-public address unless that address is listed itself, so a listed name that
-//!   resolves to `127.0.0.1` is still refused. The addresses checked are the ones connected to (the check
-//!   sits in the client's resolver), so a name cannot pass the check and then resolve elsewhere. Redirects
-//!   and proxies are off.
+//!   resolves to `127.0.0.1` is still refused. The addresses checked are the ones connected to (the client
+//!   resolves the name itself), so a name cannot pass the check and then resolve elsewhere. Redirects are
+//!   not followed and no proxy is used.
 //! - **Signature.** `Fairloop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
 //!   endpoint's secret (shown once, at registration), like Stripe's; receivers check it and reject old `t`.
 //! - **Durability.** A delivery is a row from the moment its event happens (see `fairloop_store::webhooks`);
@@ -215,7 +215,7 @@ impl HostPolicy {
     }
 
     /// Parses and checks a URL: http(s), no credentials, and a host the allowlist names.
-    pub fn check_url(&self, raw: &str) -> Result<reqwest::Url, Refused> {
+    pub fn check_url(&self, raw: &str) -> Result<url::Url, Refused> {
         if self.rules.is_empty() {
             return Err(Refused(
                 "webhooks are off on this installation: the platform admin has not allowed any host \
@@ -223,7 +223,7 @@ impl HostPolicy {
                     .into(),
             ));
         }
-        let url = reqwest::Url::parse(raw.trim())
+        let url = url::Url::parse(raw.trim())
             .map_err(|e| Refused(format!("url is not a valid URL ({e})")))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(Refused(format!(
@@ -551,59 +551,167 @@ impl App {
     }
 }
 
-/// Connects only to addresses the policy allows: the check sits where names become addresses, so what is
-/// checked is what is connected to.
-struct CheckedResolver {
-    policy: Arc<HostPolicy>,
+/// How one attempt ended short of an HTTP answer.
+#[derive(Debug)]
+enum SendError {
+    /// The policy refused the address: retrying will not help.
+    Refused(String),
+    /// Anything else (DNS, connection, TLS, timeout): worth retrying.
+    Failed(String),
 }
 
-impl reqwest::dns::Resolve for CheckedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.policy.clone();
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} does not resolve").into());
-            }
-            for a in &addrs {
-                policy
-                    .check_address(&host, a.ip())
-                    .map_err(|r| -> Box<dyn std::error::Error + Send + Sync> { r.0.into() })?;
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
+/// Posts deliveries: one HTTP/1.1 request per attempt over a fresh connection, TLS by rustls with Mozilla's
+/// roots, to an address the policy allows. The host name is resolved here and every address is checked before
+/// connecting to it, so what is checked is what is connected to; redirects are answers like any other.
+#[derive(Clone)]
+pub struct DeliveryClient {
+    policy: Arc<HostPolicy>,
+    tls: tokio_rustls::TlsConnector,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for DeliveryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryClient")
+            .field("policy", &self.policy)
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
-/// The HTTP client for deliveries: rustls with Mozilla's roots, the checking resolver, no redirects, no
-/// proxies, a timeout per attempt.
-pub fn delivery_client(
-    policy: Arc<HostPolicy>,
-    timeout: Duration,
-) -> Result<reqwest::Client, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .dns_resolver(Arc::new(CheckedResolver { policy }))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(timeout)
-        .user_agent(concat!("Fairloop-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("HTTP client setup: {e}"))
+impl DeliveryClient {
+    /// A client over the policy, with a timeout per attempt.
+    pub fn new(policy: Arc<HostPolicy>, timeout: Duration) -> Result<DeliveryClient, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(DeliveryClient {
+            policy,
+            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            timeout,
+        })
+    }
+
+    /// Posts `body` with `headers` to `url`; answers the HTTP status.
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<u16, SendError> {
+        let url = self
+            .policy
+            .check_url(url)
+            .map_err(|r| SendError::Refused(r.0))?;
+        match tokio::time::timeout(self.timeout, self.post_checked(&url, headers, body)).await {
+            Ok(r) => r,
+            Err(_) => Err(SendError::Failed(format!(
+                "no answer within {} s",
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    async fn post_checked(
+        &self,
+        url: &url::Url,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<u16, SendError> {
+        let failed =
+            |what: &str, e: &dyn std::fmt::Display| SendError::Failed(format!("{what}: {e}"));
+        let host = url.host_str().unwrap_or_default().to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs: Vec<SocketAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
+            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
+            _ => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| failed(&format!("looking up {host}"), &e))?
+                .collect(),
+        };
+        if addrs.is_empty() {
+            return Err(SendError::Failed(format!("{host} has no address")));
+        }
+        for a in &addrs {
+            self.policy
+                .check_address(&host, a.ip())
+                .map_err(|r| SendError::Refused(r.0))?;
+        }
+        let mut last = None;
+        let mut stream = None;
+        for a in &addrs {
+            match tokio::net::TcpStream::connect(a).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(failed(&format!("connecting to {a}"), &e)),
+            }
+        }
+        let Some(tcp) = stream else {
+            return Err(last.unwrap_or_else(|| SendError::Failed("no address answered".into())));
+        };
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let mut req = hyper::Request::post(path).header(hyper::header::HOST, authority);
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let req = req
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| failed("building the request", &e))?;
+        if url.scheme() == "https" {
+            let name = rustls::pki_types::ServerName::try_from(host.clone())
+                .map_err(|e| failed("the host name", &e))?;
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
+                .map_err(|e| failed("TLS", &e))?;
+            exchange(tls, req).await
+        } else {
+            exchange(tcp, req).await
+        }
+    }
 }
 
-/// Every cause in an error's chain, joined: reqwest's own message alone rarely says what failed.
+/// One request and its answer's status over a connection.
+async fn exchange<IO>(
+    io: IO,
+    req: hyper::Request<http_body_util::Full<bytes::Bytes>>,
+) -> Result<u16, SendError>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+            .await
+            .map_err(|e| SendError::Failed(format!("HTTP handshake: {e}")))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| SendError::Failed(format!("sending: {}", chain(&e))))?;
+    Ok(resp.status().as_u16())
+}
+
+/// Every cause in an error's chain, joined: hyper's own message alone rarely says what failed.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
@@ -635,13 +743,13 @@ pub struct WebhookStep {
 #[derive(Debug, Clone)]
 pub struct WebhookJob {
     app: App,
-    client: reqwest::Client,
+    client: DeliveryClient,
 }
 
 impl WebhookJob {
     /// A job over the app's store and its webhook policy.
     pub fn new(app: App) -> AppResult<WebhookJob> {
-        let client = delivery_client(app.webhook_policy.clone(), app.config.webhooks.timeout)
+        let client = DeliveryClient::new(app.webhook_policy.clone(), app.config.webhooks.timeout)
             .map_err(AppError::Internal)?;
         Ok(WebhookJob { app, client })
     }
@@ -710,52 +818,30 @@ impl WebhookJob {
 
     /// Sends one delivery; answers (delivered, worth retrying, HTTP status, error).
     async fn attempt(&self, d: &DueDelivery) -> (bool, bool, Option<i64>, Option<String>) {
-        // The allowlist may have changed since the endpoint was registered.
-        if let Err(r) = self.app.webhook_policy.check_url(&d.url) {
-            return (false, false, None, Some(format!("refused: {}", r.0)));
-        }
         let t = now_millis() / 1000;
         let body = d.delivery.payload.clone();
-        let sent = self
-            .client
-            .post(&d.url)
-            .header("content-type", "application/json")
-            .header("fairloop-signature", signature(&d.secret, t, &body))
-            .header("fairloop-event", d.delivery.event_type.as_str())
-            .header("fairloop-event-id", d.delivery.event_id.as_str())
-            .header("fairloop-delivery", d.delivery.id.to_string())
-            .body(body)
-            .send()
-            .await;
-        match sent {
-            Ok(resp) => {
-                let code = resp.status().as_u16() as i64;
-                if resp.status().is_success() {
-                    (true, false, Some(code), None)
-                } else {
-                    (
-                        false,
-                        true,
-                        Some(code),
-                        Some(format!("the endpoint answered HTTP {code}")),
-                    )
-                }
-            }
-            Err(e) => {
-                let msg = chain(&e);
-                // A refusal by the policy (in the resolver) is not going to change by retrying.
-                let policy = msg.contains("webhook_allowed_hosts");
-                (
-                    false,
-                    !policy,
-                    None,
-                    Some(if policy {
-                        format!("refused: {msg}")
-                    } else {
-                        msg
-                    }),
-                )
-            }
+        let headers = [
+            ("content-type", "application/json".to_string()),
+            (
+                "user-agent",
+                concat!("Fairloop-Webhooks/", env!("CARGO_PKG_VERSION")).to_string(),
+            ),
+            ("fairloop-signature", signature(&d.secret, t, &body)),
+            ("fairloop-event", d.delivery.event_type.clone()),
+            ("fairloop-event-id", d.delivery.event_id.clone()),
+            ("fairloop-delivery", d.delivery.id.to_string()),
+        ];
+        match self.client.post(&d.url, &headers, body).await {
+            Ok(code) if (200..300).contains(&code) => (true, false, Some(code.into()), None),
+            Ok(code) => (
+                false,
+                true,
+                Some(code.into()),
+                Some(format!("the endpoint answered HTTP {code}")),
+            ),
+            // The allowlist (which may have changed since registration) or the address refused it.
+            Err(SendError::Refused(why)) => (false, false, None, Some(format!("refused: {why}"))),
+            Err(SendError::Failed(why)) => (false, true, None, Some(why)),
         }
     }
 

@@ -42,6 +42,8 @@ pub struct FileConfig {
     pub max_import_bytes: Option<u64>,
     /// Longest line of an import file in bytes.
     pub max_line_bytes: Option<usize>,
+    /// Hosts outgoing webhooks may be delivered to (names, `*.suffix`, addresses, ranges); none: webhooks off.
+    pub webhook_allowed_hosts: Option<Vec<String>>,
 }
 
 /// The merged configuration.
@@ -110,6 +112,10 @@ impl Config {
             app: AppConfig {
                 max_import_bytes: file.max_import_bytes.unwrap_or(defaults.max_import_bytes),
                 max_line_bytes: file.max_line_bytes.unwrap_or(defaults.max_line_bytes),
+                webhooks: fairloop_app::webhooks::WebhookConfig {
+                    allowed_hosts: file.webhook_allowed_hosts.unwrap_or_default(),
+                    ..defaults.webhooks.clone()
+                },
                 ..defaults
             },
         })
@@ -153,6 +159,12 @@ max_import_bytes = 1073741824
 
 # Longest single line of an import file, in bytes (a longer line is reported as a bad line).
 max_line_bytes = 1048576
+
+# Hosts that organizations' outgoing webhooks may be delivered to. Empty: webhooks are off. Entries are host
+# names ("hooks.example.com"), wildcards ("*.example.com": its subdomains), addresses and ranges ("203.0.113.7",
+# "10.1.0.0/16"). A loopback, private or reserved address is refused even behind a listed name unless the
+# address itself is listed.
+webhook_allowed_hosts = []
 "#;
 
 #[cfg(test)]
