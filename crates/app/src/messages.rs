@@ -121,7 +121,16 @@ impl App {
             .await
             .or_not_found("project")?;
         let name = self.project_label(org, project).await;
-        let preview: String = markdown.chars().take(280).collect();
+        // The inbox shows plain text: the Markdown's emphasis and heading marks would only be noise there.
+        let plain = markdown
+            .replace("**", "")
+            .replace("__", "")
+            .replace('`', "")
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let preview: String = plain.chars().take(280).collect();
         self.notify_project_workers_logged(
             org,
             project,

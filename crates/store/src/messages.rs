@@ -329,6 +329,7 @@ impl dyn Store + '_ {
 
     /// Answers a question (once: `already_answered` after) and tells the asker in the same transaction;
     /// `notice` is built from the question as stored.
+    #[allow(clippy::too_many_arguments)]
     pub async fn answer_board_question(
         &self,
         org: OrgId,
