@@ -450,3 +450,28 @@ async fn review_judgements_and_appeal_decisions_reach_the_worker() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_lists_the_message_and_webhook_endpoints() {
+    let app = common::spawn_app().await;
+    let doc = expect_status(app.get_anon("/api/openapi.json").await, StatusCode::OK).await;
+    for path in [
+        "/api/v1/projects/{id}/announcements",
+        "/api/v1/projects/{id}/board",
+        "/api/v1/projects/{id}/board/{question}/answer",
+        "/api/v1/projects/{id}/board/{question}/pin",
+        "/api/v1/me/notices",
+        "/api/v1/me/notices/{id}/read",
+        "/api/v1/me/notices/read-all",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{id}",
+        "/api/v1/webhooks/{id}/deliveries",
+        "/api/v1/webhooks/{id}/test",
+        "/api/v1/webhooks/deliveries/{id}/retry",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
