@@ -7,6 +7,7 @@ use fairloop_store::Principal;
 use fairloop_store::worktools::Guidelines;
 
 use crate::error::NotFoundAs;
+use crate::notices::{NoticeKind, Notify};
 use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
@@ -55,7 +56,8 @@ impl App {
                 ));
             }
         }
-        self.store
+        let version = self
+            .store
             .add_guidelines(
                 principal.org_id,
                 project,
@@ -65,7 +67,26 @@ impl App {
                 now_millis(),
             )
             .await
-            .or_not_found("project")
+            .or_not_found("project")?;
+        let name = self.project_label(principal.org_id, project).await;
+        self.notify_project_workers_logged(
+            principal.org_id,
+            project,
+            Some(principal.user_id),
+            Notify {
+                kind: NoticeKind::Guidelines,
+                project: Some(project),
+                title: format!("{name}: the guidelines changed (version {version})"),
+                body: match note {
+                    Some(n) => format!("What changed: {n}"),
+                    None => "Read what changed before your next task.".into(),
+                },
+                link: Some(format!("/projects/{project}/guidelines/changes")),
+                source_key: format!("guidelines:{project}:{version}"),
+            },
+        )
+        .await;
+        Ok(version)
     }
 
     /// The current guidelines of a project of the caller's organization (anyone in it may read them).

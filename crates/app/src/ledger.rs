@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use fairloop_domain::time::{Millis, now_millis};
-use fairloop_domain::{ProjectId, UserId};
+use fairloop_domain::{OrgId, ProjectId, UserId};
 use fairloop_store::Principal;
 use fairloop_store::ledger::{
     AccountKind, AccountRef, AccountView, HoldRequest, Posted, Posting, TaskPay, TaskPayOutcome,
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::NotFoundAs;
+use crate::notices::{NoticeKind, Notify};
 use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
@@ -424,7 +425,12 @@ impl App {
             )
             .await
             .or_not_found("posted pay for this submission")?;
-        Ok(posted.into())
+        let view = PostedView::from(posted);
+        if view.created {
+            self.after_withholding(principal.org_id, annotation, reason, view.transaction_id)
+                .await;
+        }
+        Ok(view)
     }
 
     /// The worker disputes the withholding of their own submission's pay, with a reason.
@@ -470,7 +476,8 @@ impl App {
                 "note must be 1 to 2000 bytes: the worker reads it",
             ));
         }
-        self.store
+        let dispute = self
+            .store
             .resolve_pay_dispute(
                 principal.org_id,
                 id,
@@ -480,7 +487,75 @@ impl App {
                 now_millis(),
             )
             .await
-            .or_not_found("dispute")
+            .or_not_found("dispute")?;
+        self.after_dispute_decided(principal.org_id, &dispute).await;
+        Ok(dispute)
+    }
+
+    /// Tells the worker their pay was withheld and queues `pay.withheld`.
+    async fn after_withholding(&self, org: OrgId, annotation: i64, reason: &str, transaction: i64) {
+        let owner = match self.store.annotation_owner(org, annotation).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, annotation, "withheld pay: the submission's worker could not be read");
+                return;
+            }
+        };
+        let (worker, project) = owner;
+        let name = self.project_label(org, project).await;
+        self.notify_logged(
+            org,
+            &[worker],
+            Notify {
+                kind: NoticeKind::Pay,
+                project: Some(project),
+                title: format!("{name}: pay for a submission was withheld"),
+                body: format!(
+                    "Reason: {reason}. You may dispute it from your statement; a person decides."
+                ),
+                link: Some("/earnings".into()),
+                source_key: format!("withheld:{annotation}"),
+            },
+        )
+        .await;
+        self.emit_webhook_event_logged(
+            org,
+            "pay.withheld",
+            &format!("pay.withheld:{annotation}"),
+            serde_json::json!({"project_id": project, "annotation_id": annotation,
+                               "transaction_id": transaction, "reason": reason}),
+        )
+        .await;
+    }
+
+    /// Tells the worker how their dispute was decided and queues `pay.dispute_decided`.
+    async fn after_dispute_decided(&self, org: OrgId, d: &PayDispute) {
+        let overturned = d.status == "overturned";
+        self.notify_logged(
+            org,
+            &[d.worker_id],
+            Notify {
+                kind: NoticeKind::Pay,
+                project: None,
+                title: if overturned {
+                    "Your pay dispute was decided in your favour: the pay is restored".into()
+                } else {
+                    "Your pay dispute was decided: the withholding stands".into()
+                },
+                body: d.resolution.clone().unwrap_or_default(),
+                link: Some("/earnings".into()),
+                source_key: format!("pay_dispute:{}", d.id),
+            },
+        )
+        .await;
+        self.emit_webhook_event_logged(
+            org,
+            "pay.dispute_decided",
+            &format!("pay.dispute_decided:{}", d.id),
+            serde_json::json!({"dispute_id": d.id, "annotation_id": d.annotation_id, "status": d.status}),
+        )
+        .await;
     }
 
     /// Disputes of withheld pay the caller may see: their own, or the organization's for reviewers, requesters

@@ -25,6 +25,8 @@ pub mod invitations;
 pub mod jobs;
 pub mod ledger;
 pub mod onboarding;
+pub mod messages;
+pub mod notices;
 pub mod payouts;
 pub mod prefetch;
 pub mod projects;
@@ -36,6 +38,7 @@ pub mod terms;
 pub mod time;
 pub mod transparency;
 pub mod users;
+pub mod webhooks;
 pub mod work;
 
 pub use error::{AppError, AppResult};
@@ -64,6 +67,8 @@ pub struct AppConfig {
     /// The platform's fee on funding, in basis points (500 = 5 %): taken when an organization funds its budget,
     /// so every later cost (pay, bonuses, top-ups) is exactly what the worker receives. 0 charges nothing.
     pub platform_fee_bps: u32,
+    /// Outgoing webhooks: the hosts the platform admin allows, the timeout of an attempt.
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Default for AppConfig {
@@ -73,6 +78,7 @@ impl Default for AppConfig {
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
             platform_fee_bps: 0,
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -100,12 +106,16 @@ pub struct App {
     /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
     /// organization too, so a hit never answers for another organization's project.
     pub(crate) pay_policies: ledger::PayPolicyCache,
+    /// The webhook allowlist, parsed once from [`AppConfig::webhooks`].
+    pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
 }
 
 impl App {
     /// An application over a connected store.
     pub fn new(store: Arc<dyn Store>, config: AppConfig) -> App {
+        let webhook_policy = Arc::new(webhooks::HostPolicy::new(&config.webhooks.allowed_hosts));
         App {
+            webhook_policy,
             store,
             config,
             templates: Arc::default(),

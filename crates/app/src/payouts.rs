@@ -10,6 +10,7 @@ use fairloop_store::Principal;
 use fairloop_store::payouts::{Payout, week_of};
 use serde::Deserialize;
 
+use crate::notices::{NoticeKind, Notify};
 use crate::{App, AppError, AppResult};
 
 /// The body of "record the provider's answer".
@@ -112,13 +113,58 @@ impl App {
                 "reason is required when a payout failed: the worker reads it",
             ));
         }
-        self.store
+        let payout = self
+            .store
             .payout_settle(principal.org_id, id, paid, reason, now_millis())
             .await
             .map_err(|e| match e {
                 fairloop_store::StoreError::NotFound => AppError::NotFound("payout"),
                 e => e.into(),
-            })
+            })?;
+        self.after_payout_settled(&payout).await;
+        Ok(payout)
+    }
+
+    /// Tells the worker their payout was paid or failed, and queues `payout.paid` / `payout.failed`.
+    async fn after_payout_settled(&self, p: &Payout) {
+        let amount = format!("{} {}", decimal(p.amount_minor), p.currency);
+        let (title, body, event) = if p.status == "paid" {
+            (
+                format!("Payout of {amount} paid"),
+                "The payment provider confirmed the payout.".to_string(),
+                "payout.paid",
+            )
+        } else {
+            (
+                format!("Payout of {amount} failed"),
+                format!(
+                    "{} The amount stays yours and is paid again when the payout is retried.",
+                    p.failure_reason.clone().unwrap_or_default()
+                ),
+                "payout.failed",
+            )
+        };
+        self.notify_logged(
+            p.org_id,
+            &[p.worker_id],
+            Notify {
+                kind: NoticeKind::Payout,
+                project: None,
+                title,
+                body,
+                link: Some("/earnings".into()),
+                source_key: format!("payout:{}:{}", p.id, p.status),
+            },
+        )
+        .await;
+        self.emit_webhook_event_logged(
+            p.org_id,
+            event,
+            &format!("{event}:{}", p.id),
+            serde_json::json!({"payout_id": p.id, "amount_minor": p.amount_minor, "currency": p.currency,
+                               "status": p.status, "failure_reason": p.failure_reason}),
+        )
+        .await;
     }
 
     /// Retries a failed payout (admins).

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::NotFoundAs;
+use crate::notices::{NoticeKind, Notify};
 use crate::{App, AppError, AppResult};
 
 /// Default share of submissions sampled into review when a project has not set one.
@@ -850,7 +851,8 @@ impl App {
         };
         let reviewer = principal.user_id;
         let now = now_millis();
-        self.store
+        let view = self
+            .store
             .write_tx(move |tx| {
                 rs::review_locked(tx, org, id)?;
                 rs::decide(tx, org, id, reviewer, decision, corrected, &feedback, now)?;
@@ -858,7 +860,25 @@ impl App {
                 review_view(tx, org, r)
             })
             .await
-            .or_not_found("review")
+            .or_not_found("review")?;
+        self.notify_logged(
+            org,
+            &[view.worker_id],
+            Notify {
+                kind: NoticeKind::Review,
+                project: Some(view.project_id),
+                title: format!(
+                    "{}: a reviewer {} your submission",
+                    view.project_name, decision
+                ),
+                body: "Read the feedback and the evidence; if you disagree you may appeal once."
+                    .into(),
+                link: Some("/reviews".into()),
+                source_key: format!("review:{id}"),
+            },
+        )
+        .await;
+        Ok(view)
     }
 
     /// The caller's judged submissions with feedback, evidence and appeals, and their pauses.
@@ -975,7 +995,8 @@ impl App {
         };
         let (org, me) = (principal.org_id, principal.user_id);
         let now = now_millis();
-        self.store
+        let decided = self
+            .store
             .write_tx(move |tx| {
                 let a = rs::appeal_locked(tx, org, id)?;
                 let r = rs::review(tx, org, a.review_id)?;
@@ -994,9 +1015,22 @@ impl App {
                     });
                 }
                 rs::decide_appeal(tx, org, id, me, &outcome, &note, now)?;
-                Ok(AppealView::from(rs::appeal(tx, org, id)?))
+                let r = rs::review(tx, org, a.review_id)?;
+                Ok((
+                    AppealView::from(rs::appeal(tx, org, id)?),
+                    r.worker_id,
+                    r.project_id,
+                    r.project_name,
+                ))
             })
             .await
+            .map(|(view, worker, project, name)| {
+                let title = format!(
+                    "{name}: your appeal was decided ({})",
+                    view.outcome.as_deref().unwrap_or("decided")
+                );
+                (view, worker, project, title)
+            })
             .map_err(|e| match e {
                 StoreError::NotFound => AppError::NotFound("appeal"),
                 StoreError::Conflict { code, message }
@@ -1005,7 +1039,22 @@ impl App {
                     AppError::Forbidden { code, message }
                 }
                 other => other.into(),
-            })
+            })?;
+        let (view, worker, project, title) = decided;
+        self.notify_logged(
+            org,
+            &[worker],
+            Notify {
+                kind: NoticeKind::Appeal,
+                project: Some(project),
+                title,
+                body: view.note.clone().unwrap_or_default(),
+                link: Some("/reviews".into()),
+                source_key: format!("appeal:{id}"),
+            },
+        )
+        .await;
+        Ok(view)
     }
 
     /// Pauses a worker from a project: only a reviewer or admin, only with a written reason the worker sees.

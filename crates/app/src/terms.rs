@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::NotFoundAs;
+use crate::notices::{NoticeKind, Notify};
 use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
@@ -150,7 +151,8 @@ impl App {
             }
         }
         let summary_json = serde_json::to_string(&summary).expect("summary serializes");
-        self.store
+        let version = self
+            .store
             .publish_terms(NewTerms {
                 org_id: principal.org_id,
                 project_id: project,
@@ -161,7 +163,25 @@ impl App {
                 now: now_millis(),
             })
             .await
-            .or_not_found("project")
+            .or_not_found("project")?;
+        let name = self.project_label(principal.org_id, project).await;
+        self.notify_project_workers_logged(
+            principal.org_id,
+            project,
+            Some(principal.user_id),
+            Notify {
+                kind: NoticeKind::Terms,
+                project: Some(project),
+                title: format!("{name}: new terms (version {version})"),
+                body: "The terms of this project changed. Read the new version and accept it (or ask about it) \
+                       before your next task."
+                    .into(),
+                link: Some(format!("/projects/{project}/terms")),
+                source_key: format!("terms:{project}:{version}"),
+            },
+        )
+        .await;
+        Ok(version)
     }
 
     /// The project's current terms and the caller's decision on them; `None` when the project has no terms.
@@ -309,7 +329,30 @@ impl App {
                 now_millis(),
             )
             .await
-            .or_not_found("question")
+            .or_not_found("question")?;
+        let asked = self
+            .store
+            .terms_questions(principal.org_id, project, None)
+            .await?
+            .into_iter()
+            .find(|q| q.id == question);
+        if let Some(q) = asked {
+            let name = self.project_label(principal.org_id, project).await;
+            self.notify_logged(
+                principal.org_id,
+                &[q.worker_id],
+                Notify {
+                    kind: NoticeKind::Answer,
+                    project: Some(project),
+                    title: format!("{name}: your question on the terms was answered"),
+                    body: q.question.chars().take(280).collect(),
+                    link: Some(format!("/projects/{project}/terms#questions")),
+                    source_key: format!("terms_answer:{question}"),
+                },
+            )
+            .await;
+        }
+        Ok(())
     }
 }
 

@@ -52,6 +52,8 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
     );
     tokio::spawn(fairloop_app::quality::QualityJob::new(app.clone()).run(Duration::from_secs(2)));
     tokio::spawn(fairloop_app::ledger::PayPosting::new(app.clone()).run(Duration::from_secs(1)));
+    let webhooks = fairloop_app::webhooks::WebhookJob::new(app.clone()).map_err(app_err)?;
+    tokio::spawn(webhooks.run(Duration::from_secs(2)));
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,

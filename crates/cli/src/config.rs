@@ -44,6 +44,8 @@ pub struct FileConfig {
     pub max_line_bytes: Option<usize>,
     /// Platform fee on funding, in basis points.
     pub platform_fee_bps: Option<u32>,
+    /// Hosts outgoing webhooks may be delivered to (names, `*.suffix`, addresses, ranges); none: webhooks off.
+    pub webhook_allowed_hosts: Option<Vec<String>>,
 }
 
 /// The merged configuration.
@@ -120,6 +122,10 @@ impl Config {
                     Some(bps) => bps,
                     None => defaults.platform_fee_bps,
                 },
+                webhooks: fairloop_app::webhooks::WebhookConfig {
+                    allowed_hosts: file.webhook_allowed_hosts.unwrap_or_default(),
+                    ..defaults.webhooks.clone()
+                },
                 ..defaults
             },
         })
@@ -167,6 +173,12 @@ max_line_bytes = 1048576
 # The platform's fee, in basis points of each funding (500 = 5 %, at most 5000). It is taken when an organization
 # funds its budget and shows on its invoice; workers' pay is never reduced by it. 0 charges nothing.
 platform_fee_bps = 0
+
+# Hosts that organizations' outgoing webhooks may be delivered to. Empty: webhooks are off. Entries are host
+# names ("hooks.example.com"), wildcards ("*.example.com": its subdomains), addresses and ranges ("203.0.113.7",
+# "10.1.0.0/16"). A loopback, private or reserved address is refused even behind a listed name unless the
+# address itself is listed.
+webhook_allowed_hosts = []
 "#;
 
 #[cfg(test)]

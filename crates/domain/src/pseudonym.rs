@@ -21,6 +21,19 @@ pub fn annotator_pseudonym(key: &[u8], project: ProjectId, user: UserId) -> Stri
     format!("a_{}", hex::encode(&digest[..10]))
 }
 
+/// The name under which `user` asks questions on the guidelines board of `project`: like the annotator pseudonym
+/// stable within a project and different between projects, but derived under its own label, so the name other
+/// workers read on the board cannot be matched against the annotator ids of an export.
+pub fn board_pseudonym(key: &[u8], project: ProjectId, user: UserId) -> String {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(b"fairloop-board-v1\0");
+    mac.update(&project.to_be_bytes());
+    mac.update(&user.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("Worker {}", hex::encode(&digest[..4]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +47,16 @@ mod tests {
         assert_ne!(a, annotator_pseudonym(b"k2", 1, 42));
         assert!(!a.contains("42"));
         assert_eq!(a.len(), 22);
+    }
+
+    #[test]
+    fn board_names_are_per_project_and_unlike_export_ids() {
+        let b = board_pseudonym(b"k1", 1, 42);
+        assert_eq!(b, board_pseudonym(b"k1", 1, 42));
+        assert_ne!(b, board_pseudonym(b"k1", 2, 42));
+        assert_ne!(b, board_pseudonym(b"k1", 1, 43));
+        let export = annotator_pseudonym(b"k1", 1, 42);
+        assert!(!export.contains(b.trim_start_matches("Worker ")));
+        assert_eq!(b.len(), "Worker ".len() + 8);
     }
 }

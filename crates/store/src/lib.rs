@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod floor;
 pub mod invitations;
 pub mod ledger;
+pub mod messages;
 mod migrate;
 pub mod onboarding;
 mod ops;
@@ -36,6 +37,7 @@ pub mod sqlite;
 pub mod terms;
 pub mod time;
 pub mod transparency;
+pub mod webhooks;
 pub mod worktools;
 
 /// What can go wrong in the store, split by what the caller should do about it.
@@ -304,6 +306,8 @@ pub struct SessionInfo {
     pub csrf_token: String,
     /// When the session stops working.
     pub expires_at: Millis,
+    /// How many notices in the user's inbox are unread (the count in the nav bar), read with the session.
+    pub unread_notices: i64,
 }
 
 /// A user with their stored password hash, for checking a sign-in.

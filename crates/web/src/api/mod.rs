@@ -4,12 +4,14 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
+pub mod messages;
 pub mod projects;
 pub mod quality;
 pub mod review;
 pub mod terms;
 pub mod time;
 pub mod transparency;
+pub mod webhooks;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -99,6 +101,24 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::settle))
         .routes(routes!(ledger::retry))
         .merge(review_routes())
+        .merge(message_routes())
+}
+
+/// Announcements, the board, the inbox and webhooks, kept apart so that the main list above stays easy to merge.
+fn message_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(messages::announce, messages::announcements))
+        .routes(routes!(messages::ask, messages::board))
+        .routes(routes!(messages::answer))
+        .routes(routes!(messages::pin))
+        .routes(routes!(messages::inbox))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::mark_all_read))
+        .routes(routes!(webhooks::register, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::disable))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::retry))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

@@ -29,6 +29,7 @@ mod charts;
 mod console;
 mod create;
 mod invitations;
+mod messages;
 mod money;
 mod onboarding;
 mod pages;
@@ -164,6 +165,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
         .merge(review_router())
+        .merge(message_router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
@@ -191,6 +193,33 @@ fn review_router() -> Router<AppState> {
         )
         .route("/reviews", get(review::my_reviews))
         .route("/reviews/{id}/appeal", post(review::appeal))
+}
+
+/// The message pages (see [`messages`]), kept apart so that the route list above stays easy to merge.
+fn message_router() -> Router<AppState> {
+    use axum::routing::post;
+    Router::new()
+        .route(
+            "/projects/{id}/board",
+            get(messages::board).post(messages::ask),
+        )
+        .route("/projects/{id}/announcements", post(messages::announce))
+        .route(
+            "/projects/{id}/board/{question}/answer",
+            post(messages::answer),
+        )
+        .route("/projects/{id}/board/{question}/pin", post(messages::pin))
+        .route("/inbox", get(messages::inbox))
+        .route("/inbox/read-all", post(messages::mark_all_read))
+        .route("/inbox/{id}/read", post(messages::mark_read))
+        .route(
+            "/webhooks",
+            get(messages::webhooks).post(messages::register),
+        )
+        .route("/webhooks/{id}", get(messages::webhook))
+        .route("/webhooks/{id}/test", post(messages::send_test))
+        .route("/webhooks/{id}/disable", post(messages::disable))
+        .route("/webhooks/deliveries/{id}/retry", post(messages::retry))
 }
 
 /// A page-level failure: sent to sign-in, or an error page with a status and a sentence that says what to do.

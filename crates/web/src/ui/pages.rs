@@ -37,6 +37,10 @@ pub(crate) struct UserView {
     role: &'static str,
     can_work: bool,
     can_manage: bool,
+    /// Unread notices, shown in the nav bar.
+    unread: i64,
+    /// Organization admins see the webhooks page.
+    is_admin: bool,
 }
 
 pub(crate) fn user_view(s: &SessionInfo) -> UserView {
@@ -46,6 +50,8 @@ pub(crate) fn user_view(s: &SessionInfo) -> UserView {
         role: s.principal.role.as_str(),
         can_work: s.principal.role.can_work(),
         can_manage: s.principal.role.can_manage_projects(),
+        unread: s.unread_notices,
+        is_admin: s.principal.role == fairloop_domain::Role::Admin,
     }
 }
 
@@ -242,6 +248,8 @@ struct ProjectCard {
     terms_needed: bool,
     /// The project has terms at all.
     has_terms: bool,
+    /// The newest announcement to the project's workers, if any.
+    announcement: Option<minijinja::Value>,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -264,6 +272,14 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
             .and_then(|s| serde_json::from_str::<Value>(s).ok())
             .and_then(|v| v["currency"].as_str().map(str::to_string));
         let terms = ui.state.app.terms(p, project.id).await?;
+        let announcement = ui
+            .state
+            .app
+            .recent_announcements(p, project.id, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|a| context! { id => a.id, title => a.title, when => short_time(a.created_at).0 });
         let t = template_of(&project)?;
         let mut kinds: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
         kinds.dedup();
@@ -295,6 +311,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 .map(|v| v.summary.content_warnings.clone())
                 .unwrap_or_default(),
             has_terms: terms.is_some(),
+            announcement,
             terms_needed: terms.as_ref().is_some_and(|v| {
                 v.my_decision
                     .as_ref()
@@ -710,7 +727,7 @@ struct TokenRow {
 }
 
 /// "2026-11-23 09:07 UTC" from stored milliseconds: short, unambiguous, the same for every reader.
-pub(super) fn short_time(ms: i64) -> (String, String) {
+pub(crate) fn short_time(ms: i64) -> (String, String) {
     let iso = fairloop_domain::time::to_rfc3339(ms);
     let short = format!("{} {} UTC", &iso[..10], &iso[11..16]);
     (short, iso)

@@ -110,6 +110,17 @@ fn env() -> &'static Environment<'static> {
                 "guidelines_read.html",
                 include_str!("../../templates/guidelines_read.html"),
             ),
+            ("board.html", include_str!("../../templates/board.html")),
+            (
+                "_board_question.html",
+                include_str!("../../templates/_board_question.html"),
+            ),
+            ("inbox.html", include_str!("../../templates/inbox.html")),
+            (
+                "webhooks.html",
+                include_str!("../../templates/webhooks.html"),
+            ),
+            ("webhook.html", include_str!("../../templates/webhook.html")),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

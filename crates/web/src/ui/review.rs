@@ -51,6 +51,10 @@ struct UserView {
     role: &'static str,
     can_work: bool,
     can_manage: bool,
+    /// Unread notices, shown in the nav bar.
+    unread: i64,
+    /// Organization admins see the webhooks page.
+    is_admin: bool,
 }
 
 fn user_view(s: &SessionInfo) -> UserView {
@@ -60,6 +64,8 @@ fn user_view(s: &SessionInfo) -> UserView {
         role: s.principal.role.as_str(),
         can_work: s.principal.role.can_work(),
         can_manage: s.principal.role.can_manage_projects(),
+        unread: s.unread_notices,
+        is_admin: s.principal.role == fairloop_domain::Role::Admin,
     }
 }
 

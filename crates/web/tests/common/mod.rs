@@ -93,6 +93,8 @@ pub struct TestApp {
     pub app: App,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// The database's URL, to open it again as a restarted server would.
+    pub db_url: String,
     server: tokio::task::JoinHandle<()>,
     pg_database: Option<String>,
     _dir: tempfile::TempDir,
@@ -121,12 +123,13 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the real router on 127.0.0.1:0 over a fresh database of the given backend.
 pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (store, pg_database) = match backend {
+    let (store, pg_database, db_url) = match backend {
         Backend::Sqlite => {
             let url = fairloop_store::sqlite_url_in(dir.path());
             (
                 fairloop_store::connect(&url).await.expect("open SQLite"),
                 None,
+                url,
             )
         }
         Backend::Postgres(url) => {
@@ -134,10 +137,11 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
             let (base, _) = url
                 .rsplit_once('/')
                 .expect("a PostgreSQL URL ends in /DATABASE");
-            let store = fairloop_store::connect(&format!("{base}/{name}"))
+            let db_url = format!("{base}/{name}");
+            let store = fairloop_store::connect(&db_url)
                 .await
                 .expect("connect to PostgreSQL");
-            (store, Some(name))
+            (store, Some(name), db_url)
         }
     };
     let backend_name = store.backend();
@@ -166,6 +170,7 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
         },
         app,
         backend: backend_name,
+        db_url,
         server,
         pg_database,
         _dir: dir,
