@@ -311,7 +311,12 @@ export class ShapeWidget {
     this.list = el("ol", { class: "shape-list" });
     this.status = el("p", { class: "small muted shape-status", role: "status", "aria-live": "polite" });
     this.none = el("button", { type: "button", class: "quiet small", onclick: () => { this.items = []; this.selected = -1; this.commit("Nothing to mark here: an empty answer."); } }, this.noneText());
-    this.drawButton = el("button", { type: "button", class: "small draw-here", onclick: () => { stage.activate(this); stage.root.focus(); } }, this.drawText());
+    this.drawButton = el("button", { type: "button", class: "small draw-here", onclick: () => {
+      stage.activate(this);
+      stage.root.focus();
+      // Some pointers focus the button after its click handler ran: take the focus back once they are done.
+      setTimeout(() => stage.root.focus(), 0);
+    } }, this.drawText());
     root.addEventListener("focusin", () => stage.activate(this));
     root.addEventListener("pointerdown", () => stage.activate(this));
   }

@@ -35,7 +35,9 @@ class Player {
     stage.root.insertBefore(this.timeline, stage.toolbar);
     stage.beforeKey = (e) => this.key(e);
     const update = () => this.update();
-    for (const ev of ["loadedmetadata", "durationchange", "seeked", "pause", "play", "timeupdate"]) v.addEventListener(ev, update);
+    for (const ev of ["loadedmetadata", "durationchange", "seeked", "timeupdate"]) v.addEventListener(ev, update);
+    v.addEventListener("play", () => { this.shown = null; this.update(); });
+    v.addEventListener("pause", () => { if (this.shown == null) this.shown = this.frame; this.update(); });
     // While playing, follow every frame the browser paints (boxes of tracks move with it).
     const follow = () => {
       if (v.paused) return;
@@ -54,12 +56,15 @@ class Player {
   go(frame) {
     const f = Math.max(0, Math.min(this.lastFrame, frame));
     this.video.pause();
-    this.video.currentTime = f / this.fps + 1e-4;
     this.shown = f;
+    this.video.currentTime = f / this.fps + 1e-4;
     this.update();
   }
 
-  step(n) { this.go(this.frame + n); }
+  /** The frame on screen: while paused, the one last gone to (a seek in flight may still report the old time). */
+  get here() { return this.video.paused && this.shown != null ? this.shown : this.frame; }
+
+  step(n) { this.go(this.here + n); }
 
   toggle() { if (this.video.paused) this.video.play().catch(() => this.stage.say("The video cannot play here.")); else this.video.pause(); }
 
@@ -74,8 +79,7 @@ class Player {
   }
 
   update() {
-    const f = this.video.paused && this.shown != null && !this.video.seeking ? this.shown : this.frame;
-    if (!this.video.paused) this.shown = null;
+    const f = this.here;
     this.seek.max = String(this.lastFrame);
     this.seek.value = String(f);
     const t = f / this.fps;

@@ -35,8 +35,9 @@ fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
 }
 
-/// Serves `tests/fixtures/NAME` for `/media/fixtures/NAME` (a stand-in for the media store's route).
-async fn fixture(Path(key): Path<String>) -> axum::response::Response {
+/// Serves `tests/fixtures/NAME` for `/media/fixtures/NAME` (a stand-in for the media store's route), with byte
+/// ranges: Chromium seeks in a video only when its server answers range requests.
+async fn fixture(Path(key): Path<String>, headers: axum::http::HeaderMap) -> axum::response::Response {
     let name = key.strip_prefix("fixtures/").unwrap_or("");
     let allowed = ["clip-10fps.webm", "scan-320x240.png"];
     if !allowed.contains(&name) {
@@ -45,7 +46,33 @@ async fn fixture(Path(key): Path<String>) -> axum::response::Response {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     let body = std::fs::read(path).unwrap();
     let ct = if name.ends_with(".webm") { "video/webm" } else { "image/png" };
-    ([(header::CONTENT_TYPE, ct)], body).into_response()
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| {
+            let start: usize = a.parse().ok()?;
+            let end: usize = if b.is_empty() { body.len() - 1 } else { b.parse().ok()? };
+            (start <= end && start < body.len()).then_some((start, end.min(body.len() - 1)))
+        });
+    match range {
+        Some((start, end)) => (
+            axum::http::StatusCode::PARTIAL_CONTENT,
+            [
+                (header::CONTENT_TYPE, ct.to_string()),
+                (header::ACCEPT_RANGES, "bytes".to_string()),
+                (header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", body.len())),
+            ],
+            body[start..=end].to_vec(),
+        )
+            .into_response(),
+        None => (
+            [(header::CONTENT_TYPE, ct), (header::ACCEPT_RANGES, "bytes")],
+            body,
+        )
+            .into_response(),
+    }
 }
 
 struct Server {
@@ -291,7 +318,9 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
 
     // Polygons: switch to the question ("Draw on the picture" focuses the picture), then by keyboard a triangle
     // from the crosshair (still at 0.3, 0.3), closed with C.
-    b.click("#q-regions .draw-here").await;
+    // "Draw on the picture" by keyboard: focus it, Enter (it hands the focus to the picture).
+    b.script("document.querySelector('#q-regions .draw-here').focus()").await;
+    b.press(ENTER, None).await;
     press_n(&b, ARROW_DOWN, 3, Some(SHIFT)).await;
     b.press(ENTER, None).await;
     press_n(&b, ARROW_LEFT, 2, Some(SHIFT)).await;
@@ -320,7 +349,8 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
     }
 
     // Boxes again, with the mouse: a drag draws a box (label "car", the last one picked).
-    b.click("#q-cars .draw-here").await;
+    b.script("document.querySelector('#q-cars .draw-here').focus()").await;
+    b.press(ENTER, None).await;
     let (p, q) = (at(&b, 0.75, 0.1).await, at(&b, 0.95, 0.3).await);
     gesture(&b, "mouse", &[p, ((p.0 + q.0) / 2, (p.1 + q.1) / 2), q]).await;
     let cars = widget_value(&b, "cars").await;
@@ -435,7 +465,8 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
 
     // A track: at frame 0 a box by keyboard from the crosshair (0.5, 0.5) to (0.6, 0.6); at frame 20 the same box
     // moved right by 0.1 with the arrows (a second keyframe).
-    b.click("#q-objects .draw-here").await;
+    b.script("document.querySelector('#q-objects .draw-here').focus()").await;
+    b.press(ENTER, None).await;
     b.press(HOME, None).await;
     b.press(ENTER, None).await;
     b.press(ARROW_RIGHT, Some(SHIFT)).await;
@@ -472,8 +503,8 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
     b.viewport(1280, 800, false).await;
 
     // The rest of the QA template: overall rating and prompt adherence; then submit.
-    b.click("input[name='q.overall'][value='2']").await;
-    b.click("input[name='q.follows_prompt'][value='yes']").await;
+    b.click("label.option:has(input[name='q.overall'][value='2'])").await;
+    b.click("label.option:has(input[name='q.follows_prompt'][value='yes'])").await;
     b.press(ENTER, Some(CONTROL)).await;
     b.wait_for_url("the page after submitting", |u| !u.contains(&format!("/work/{pid}/")))
         .await;

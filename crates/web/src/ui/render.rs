@@ -783,7 +783,6 @@ pub fn questions_for_item(
                     })
                     .to_string();
                 }
-                _ => {}
             }
             view
         })
