@@ -740,7 +740,10 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
             fleiss_kappa: None,
             percent_agreement: (n > 0).then(|| sum / n as f64),
             note: Some(if n > 0 {
-                format!("shapes: mean {} of matched shapes per answer pair (alpha does not apply)", measure.replace('_', " "))
+                format!(
+                    "shapes: mean {} of matched shapes per answer pair (alpha does not apply)",
+                    measure.replace('_', " ")
+                )
             } else {
                 "no item has two answers yet".to_string()
             }),
@@ -901,8 +904,16 @@ mod tests {
         // Item 1: workers 1 and 2 draw the car 0.1 apart (IoU 1/3), worker 3 draws it exactly like worker 1.
         // Item 2: one answer only.
         let rows = vec![
-            (1, 1, json!({"cars": [b(0.1)], "errs": [{"start": 1.0, "end": 3.0, "label": "flicker"}]})),
-            (1, 2, json!({"cars": [b(0.2)], "errs": [{"start": 2.0, "end": 4.0, "label": "flicker"}]})),
+            (
+                1,
+                1,
+                json!({"cars": [b(0.1)], "errs": [{"start": 1.0, "end": 3.0, "label": "flicker"}]}),
+            ),
+            (
+                1,
+                2,
+                json!({"cars": [b(0.2)], "errs": [{"start": 2.0, "end": 4.0, "label": "flicker"}]}),
+            ),
             (1, 3, json!({"cars": [b(0.1)], "errs": []})),
             (2, 1, json!({"cars": []})),
         ];
@@ -911,12 +922,18 @@ mod tests {
         // Pairs (1,2) 1/3, (1,3) 1, (2,3) 1/3: mean 5/9, over the one item with two or more answers.
         let cars = q("cars");
         assert_eq!(cars.metric, "mean_iou");
-        assert!((cars.percent_agreement.unwrap() - 5.0 / 9.0).abs() < 1e-12, "{cars:?}");
+        assert!(
+            (cars.percent_agreement.unwrap() - 5.0 / 9.0).abs() < 1e-12,
+            "{cars:?}"
+        );
         assert_eq!((cars.items, cars.annotations, cars.alpha), (2, 4, None));
         // Events: (1,2) temporal IoU 1/3; (1,3) and (2,3) 0 (one side empty): 1/9.
         let errs = q("errs");
         assert_eq!(errs.metric, "mean_temporal_iou");
-        assert!((errs.percent_agreement.unwrap() - 1.0 / 9.0).abs() < 1e-12, "{errs:?}");
+        assert!(
+            (errs.percent_agreement.unwrap() - 1.0 / 9.0).abs() < 1e-12,
+            "{errs:?}"
+        );
         // The item's aggregate holds the consensus: the mean of the three boxes (all within IoU 0.5 of the first?
         // No: worker 2's is at 1/3, so it opens its own cluster, which one answer of three does not carry).
         let item1 = r.items.iter().find(|i| i.item_id == 1).unwrap();

@@ -37,15 +37,24 @@ fn screenshots_dir() -> PathBuf {
 
 /// Serves `tests/fixtures/NAME` for `/media/fixtures/NAME` (a stand-in for the media store's route), with byte
 /// ranges: Chromium seeks in a video only when its server answers range requests.
-async fn fixture(Path(key): Path<String>, headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn fixture(
+    Path(key): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     let name = key.strip_prefix("fixtures/").unwrap_or("");
     let allowed = ["clip-10fps.webm", "scan-320x240.png"];
     if !allowed.contains(&name) {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let body = std::fs::read(path).unwrap();
-    let ct = if name.ends_with(".webm") { "video/webm" } else { "image/png" };
+    let ct = if name.ends_with(".webm") {
+        "video/webm"
+    } else {
+        "image/png"
+    };
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -53,7 +62,11 @@ async fn fixture(Path(key): Path<String>, headers: axum::http::HeaderMap) -> axu
         .and_then(|r| r.split_once('-'))
         .and_then(|(a, b)| {
             let start: usize = a.parse().ok()?;
-            let end: usize = if b.is_empty() { body.len() - 1 } else { b.parse().ok()? };
+            let end: usize = if b.is_empty() {
+                body.len() - 1
+            } else {
+                b.parse().ok()?
+            };
             (start <= end && start < body.len()).then_some((start, end.min(body.len() - 1)))
         });
     match range {
@@ -62,7 +75,10 @@ async fn fixture(Path(key): Path<String>, headers: axum::http::HeaderMap) -> axu
             [
                 (header::CONTENT_TYPE, ct.to_string()),
                 (header::ACCEPT_RANGES, "bytes".to_string()),
-                (header::CONTENT_RANGE, format!("bytes {start}-{end}/{}", body.len())),
+                (
+                    header::CONTENT_RANGE,
+                    format!("bytes {start}-{end}/{}", body.len()),
+                ),
             ],
             body[start..=end].to_vec(),
         )
@@ -235,8 +251,10 @@ async fn at(b: &Browser, x: f64, y: f64) -> (i64, i64) {
 
 /// A pointer gesture through the points, pressed from the first to the last (`touch` or `mouse`).
 async fn gesture(b: &Browser, kind: &str, points: &[(i64, i64)]) {
-    let mut actions = vec![json!({"type": "pointerMove", "duration": 0, "origin": "viewport", "x": points[0].0, "y": points[0].1}),
-        json!({"type": "pointerDown", "button": 0})];
+    let mut actions = vec![
+        json!({"type": "pointerMove", "duration": 0, "origin": "viewport", "x": points[0].0, "y": points[0].1}),
+        json!({"type": "pointerDown", "button": 0}),
+    ];
     for p in &points[1..] {
         actions.push(json!({"type": "pointerMove", "duration": 50, "origin": "viewport", "x": p.0, "y": p.1}));
     }
@@ -290,13 +308,15 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
         json!([{"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.2, "label": "car"}])
     );
     assert_eq!(
-        b.script("return document.querySelectorAll('.overlay rect.shape').length").await,
+        b.script("return document.querySelectorAll('.overlay rect.shape').length")
+            .await,
         json!(1)
     );
 
     // Keyboard only: focus the picture, pick "bus" (2), move the crosshair from the middle to (0.1, 0.1), Enter,
     // then to (0.3, 0.3), Enter.
-    b.script("document.querySelector('.media-stage').focus()").await;
+    b.script("document.querySelector('.media-stage').focus()")
+        .await;
     b.press("2", None).await;
     press_n(&b, ARROW_LEFT, 4, Some(SHIFT)).await;
     press_n(&b, ARROW_UP, 4, Some(SHIFT)).await;
@@ -305,7 +325,11 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
     press_n(&b, ARROW_DOWN, 2, Some(SHIFT)).await;
     b.press(ENTER, None).await;
     let cars = widget_value(&b, "cars").await;
-    assert_eq!(cars[1], json!({"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "bus"}), "{cars}");
+    assert_eq!(
+        cars[1],
+        json!({"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "bus"}),
+        "{cars}"
+    );
 
     // Correct the prefilled box: Tab selects it, arrows move it, Alt+arrows resize it, 1 relabels it "car".
     b.press("\u{E004}", None).await; // Tab
@@ -314,12 +338,17 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
     b.press("1", None).await;
     b.press("\u{E00C}", None).await; // Escape: nothing selected
     let cars = widget_value(&b, "cars").await;
-    assert_eq!(cars[0], json!({"x": 0.51, "y": 0.5, "w": 0.2, "h": 0.205, "label": "car"}), "{cars}");
+    assert_eq!(
+        cars[0],
+        json!({"x": 0.51, "y": 0.5, "w": 0.2, "h": 0.205, "label": "car"}),
+        "{cars}"
+    );
 
     // Polygons: switch to the question ("Draw on the picture" focuses the picture), then by keyboard a triangle
     // from the crosshair (still at 0.3, 0.3), closed with C.
     // "Draw on the picture" by keyboard: focus it, Enter (it hands the focus to the picture).
-    b.script("document.querySelector('#q-regions .draw-here').focus()").await;
+    b.script("document.querySelector('#q-regions .draw-here').focus()")
+        .await;
     b.press(ENTER, None).await;
     press_n(&b, ARROW_DOWN, 3, Some(SHIFT)).await;
     b.press(ENTER, None).await;
@@ -349,54 +378,83 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
     }
 
     // Boxes again, with the mouse: a drag draws a box (label "car", the last one picked).
-    b.script("document.querySelector('#q-cars .draw-here').focus()").await;
+    b.script("document.querySelector('#q-cars .draw-here').focus()")
+        .await;
     b.press(ENTER, None).await;
     let (p, q) = (at(&b, 0.75, 0.1).await, at(&b, 0.95, 0.3).await);
     gesture(&b, "mouse", &[p, ((p.0 + q.0) / 2, (p.1 + q.1) / 2), q]).await;
     let cars = widget_value(&b, "cars").await;
     assert_eq!(cars.as_array().unwrap().len(), 3, "{cars}");
     assert!(
-        close(&cars[2]["x"], 0.75, tol) && close(&cars[2]["y"], 0.1, tol) && close(&cars[2]["w"], 0.2, tol)
-            && close(&cars[2]["h"], 0.2, tol) && cars[2]["label"] == "car",
+        close(&cars[2]["x"], 0.75, tol)
+            && close(&cars[2]["y"], 0.1, tol)
+            && close(&cars[2]["w"], 0.2, tol)
+            && close(&cars[2]["h"], 0.2, tol)
+            && cars[2]["label"] == "car",
         "{cars}"
     );
 
     // Zoom with + and the contrast slider (arrow keys on it): the picture is scaled and filtered.
-    b.script("document.querySelector('.media-stage').focus()").await;
+    b.script("document.querySelector('.media-stage').focus()")
+        .await;
     b.press("+", None).await;
-    let transform = b.script("return document.querySelector('.media-content').style.transform").await;
-    assert!(transform.as_str().unwrap().contains("scale(1.5)"), "{transform}");
-    b.script("document.querySelector('.stage-tools input[aria-label=Contrast]').focus()").await;
+    let transform = b
+        .script("return document.querySelector('.media-content').style.transform")
+        .await;
+    assert!(
+        transform.as_str().unwrap().contains("scale(1.5)"),
+        "{transform}"
+    );
+    b.script("document.querySelector('.stage-tools input[aria-label=Contrast]').focus()")
+        .await;
     press_n(&b, ARROW_RIGHT, 20, None).await;
-    let filter = b.script("return document.querySelector('.media-img').style.filter").await;
+    let filter = b
+        .script("return document.querySelector('.media-img').style.filter")
+        .await;
     assert!(filter.as_str().unwrap().contains("contrast(1."), "{filter}");
     let dir = screenshots_dir();
     b.screenshot(&dir, "workbench-shapes-desktop").await;
-    b.script("document.querySelector('.media-stage').focus()").await;
+    b.script("document.querySelector('.media-stage').focus()")
+        .await;
     b.press("0", None).await;
 
     // A phone: the picture fills the width, the tools wrap, and a finger draws a box.
     b.viewport(375, 812, true).await;
-    b.script("document.querySelector('.media-stage').scrollIntoView()").await;
+    b.script("document.querySelector('.media-stage').scrollIntoView()")
+        .await;
     b.click("#q-cars .draw-here").await;
-    b.script("document.querySelector('.media-stage').scrollIntoView()").await;
+    b.script("document.querySelector('.media-stage').scrollIntoView()")
+        .await;
     let (p, q) = (at(&b, 0.05, 0.75).await, at(&b, 0.25, 0.95).await);
     gesture(&b, "touch", &[p, ((p.0 + q.0) / 2, (p.1 + q.1) / 2), q]).await;
     let cars = widget_value(&b, "cars").await;
-    assert_eq!(cars.as_array().unwrap().len(), 4, "a finger drew a box: {cars}");
-    assert!(close(&cars[3]["x"], 0.05, 0.02) && close(&cars[3]["h"], 0.2, 0.02), "{cars}");
+    assert_eq!(
+        cars.as_array().unwrap().len(),
+        4,
+        "a finger drew a box: {cars}"
+    );
+    assert!(
+        close(&cars[3]["x"], 0.05, 0.02) && close(&cars[3]["h"], 0.2, 0.02),
+        "{cars}"
+    );
     let overflow = b
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
-    assert_eq!(overflow, json!(true), "nothing sticks out sideways on a phone");
+    assert_eq!(
+        overflow,
+        json!(true),
+        "nothing sticks out sideways on a phone"
+    );
     b.screenshot(&dir, "workbench-shapes-phone").await;
     b.viewport(1280, 800, false).await;
 
     // Submit; the stored answer is what the widgets showed.
     let before_submit = json!({"cars": widget_value(&b, "cars").await, "regions": widget_value(&b, "regions").await});
     b.press(ENTER, Some(CONTROL)).await;
-    b.wait_for_url("the page after submitting", |u| !u.contains(&format!("/work/{pid}/")))
-        .await;
+    b.wait_for_url("the page after submitting", |u| {
+        !u.contains(&format!("/work/{pid}/"))
+    })
+    .await;
     let stored = stored_answers(&server, pid).await;
     assert_eq!(stored, before_submit);
     b.quit().await;
@@ -417,10 +475,9 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
         .unwrap()
         .1;
     template["fields"][1]["fps"] = json!("fps");
-    template["questions"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "objects", "type": "tracks", "field": "video", "labels": ["chef", "pan"]}));
+    template["questions"].as_array_mut().unwrap().push(
+        json!({"name": "objects", "type": "tracks", "field": "video", "labels": ["chef", "pan"]}),
+    );
     let pid = project_with_item(
         &server,
         "Generated video QA",
@@ -436,10 +493,14 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
         .await;
     wait_until(&b, "the video", "const v = document.querySelector('.media-video'); return v.readyState >= 2 && Math.abs(v.duration - 3) < 0.05").await;
     assert_eq!(frame(&b).await, json!(0));
-    assert!(b.text(".frame-readout").await.contains("/ 29"), "30 frames at 10 fps");
+    assert!(
+        b.text(".frame-readout").await.contains("/ 29"),
+        "30 frames at 10 fps"
+    );
 
     // Stepping: . forward, , back, Shift ten at a time; the video's time follows the frame.
-    b.script("document.querySelector('.media-stage').focus()").await;
+    b.script("document.querySelector('.media-stage').focus()")
+        .await;
     press_n(&b, ".", 3, None).await;
     assert_eq!(frame(&b).await, json!(3));
     b.press(".", Some(SHIFT)).await;
@@ -465,7 +526,8 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
 
     // A track: at frame 0 a box by keyboard from the crosshair (0.5, 0.5) to (0.6, 0.6); at frame 20 the same box
     // moved right by 0.1 with the arrows (a second keyframe).
-    b.script("document.querySelector('#q-objects .draw-here').focus()").await;
+    b.script("document.querySelector('#q-objects .draw-here').focus()")
+        .await;
     b.press(ENTER, None).await;
     b.press(HOME, None).await;
     b.press(ENTER, None).await;
@@ -494,20 +556,29 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
     let dir = screenshots_dir();
     b.screenshot(&dir, "workbench-video-desktop").await;
     b.viewport(375, 812, true).await;
-    b.script("document.querySelector('.media-stage').scrollIntoView()").await;
+    b.script("document.querySelector('.media-stage').scrollIntoView()")
+        .await;
     b.screenshot(&dir, "workbench-video-phone").await;
     let overflow = b
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
-    assert_eq!(overflow, json!(true), "nothing sticks out sideways on a phone");
+    assert_eq!(
+        overflow,
+        json!(true),
+        "nothing sticks out sideways on a phone"
+    );
     b.viewport(1280, 800, false).await;
 
     // The rest of the QA template: overall rating and prompt adherence; then submit.
-    b.click("label.option:has(input[name='q.overall'][value='2'])").await;
-    b.click("label.option:has(input[name='q.follows_prompt'][value='yes'])").await;
-    b.press(ENTER, Some(CONTROL)).await;
-    b.wait_for_url("the page after submitting", |u| !u.contains(&format!("/work/{pid}/")))
+    b.click("label.option:has(input[name='q.overall'][value='2'])")
         .await;
+    b.click("label.option:has(input[name='q.follows_prompt'][value='yes'])")
+        .await;
+    b.press(ENTER, Some(CONTROL)).await;
+    b.wait_for_url("the page after submitting", |u| {
+        !u.contains(&format!("/work/{pid}/"))
+    })
+    .await;
     let stored = stored_answers(&server, pid).await;
     assert_eq!(
         stored,

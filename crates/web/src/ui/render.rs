@@ -318,15 +318,22 @@ pub fn media_src(value: &str) -> Option<String> {
     if lower.starts_with("https://") || lower.starts_with("http://") {
         return Some(v.to_string());
     }
-    if lower.starts_with("data:image/") || lower.starts_with("data:video/") || lower.starts_with("data:audio/") {
+    if lower.starts_with("data:image/")
+        || lower.starts_with("data:video/")
+        || lower.starts_with("data:audio/")
+    {
         return Some(v.to_string());
     }
-    if v.is_empty() || lower.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..") {
+    if v.is_empty() || lower.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..")
+    {
         return None;
     }
     Some(format!(
         "/media/{}",
-        v.split('/').map(url_path_segment).collect::<Vec<_>>().join("/")
+        v.split('/')
+            .map(url_path_segment)
+            .collect::<Vec<_>>()
+            .join("/")
     ))
 }
 
@@ -575,7 +582,11 @@ fn label_config(labels: &[ChoiceOption]) -> Vec<Value> {
 
 /// The settings of a shape widget (`shapes.js`, `video.js`): the question's type, field and labels, the item's
 /// pre-drawn answer (its `prefill`), and for video the frame rate.
-fn shape_config(t: &TaskTemplate, q: &fairloop_domain::template::Question, data: &Map<String, Value>) -> Option<Value> {
+fn shape_config(
+    t: &TaskTemplate,
+    q: &fairloop_domain::template::Question,
+    data: &Map<String, Value>,
+) -> Option<Value> {
     let (field, labels) = match &q.kind {
         QuestionKind::Boxes { field, labels, .. }
         | QuestionKind::Polygons { field, labels, .. }
@@ -591,12 +602,22 @@ fn shape_config(t: &TaskTemplate, q: &fairloop_domain::template::Question, data:
         "prefill": t.prefill_in(q, data),
     });
     match &q.kind {
-        QuestionKind::Boxes { min_boxes: min, max_boxes: max, .. }
-        | QuestionKind::Polygons { min_shapes: min, max_shapes: max, .. } => {
+        QuestionKind::Boxes {
+            min_boxes: min,
+            max_boxes: max,
+            ..
+        }
+        | QuestionKind::Polygons {
+            min_shapes: min,
+            max_shapes: max,
+            ..
+        } => {
             c["min"] = serde_json::json!(min);
             c["max"] = serde_json::json!(max);
         }
-        QuestionKind::Keypoints { points, skeleton, .. } => {
+        QuestionKind::Keypoints {
+            points, skeleton, ..
+        } => {
             c["points"] = serde_json::json!(points);
             c["skeleton"] = serde_json::json!(skeleton);
         }
@@ -988,6 +1009,75 @@ mod tests {
         );
         // Nothing posted: no answer at all (so "required" says so), not an empty string.
         assert_eq!(answers_from_form(&t, &form_values(&[])), json!({}));
+    }
+
+    #[test]
+    fn media_values_map_to_addresses_in_one_place() {
+        assert_eq!(
+            media_src("https://x.org/a.jpg").as_deref(),
+            Some("https://x.org/a.jpg")
+        );
+        assert_eq!(
+            media_src("media/scan 1.png").as_deref(),
+            Some("/media/media/scan%201.png")
+        );
+        assert_eq!(
+            media_src("data:image/png;base64,AA").as_deref(),
+            Some("data:image/png;base64,AA")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<b>",
+            "../secret",
+            "/etc/passwd",
+            " ",
+        ] {
+            assert_eq!(media_src(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shape_widgets_get_their_prefill_and_frame_rate_and_post_json() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "img", "type": "image"}, {"name": "clip", "type": "video", "fps": "rate"}],
+            "questions": [
+                {"name": "b", "type": "boxes", "field": "img", "labels": ["car"], "prefill": "pred", "max_boxes": 3},
+                {"name": "e", "type": "video_events", "field": "clip", "labels": ["x"], "severities": ["minor"]},
+                {"name": "k", "type": "keypoints", "field": "img", "labels": ["p"], "points": ["a", "b"], "skeleton": [[0, 1]]}
+            ]
+        }))
+        .unwrap();
+        let data = json!({"img": "a.png", "clip": "c.webm", "rate": 25,
+            "pred": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]});
+        let data = data.as_object().unwrap();
+        let qs = questions_for_item(&t, &form_values(&[]), &HashMap::new(), data);
+        let cfg: Value = serde_json::from_str(&qs[0].widget_config).unwrap();
+        assert_eq!(qs[0].widget, Some("boxes"));
+        assert_eq!(cfg["prefill"], data["pred"]);
+        assert_eq!(
+            (cfg["max"].clone(), cfg["labels"][0]["key"].clone()),
+            (json!(3), json!(1))
+        );
+        let cfg: Value = serde_json::from_str(&qs[1].widget_config).unwrap();
+        assert_eq!(
+            (cfg["fps"].clone(), cfg["fps_assumed"].clone()),
+            (json!(25.0), json!(false))
+        );
+        assert_eq!(cfg["severities"][0]["value"], "minor");
+        let cfg: Value = serde_json::from_str(&qs[2].widget_config).unwrap();
+        assert_eq!(cfg["skeleton"], json!([[0, 1]]));
+        let f = fields(&t, data);
+        assert_eq!(f[0].src.as_deref(), Some("/media/a.png"));
+        assert_eq!((f[1].fps, f[1].fps_assumed), (Some(25.0), false));
+        assert!(workable(&t), "every shape type has a widget now");
+        let form = vec![(
+            "q.b".to_string(),
+            r#"[{"x":0.1,"y":0.1,"w":0.2,"h":0.2,"label":"car"}]"#.to_string(),
+        )];
+        assert_eq!(
+            answers_from_form(&t, &form_values(&form)),
+            json!({"b": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]})
+        );
     }
 
     #[test]
