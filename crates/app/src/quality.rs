@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fairloop_domain::ProjectId;
 use fairloop_domain::queue::QueuePolicy;
+use fairloop_domain::template::shapes;
 use fairloop_domain::template::{QuestionKind, TaskTemplate, majority_answer, score_gold};
 use fairloop_domain::time::{Millis, now_millis, to_rfc3339};
 use fairloop_quality::aggregate::{Method, Options, aggregate};
@@ -444,6 +445,18 @@ fn metric(data: &RatingData, m: Metric) -> Result<f64, String> {
     }
 }
 
+/// What the quality run finds for one shape question on one item.
+struct ShapeItem {
+    /// Answers given.
+    answers: usize,
+    /// Mean agreement of every pair of answers; `None` below two answers.
+    agreement: Option<f64>,
+    /// The consensus shapes (an answer in the question's format); `None` below two answers.
+    consensus: Option<Value>,
+    /// Per worker: whether their answer agrees with the consensus (agreement at least 0.5).
+    agreeing: Vec<(i64, bool)>,
+}
+
 /// Everything one quality run finds for a project; pure, so tests can call it on hand-made input.
 pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> QualityResults {
     let project = &input.project;
@@ -492,6 +505,61 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
                 answer.insert((item, name), (m, share));
             }
             per_question_values.insert((item, name), values);
+        }
+    }
+    // Shape questions (boxes, polygons, keypoints, video events, tracks): per item, the mean agreement of every
+    // pair of answers (matched shapes' IoU, OKS or temporal IoU, see `fairloop_domain::template::shapes`) and the
+    // consensus shapes.
+    let shape_questions: Vec<(&str, &QuestionKind)> = template
+        .questions
+        .iter()
+        .filter(|q| shapes::is_shape_kind(&q.kind))
+        .map(|q| (q.name.as_str(), &q.kind))
+        .collect();
+    let mut shape_stats: HashMap<(i64, &str), ShapeItem> = HashMap::new();
+    for (&item, anns) in &items {
+        for &(name, kind) in &shape_questions {
+            let given: Vec<(i64, &Value)> = anns
+                .iter()
+                .filter_map(|(w, a)| a.get(name).filter(|v| !v.is_null()).map(|v| (*w, v)))
+                .collect();
+            if given.is_empty() {
+                continue;
+            }
+            let parsed: Vec<Vec<shapes::Shape>> = given
+                .iter()
+                .map(|(_, v)| shapes::parse_shapes(kind, v))
+                .collect();
+            let (mut sum, mut n) = (0.0, 0usize);
+            for i in 0..parsed.len() {
+                for j in i + 1..parsed.len() {
+                    sum += shapes::agreement(&parsed[i], &parsed[j]);
+                    n += 1;
+                }
+            }
+            let refs: Vec<&Value> = given.iter().map(|g| g.1).collect();
+            let consensus = shapes::consensus(kind, &refs).map(|c| c.0);
+            // A worker agrees with the consensus when their shapes match it at least half-way (agreement >= 0.5).
+            let agreeing: Vec<(i64, bool)> = match &consensus {
+                Some(c) => {
+                    let cs = shapes::parse_shapes(kind, c);
+                    given
+                        .iter()
+                        .zip(&parsed)
+                        .map(|((w, _), p)| (*w, shapes::agreement(p, &cs) >= 0.5))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            shape_stats.insert(
+                (item, name),
+                ShapeItem {
+                    answers: given.len(),
+                    agreement: (n > 0).then(|| sum / n as f64),
+                    consensus,
+                    agreeing,
+                },
+            );
         }
     }
     // Dawid-Skene per single-choice question when there is enough overlap.
@@ -555,6 +623,17 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
             if let Some(a) = pair_agreement(&values) {
                 agr_sum += a;
                 agr_n += 1;
+            }
+        }
+        for &(name, _) in &shape_questions {
+            if let Some(st) = shape_stats.get(&(item, name)) {
+                if let Some(a) = st.agreement {
+                    agr_sum += a;
+                    agr_n += 1;
+                }
+                if let Some(c) = &st.consensus {
+                    obj.insert(name.to_string(), c.clone());
+                }
             }
         }
         let agreement = (agr_n > 0).then(|| agr_sum / agr_n as f64);
@@ -639,6 +718,39 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
             annotations: n_answers,
         });
     }
+    // Shape questions: the mean pair agreement over items with two or more answers (alpha does not apply).
+    for &(name, kind) in &shape_questions {
+        let (mut n_items, mut n_answers, mut sum, mut n) = (0i64, 0i64, 0.0, 0usize);
+        for &item in items.keys() {
+            let Some(st) = shape_stats.get(&(item, name)) else {
+                continue;
+            };
+            n_items += 1;
+            n_answers += st.answers as i64;
+            if let Some(a) = st.agreement {
+                sum += a;
+                n += 1;
+            }
+        }
+        let measure = shapes::measure_name(kind).unwrap_or("iou");
+        question_rows.push(QuestionQualityRow {
+            question: name.to_string(),
+            metric: format!("mean_{measure}"),
+            alpha: None,
+            fleiss_kappa: None,
+            percent_agreement: (n > 0).then(|| sum / n as f64),
+            note: Some(if n > 0 {
+                format!(
+                    "shapes: mean {} of matched shapes per answer pair (alpha does not apply)",
+                    measure.replace('_', " ")
+                )
+            } else {
+                "no item has two answers yet".to_string()
+            }),
+            items: n_items,
+            annotations: n_answers,
+        });
+    }
     // Per worker: submissions and agreement with the aggregate of items with two or more answers.
     let mut workers: BTreeMap<i64, WorkerQualityRow> = BTreeMap::new();
     for (item, worker, _) in &parsed {
@@ -662,6 +774,16 @@ pub fn compute(input: QualityInput, template: &TaskTemplate, now: Millis) -> Qua
             if values.len() >= 2 {
                 w.compared += 1;
                 if mine.1 == canonical(kind, agg) {
+                    w.agreed += 1;
+                }
+            }
+        }
+    }
+    for st in shape_stats.values().filter(|st| st.answers >= 2) {
+        for (worker, agreed) in &st.agreeing {
+            if let Some(w) = workers.get_mut(worker) {
+                w.compared += 1;
+                if *agreed {
                     w.agreed += 1;
                 }
             }
@@ -766,6 +888,66 @@ mod tests {
             previous,
             max_annotation_id: rows.len() as i64,
         }
+    }
+
+    #[test]
+    fn shape_questions_get_agreement_consensus_and_worker_figures() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "img", "type": "image"}, {"name": "clip", "type": "video"}],
+            "questions": [
+                {"name": "cars", "type": "boxes", "field": "img", "labels": ["car"]},
+                {"name": "errs", "type": "video_events", "field": "clip", "labels": ["flicker"]}
+            ]
+        }))
+        .unwrap();
+        let b = |x: f64| json!({"x": x, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"});
+        // Item 1: workers 1 and 2 draw the car 0.1 apart (IoU 1/3), worker 3 draws it exactly like worker 1.
+        // Item 2: one answer only.
+        let rows = vec![
+            (
+                1,
+                1,
+                json!({"cars": [b(0.1)], "errs": [{"start": 1.0, "end": 3.0, "label": "flicker"}]}),
+            ),
+            (
+                1,
+                2,
+                json!({"cars": [b(0.2)], "errs": [{"start": 2.0, "end": 4.0, "label": "flicker"}]}),
+            ),
+            (1, 3, json!({"cars": [b(0.1)], "errs": []})),
+            (2, 1, json!({"cars": []})),
+        ];
+        let r = compute(input(&rows, &[]), &t, 1000);
+        let q = |name: &str| r.questions.iter().find(|q| q.question == name).unwrap();
+        // Pairs (1,2) 1/3, (1,3) 1, (2,3) 1/3: mean 5/9, over the one item with two or more answers.
+        let cars = q("cars");
+        assert_eq!(cars.metric, "mean_iou");
+        assert!(
+            (cars.percent_agreement.unwrap() - 5.0 / 9.0).abs() < 1e-12,
+            "{cars:?}"
+        );
+        assert_eq!((cars.items, cars.annotations, cars.alpha), (2, 4, None));
+        // Events: (1,2) temporal IoU 1/3; (1,3) and (2,3) 0 (one side empty): 1/9.
+        let errs = q("errs");
+        assert_eq!(errs.metric, "mean_temporal_iou");
+        assert!(
+            (errs.percent_agreement.unwrap() - 1.0 / 9.0).abs() < 1e-12,
+            "{errs:?}"
+        );
+        // The item's aggregate holds the consensus: the mean of the three boxes (all within IoU 0.5 of the first?
+        // No: worker 2's is at 1/3, so it opens its own cluster, which one answer of three does not carry).
+        let item1 = r.items.iter().find(|i| i.item_id == 1).unwrap();
+        let answer: Value = serde_json::from_str(item1.answer.as_ref().unwrap()).unwrap();
+        assert_eq!(answer["cars"], json!([b(0.1)]));
+        // Events: the two flicker marks overlap at 1/3, so no cluster has a majority: the consensus is empty.
+        assert_eq!(answer["errs"], json!([]));
+        // Item agreement: the mean over the two questions.
+        assert!((item1.agreement.unwrap() - (5.0 / 9.0 + 1.0 / 9.0) / 2.0).abs() < 1e-12);
+        // Worker 2's box misses the consensus box (agreement 1/3 < 0.5); workers 1 and 3 match it.
+        let w = |id: i64| r.workers.iter().find(|w| w.worker_id == id).unwrap();
+        assert_eq!((w(1).compared, w(1).agreed), (2, 1));
+        assert_eq!((w(2).compared, w(2).agreed), (2, 0));
+        assert_eq!((w(3).compared, w(3).agreed), (2, 2));
     }
 
     #[test]

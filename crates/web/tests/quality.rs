@@ -561,3 +561,61 @@ async fn concurrent_workers_with_gold_never_break_the_overlap_or_see_a_gold_item
     })
     .await;
 }
+
+#[tokio::test]
+async fn shape_questions_get_live_agreement_a_consensus_and_gold_scores() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("acme", "req@acme.test", Role::Requester).await;
+        let w1 = app.user("acme", "w1@acme.test", Role::Worker).await;
+        let w2 = app.user("acme", "w2@acme.test", Role::Worker).await;
+        let template = json!({
+            "fields": [{"name": "img", "type": "image"}],
+            "questions": [{"name": "cars", "type": "boxes", "field": "img", "labels": ["car"], "prefill": "pred",
+                           "gold": {"threshold": 0.3}}]
+        });
+        let created = expect_status(
+            app.create_project(&req.token, &json!({"name": "boxes", "template": template, "overlap": 2,
+                "gold_rate": 1.0, "max_open_per_worker": 1}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let project = created["id"].as_i64().unwrap();
+        // A pre-drawn box outside the picture is refused at import, naming the data key.
+        let bad = "{\"id\":\"x\",\"data\":{\"img\":\"a.png\",\"pred\":[{\"x\":0.9,\"y\":0.1,\"w\":0.2,\"h\":0.2,\"label\":\"car\"}]}}\n";
+        let r = expect_status(app.import_jsonl(&req.token, project, bad, None).await, StatusCode::BAD_REQUEST).await;
+        assert!(r.to_string().contains("pred") && r.to_string().contains("pre-drawn"), "{r}");
+        let b = |x: f64| json!({"x": x, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"});
+        let items = format!(
+            "{}\n{}\n",
+            json!({"id": "n1", "data": {"img": "a.png", "pred": [b(0.1)]}}),
+            json!({"id": "g1", "data": {"img": "b.png"}, "gold": {"cars": [b(0.1)]}})
+        );
+        expect_status(app.import_jsonl(&req.token, project, &items, None).await, StatusCode::CREATED).await;
+        // Each worker gets the gold item first, then the normal one. w1 draws the gold box exactly and n1 at 0.1;
+        // w2 draws them 0.1 to the right (IoU 1/3 with the others).
+        for (w, x) in [(&w1, 0.1), (&w2, 0.2)] {
+            for _ in 0..2 {
+                let (a, _) = claim_task(&app, &w.token, project).await;
+                expect_status(app.submit(&w.token, a, json!({"cars": [b(x)]}), None).await, StatusCode::OK).await;
+            }
+        }
+        assert!(run_quality(&app).await >= 1);
+        let q = quality(&app, &req.token, project).await;
+        let row = &q["questions"][0];
+        assert_eq!(row["question"], "cars");
+        assert_eq!(row["metric"], "mean_iou");
+        assert_eq!(row["alpha"], Value::Null);
+        assert!((row["percent_agreement"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9, "{q}");
+        // Gold at threshold 0.3: w1 exact (1), w2 at IoU 1/3 >= 0.3 (1 as well).
+        let workers = q["workers"].as_array().unwrap();
+        for w in workers {
+            assert_eq!(w["gold_accuracy"], 1.0, "{q}");
+        }
+        // The item's aggregate is the consensus; two answers 1/3 apart form no majority cluster: nothing agreed.
+        let lines = app.export_jsonl(&req.token, project).await;
+        assert_eq!(lines[0]["quality"]["answer"], json!({"cars": []}), "{}", lines[0]);
+        assert!((lines[0]["quality"]["agreement"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    })
+    .await;
+}

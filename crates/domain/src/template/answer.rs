@@ -151,6 +151,16 @@ fn describe_show_if(cond: Option<&ShowIf>) -> String {
     }
 }
 
+/// Checks a pre-drawn answer (a question's `prefill` in an item) as an answer to `q`.
+pub(crate) fn check_prefill(
+    template: &TaskTemplate,
+    q: &Question,
+    v: &Value,
+    data: &Map<String, Value>,
+) -> Result<(), String> {
+    check_answer(template, q, v, data)
+}
+
 fn check_answer(
     template: &TaskTemplate,
     q: &Question,

@@ -73,9 +73,20 @@ pub struct Field {
     /// When true an item may lack this key (or hold `null`) and the field is simply not shown.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
+    /// Video fields only: the item data key holding the video's frame rate (frames per second), which the
+    /// workbench needs to step and seek frame by frame and to number the frames of tracks. Items without it (or
+    /// templates without this key) get [`DEFAULT_FPS`], and the worker is told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps: Option<String>,
 }
 
-const FIELD_KEYS: &[&str] = &["name", "type", "source", "label", "optional"];
+/// The frame rate assumed for a video whose item gives none: the most common rate of screen video.
+pub const DEFAULT_FPS: f64 = 30.0;
+
+/// The highest frame rate an item may give (high-speed footage is rarely above this; anything larger is a typo).
+pub const MAX_FPS: f64 = 1000.0;
+
+const FIELD_KEYS: &[&str] = &["name", "type", "source", "label", "optional", "fps"];
 
 impl Field {
     /// The item data key this field reads.
@@ -124,13 +135,45 @@ impl Field {
                 "must not be empty",
             ));
         }
+        let fps = parse::opt_str(map, path, "fps")?;
+        if let Some(key) = &fps {
+            let fpath = parse::join(path, "fps");
+            if kind != FieldKind::Video {
+                return Err(TemplateError::new(
+                    fpath,
+                    format!("only video fields have a frame rate, not a {kind_name} field"),
+                ));
+            }
+            if key.is_empty() {
+                return Err(TemplateError::new(
+                    fpath,
+                    "must name the item data key that holds the frame rate, e.g. \"fps\"",
+                ));
+            }
+            if source.as_deref().unwrap_or(&name) == key {
+                return Err(TemplateError::new(
+                    fpath,
+                    format!(
+                        "{key:?} is the key of the video itself; name the key of its frame rate"
+                    ),
+                ));
+            }
+        }
         Ok(Field {
             name,
             kind,
             source,
             label: parse::opt_str(map, path, "label")?,
             optional: parse::opt_bool(map, path, "optional")?.unwrap_or(false),
+            fps,
         })
+    }
+
+    /// The frame rate of this video field in an item: the value under the `fps` key when the template names one
+    /// and the item holds a valid rate there; `None` means "not given" (use [`DEFAULT_FPS`]).
+    pub fn fps_in(&self, data: &Map<String, Value>) -> Option<f64> {
+        let v = data.get(self.fps.as_deref()?)?.as_f64()?;
+        (v > 0.0 && v <= MAX_FPS).then_some(v)
     }
 
     /// Checks that the item data holds a value of the right shape for this field.
@@ -190,7 +233,25 @@ impl Field {
                 ))),
             },
             FieldKind::Chat => check_chat(value).map_err(err),
+        }?;
+        // The frame rate, when the template reads one: optional per item, but a number in range when given.
+        if let Some(key) = &self.fps {
+            match data.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Number(n)) if n.as_f64().is_some_and(|r| r > 0.0 && r <= MAX_FPS) => {}
+                Some(v) => {
+                    return Err(FieldError {
+                        field: key.clone(),
+                        message: format!(
+                            "must be the frame rate of video field {:?} in frames per second (a number above 0 and at most {MAX_FPS}), got {}",
+                            self.name,
+                            parse::show(v)
+                        ),
+                    });
+                }
+            }
         }
+        Ok(())
     }
 
     fn expected(&self) -> &'static str {

@@ -15,12 +15,15 @@
 //! - `pairwise`: 1 when the sign of `strength` agrees (A better, equal, B better), else 0.
 //! - `spans`: character-level F1 of (label, character) pairs; two empty answers score 1.
 //! - `rubric`: the share of criteria scored within the tolerance of the gold score.
-//! - `boxes`, `video_events`: not scored (no score, so they do not count in the accuracy).
+//! - `boxes`, `polygons`, `keypoints`, `video_events`, `tracks`: F1 of the shapes found, a shape counting as found
+//!   when it matches a gold shape of its label with a similarity (IoU, OKS, temporal IoU, track IoU: see
+//!   [`super::shapes`]) of at least the threshold (default 0.5).
 //!
 //! A question's optional `gold` key ([`GoldRule`]) changes the comparison: `{"match": "exact"}` for a
 //! multi-choice, `{"match": "spearman"}` for a ranking, `{"match": "iou"}` for spans, `{"match": "exact"}` for
-//! text (no normalizing) or a pairwise strength, `{"tolerance": N}` for a rating or rubric, and `{"score": false}`
-//! leaves the question out of gold scoring.
+//! text (no normalizing) or a pairwise strength, `{"tolerance": N}` for a rating or rubric, `{"threshold": T}` or
+//! `{"match": "mean"}` (the agreement measure, no threshold) for shapes, and `{"score": false}` leaves the question
+//! out of gold scoring.
 //!
 //! Only questions the gold answer gives (a non-null value) are scored; a worker who left such a question unanswered
 //! scores 0 on it.
@@ -34,6 +37,7 @@ use super::TaskTemplate;
 use super::error::TemplateError;
 use super::parse;
 use super::question::QuestionKind;
+use super::shapes;
 
 /// A comparison a question's `gold` rule can pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,6 +59,8 @@ pub enum GoldMatch {
     F1,
     /// Character-level intersection over union of labelled spans.
     Iou,
+    /// Shapes: the mean similarity of matched shapes over all shapes (the live agreement measure).
+    Mean,
 }
 
 impl GoldMatch {
@@ -69,6 +75,7 @@ impl GoldMatch {
             GoldMatch::Spearman => "spearman",
             GoldMatch::F1 => "f1",
             GoldMatch::Iou => "iou",
+            GoldMatch::Mean => "mean",
         }
     }
 }
@@ -82,9 +89,23 @@ pub struct GoldRule {
     /// Allowed distance of a rating or rubric score (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<u32>,
+    /// Shapes: the similarity a shape needs to count as found, in thousandths (default 500 = 0.5); written
+    /// as a fraction.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "thousandths"
+    )]
+    pub threshold: Option<u16>,
     /// `false` leaves the question out of gold scoring (written only when false).
     #[serde(skip_serializing_if = "is_true")]
     pub score: bool,
+}
+
+fn thousandths<S: serde::Serializer>(t: &Option<u16>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_f64(f64::from(*t) / 1000.0),
+        None => s.serialize_none(),
+    }
 }
 
 fn is_true(b: &bool) -> bool {
@@ -96,6 +117,7 @@ impl Default for GoldRule {
         GoldRule {
             comparison: None,
             tolerance: None,
+            threshold: None,
             score: true,
         }
     }
@@ -110,13 +132,12 @@ fn matches_for(kind: &QuestionKind) -> &'static [GoldMatch] {
         QuestionKind::Ranking { .. } => &[GoldMatch::Kendall, GoldMatch::Spearman],
         QuestionKind::Pairwise { .. } => &[GoldMatch::Sign, GoldMatch::Exact],
         QuestionKind::Spans { .. } => &[GoldMatch::F1, GoldMatch::Iou],
-        QuestionKind::Rating { .. }
-        | QuestionKind::Rubric { .. }
-        | QuestionKind::Boxes { .. }
+        QuestionKind::Boxes { .. }
         | QuestionKind::Polygons { .. }
         | QuestionKind::Keypoints { .. }
         | QuestionKind::Tracks { .. }
-        | QuestionKind::VideoEvents { .. } => &[],
+        | QuestionKind::VideoEvents { .. } => &[GoldMatch::F1, GoldMatch::Mean],
+        QuestionKind::Rating { .. } | QuestionKind::Rubric { .. } => &[],
     }
 }
 
@@ -128,23 +149,41 @@ impl GoldRule {
         kind: &QuestionKind,
     ) -> Result<GoldRule, TemplateError> {
         let map = parse::object(v, path, "gold")?;
-        parse::check_keys(map, path, &["match", "tolerance", "score"], "gold")?;
+        parse::check_keys(
+            map,
+            path,
+            &["match", "tolerance", "threshold", "score"],
+            "gold",
+        )?;
         let mut rule = GoldRule {
             score: parse::opt_bool(map, path, "score")?.unwrap_or(true),
             ..GoldRule::default()
         };
-        let scored = !matches!(
-            kind,
-            QuestionKind::Boxes { .. } | QuestionKind::VideoEvents { .. }
-        );
-        if !scored && rule.score {
-            return Err(TemplateError::new(
-                parse::join(path, "score"),
-                format!(
-                    "{} questions are not scored against gold answers; leave out \"gold\" or set \"score\": false",
-                    kind.type_name()
-                ),
-            ));
+        if let Some(v) = map.get("threshold").filter(|v| !v.is_null()) {
+            let tpath = parse::join(path, "threshold");
+            if !is_shape(kind) {
+                return Err(TemplateError::new(
+                    tpath,
+                    format!(
+                        "only shape questions (boxes, polygons, keypoints, video_events, tracks) take a threshold, not a {} question",
+                        kind.type_name()
+                    ),
+                ));
+            }
+            match v.as_f64() {
+                Some(t) if t > 0.0 && t <= 1.0 => {
+                    rule.threshold = Some((t * 1000.0).round() as u16)
+                }
+                _ => {
+                    return Err(TemplateError::new(
+                        tpath,
+                        format!(
+                            "must be a similarity above 0 and at most 1 (e.g. 0.5), got {}",
+                            parse::show(v)
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(m) = parse::opt_str(map, path, "match")? {
             let allowed = matches_for(kind);
@@ -167,6 +206,12 @@ impl GoldRule {
                     ));
                 }
             }
+        }
+        if rule.comparison == Some(GoldMatch::Mean) && rule.threshold.is_some() {
+            return Err(TemplateError::new(
+                parse::join(path, "threshold"),
+                "\"match\": \"mean\" uses no threshold (it averages the similarity of matched shapes); leave one of them out",
+            ));
         }
         if let Some(t) = parse::opt_int(map, path, "tolerance")? {
             if !matches!(
@@ -256,10 +301,6 @@ pub fn score_question(
         .comparison
         .or_else(|| matches_for(kind).first().copied())
         .unwrap_or(GoldMatch::Exact);
-    let scored = !is_shape(kind);
-    if !scored {
-        return None;
-    }
     let Some(a) = answer else { return Some(0.0) };
     let hit = |b: bool| if b { 1.0 } else { 0.0 };
     Some(match kind {
@@ -314,20 +355,26 @@ pub fn score_question(
         | QuestionKind::Polygons { .. }
         | QuestionKind::Keypoints { .. }
         | QuestionKind::Tracks { .. }
-        | QuestionKind::VideoEvents { .. } => return None,
+        | QuestionKind::VideoEvents { .. } => {
+            let (x, g) = (
+                shapes::parse_shapes(kind, a),
+                shapes::parse_shapes(kind, gold),
+            );
+            if m == GoldMatch::Mean {
+                shapes::agreement(&x, &g)
+            } else {
+                let t = rule
+                    .threshold
+                    .map_or(shapes::DEFAULT_THRESHOLD, |t| f64::from(t) / 1000.0);
+                shapes::f1_at(&x, &g, t)
+            }
+        }
     })
 }
 
-/// Whether answers of `kind` are geometric (image shapes, video events and tracks), which gold does not score yet.
+/// Whether answers of `kind` are geometric (image shapes, video events and tracks).
 fn is_shape(kind: &QuestionKind) -> bool {
-    matches!(
-        kind,
-        QuestionKind::Boxes { .. }
-            | QuestionKind::Polygons { .. }
-            | QuestionKind::Keypoints { .. }
-            | QuestionKind::Tracks { .. }
-            | QuestionKind::VideoEvents { .. }
-    )
+    shapes::is_shape_kind(kind)
 }
 
 fn normalize_text(s: &str) -> String {
@@ -613,10 +660,65 @@ mod tests {
             json!({"name": "s", "type": "rating", "min": 1, "max": 5, "gold": {"match": "exact"}}),
         );
         assert!(e.to_string().contains("takes no \"match\""), "{e}");
-        let t = json!({"fields": [{"name": "img", "type": "image"}], "questions": [
-            {"name": "b", "type": "boxes", "field": "img", "labels": ["x"], "gold": {}}]});
-        let e = TaskTemplate::from_json(&t).unwrap_err();
-        assert_eq!(e.path(), "questions[0].gold.score");
+        let shape = |gold: Value| {
+            let t = json!({"fields": [{"name": "img", "type": "image"}], "questions": [
+                {"name": "b", "type": "boxes", "field": "img", "labels": ["x"], "gold": gold}]});
+            TaskTemplate::from_json(&t)
+        };
+        assert!(shape(json!({})).is_ok(), "boxes are scored now");
+        let e = shape(json!({"threshold": 1.5})).unwrap_err();
+        assert_eq!(e.path(), "questions[0].gold.threshold");
+        assert!(e.to_string().contains("at most 1"), "{e}");
+        let e = shape(json!({"match": "iou"})).unwrap_err();
+        assert!(e.to_string().contains("\"f1\", \"mean\""), "{e}");
+        let e = shape(json!({"match": "mean", "threshold": 0.7})).unwrap_err();
+        assert_eq!(e.path(), "questions[0].gold.threshold");
+        let e = bad(json!({"name": "s", "type": "rating", "gold": {"threshold": 0.5}}));
+        assert!(e.to_string().contains("only shape questions"), "{e}");
+    }
+
+    #[test]
+    fn shapes_are_scored_by_f1_at_a_threshold_or_by_mean_similarity() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "img", "type": "image"}, {"name": "clip", "type": "video"}],
+            "questions": [
+                {"name": "b", "type": "boxes", "field": "img", "labels": ["car", "bus"]},
+                {"name": "b3", "type": "boxes", "field": "img", "labels": ["car", "bus"], "gold": {"threshold": 0.3}},
+                {"name": "bm", "type": "boxes", "field": "img", "labels": ["car", "bus"], "gold": {"match": "mean"}},
+                {"name": "ev", "type": "video_events", "field": "clip", "labels": ["fall"]},
+                {"name": "kp", "type": "keypoints", "field": "img", "labels": ["p"], "points": ["a", "b"]}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(TaskTemplate::from_json(&t.to_json()).unwrap(), t);
+        // The worker's car overlaps the gold car at IoU 1/3 and adds a bus the gold does not have.
+        let gold_boxes = json!([{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]);
+        let boxes = json!([{"x": 0.2, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"},
+                           {"x": 0.6, "y": 0.6, "w": 0.1, "h": 0.1, "label": "bus"}]);
+        let gold = json!({"b": gold_boxes, "b3": gold_boxes, "bm": gold_boxes,
+            "ev": [{"start": 1.0, "end": 3.0, "label": "fall"}],
+            "kp": [{"label": "p", "points": [[0.1, 0.1, 2], [0.2, 0.2, 2]]}]});
+        let answers = json!({"b": boxes, "b3": boxes, "bm": boxes,
+            "ev": [{"start": 2.0, "end": 4.0, "label": "fall"}],
+            "kp": [{"label": "p", "points": [[0.1, 0.1, 2], [0.0, 0.0, 0]]}]});
+        let s = score_gold(&t, &answers, &gold);
+        let by: HashMap<&str, f64> = s.questions.iter().map(|(q, v)| (q.as_str(), *v)).collect();
+        // IoU 1/3 < 0.5: nothing found, F1 0.
+        assert_eq!(by["b"], 0.0);
+        // At 0.3 the car is found: F1 = 2 * 1 / (2 + 1).
+        assert!((by["b3"] - 2.0 / 3.0).abs() < 1e-12);
+        // Mean similarity: 2 * (1/3) / 3.
+        assert!((by["bm"] - 2.0 / 9.0).abs() < 1e-12);
+        // Temporal IoU 1/3: below 0.5.
+        assert_eq!(by["ev"], 0.0);
+        // One of two keypoints placed, exactly: OKS 0.5, below 0.5? No: equal counts as found.
+        assert_eq!(by["kp"], 1.0);
+        // An empty answer against an empty gold is right; a missing answer is 0.
+        let s = score_gold(&t, &json!({"b": []}), &json!({"b": [], "ev": []}));
+        assert_eq!(
+            s.questions,
+            vec![("b".to_string(), 1.0), ("ev".to_string(), 0.0)]
+        );
     }
 
     #[test]

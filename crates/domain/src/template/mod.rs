@@ -22,6 +22,7 @@ mod gold;
 mod majority;
 mod parse;
 mod question;
+pub mod shapes;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -29,7 +30,7 @@ use serde_json::{Map, Value};
 pub use answer::{MAX_LIST_ANSWER_LEN, PAIRWISE_STRENGTH};
 pub use error::{AnswerError, FieldError, TemplateError};
 pub use examples::examples;
-pub use field::{Field, FieldKind};
+pub use field::{DEFAULT_FPS, Field, FieldKind, MAX_FPS};
 pub use gold::{GoldScore, score_gold, score_question};
 pub use majority::majority_answer;
 pub use question::{
@@ -108,9 +109,35 @@ impl TaskTemplate {
 
     /// Checks that an item's data has every non-optional field with the right shape; the error names the data key.
     ///
-    /// Keys the template does not read are allowed (items may carry ids and metadata for the requester).
+    /// Keys the template does not read are allowed (items may carry ids and metadata for the requester). A
+    /// question's `prefill` key, when the item holds it, must be a valid answer to that question (a pre-drawn
+    /// answer that the worker could not submit unchanged would only confuse them).
     pub fn validate_item_data(&self, data: &Map<String, Value>) -> Result<(), FieldError> {
-        self.fields.iter().try_for_each(|f| f.check_data(data))
+        self.fields.iter().try_for_each(|f| f.check_data(data))?;
+        for q in &self.questions {
+            let Some(key) = &q.prefill else { continue };
+            let Some(v) = data.get(key).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            answer::check_prefill(self, q, v, data).map_err(|message| FieldError {
+                field: key.clone(),
+                message: format!(
+                    "is not a valid pre-drawn answer to question {:?}: {message}",
+                    q.name
+                ),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The pre-drawn answer of a question in an item (its `prefill` key's value), when there is one.
+    pub fn prefill_in<'a>(
+        &self,
+        question: &Question,
+        data: &'a Map<String, Value>,
+    ) -> Option<&'a Value> {
+        data.get(question.prefill.as_deref()?)
+            .filter(|v| !v.is_null())
     }
 
     /// Checks one submission against the template and the answered item's data; returns every bad answer.

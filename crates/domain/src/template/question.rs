@@ -326,6 +326,11 @@ pub struct Question {
     /// How answers are compared with a gold answer (default: the kind's comparison, see [`super::gold`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gold: Option<super::gold::GoldRule>,
+    /// Shape questions (`boxes`, `polygons`, `keypoints`, `video_events`, `tracks`): the item data key holding an
+    /// answer in this question's format (e.g. a model's detections) that the worker starts from and corrects.
+    /// Checked like an answer when items are imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<String>,
 }
 
 const COMMON_KEYS: &[&str] = &[
@@ -342,11 +347,11 @@ fn kind_keys(type_name: &str) -> &'static [&'static str] {
         "pairwise" => &["a", "b", "justification"],
         "spans" => &["field", "labels", "allow_overlap"],
         "rubric" => &["criteria", "min", "max", "min_label", "max_label"],
-        "boxes" => &["field", "labels", "min_boxes", "max_boxes"],
-        "video_events" => &["field", "labels", "severities"],
-        "polygons" => &["field", "labels", "min_shapes", "max_shapes"],
-        "keypoints" => &["field", "labels", "points", "skeleton"],
-        "tracks" => &["field", "labels"],
+        "boxes" => &["field", "labels", "min_boxes", "max_boxes", "prefill"],
+        "video_events" => &["field", "labels", "severities", "prefill"],
+        "polygons" => &["field", "labels", "min_shapes", "max_shapes", "prefill"],
+        "keypoints" => &["field", "labels", "points", "skeleton", "prefill"],
+        "tracks" => &["field", "labels", "prefill"],
         _ => &[],
     }
 }
@@ -406,6 +411,25 @@ impl Question {
             None => None,
             Some(v) => Some(super::gold::GoldRule::parse(v, &join(path, "gold"), &kind)?),
         };
+        let prefill = parse::opt_str(map, path, "prefill")?;
+        if let Some(key) = &prefill {
+            let ppath = join(path, "prefill");
+            if key.is_empty() {
+                return Err(TemplateError::new(
+                    ppath,
+                    "must name the item data key that holds the pre-drawn answer",
+                ));
+            }
+            if let Some(f) = fields.iter().find(|f| f.source() == key) {
+                return Err(TemplateError::new(
+                    ppath,
+                    format!(
+                        "{key:?} is the data key of field {:?}; a prefill needs a key of its own",
+                        f.name
+                    ),
+                ));
+            }
+        }
         Ok(Question {
             name,
             kind,
@@ -414,6 +438,7 @@ impl Question {
             required: parse::opt_bool(map, path, "required")?.unwrap_or(false),
             show_if,
             gold,
+            prefill,
         })
     }
 

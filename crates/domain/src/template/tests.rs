@@ -1447,3 +1447,95 @@ fn tracks_have_unique_ids_and_keyframes_in_increasing_frame_order() {
         assert!(m.starts_with(expected), "{a}: {m}");
     }
 }
+
+#[test]
+fn prefill_names_a_data_key_checked_like_an_answer_at_import() {
+    let t = TaskTemplate::from_json(&json!({
+        "fields": [{"name": "img", "type": "image", "source": "url"}],
+        "questions": [{"name": "cars", "type": "boxes", "field": "img", "labels": ["car"], "prefill": "detections"}]
+    }))
+    .unwrap();
+    assert_eq!(t.questions[0].prefill.as_deref(), Some("detections"));
+    assert_eq!(TaskTemplate::from_json(&t.to_json()).unwrap(), t);
+    let data = |v: Value| v.as_object().unwrap().clone();
+    // No prefill in the item, or null: fine (the worker starts empty).
+    t.validate_item_data(&data(json!({"url": "https://x/1.jpg"})))
+        .unwrap();
+    t.validate_item_data(&data(json!({"url": "https://x/1.jpg", "detections": null})))
+        .unwrap();
+    let good = data(json!({"url": "https://x/1.jpg",
+        "detections": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]}));
+    t.validate_item_data(&good).unwrap();
+    assert_eq!(
+        t.prefill_in(&t.questions[0], &good)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A box outside the image, or a label the question does not have, is refused at import with the key.
+    let e = t
+        .validate_item_data(&data(json!({"url": "https://x/1.jpg",
+            "detections": [{"x": 0.9, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]})))
+        .unwrap_err();
+    assert_eq!(e.field, "detections");
+    assert!(
+        e.message
+            .starts_with("is not a valid pre-drawn answer to question \"cars\": box 0"),
+        "{}",
+        e.message
+    );
+    let e = t
+        .validate_item_data(&data(json!({"url": "u", "detections": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "bus"}]})))
+        .unwrap_err();
+    assert!(e.message.contains("bus"), "{}", e.message);
+    // Only shape questions take a prefill, and it may not be a field's own key.
+    let bad = |q: Value| {
+        TaskTemplate::from_json(
+            &json!({"fields": [{"name": "img", "type": "image"}], "questions": [q]}),
+        )
+        .unwrap_err()
+    };
+    let e = bad(json!({"name": "c", "type": "single_choice", "options": ["a"], "prefill": "x"}));
+    assert_eq!(e.path(), "questions[0].prefill");
+    let e = bad(
+        json!({"name": "c", "type": "polygons", "field": "img", "labels": ["a"], "prefill": "img"}),
+    );
+    assert_eq!(e.path(), "questions[0].prefill");
+    assert!(e.to_string().contains("field \"img\""), "{e}");
+}
+
+#[test]
+fn a_video_field_reads_its_frame_rate_from_the_item() {
+    let t = TaskTemplate::from_json(&json!({
+        "fields": [{"name": "clip", "type": "video", "fps": "frame_rate"}],
+        "questions": [{"name": "ev", "type": "video_events", "field": "clip", "labels": ["x"]}]
+    }))
+    .unwrap();
+    assert_eq!(TaskTemplate::from_json(&t.to_json()).unwrap(), t);
+    let data = |v: Value| v.as_object().unwrap().clone();
+    let ok = data(json!({"clip": "media/a.webm", "frame_rate": 25}));
+    t.validate_item_data(&ok).unwrap();
+    assert_eq!(t.fields[0].fps_in(&ok), Some(25.0));
+    let missing = data(json!({"clip": "media/a.webm"}));
+    t.validate_item_data(&missing).unwrap();
+    assert_eq!(
+        t.fields[0].fps_in(&missing),
+        None,
+        "the workbench then uses DEFAULT_FPS"
+    );
+    for bad in [json!(0), json!(-5), json!("25"), json!(5000)] {
+        let e = t
+            .validate_item_data(&data(json!({"clip": "media/a.webm", "frame_rate": bad})))
+            .unwrap_err();
+        assert_eq!(e.field, "frame_rate");
+        assert!(e.message.contains("frames per second"), "{}", e.message);
+    }
+    let e = TaskTemplate::from_json(
+        &json!({"fields": [{"name": "img", "type": "image", "fps": "r"}],
+        "questions": [{"name": "t", "type": "text"}]}),
+    )
+    .unwrap_err();
+    assert_eq!(e.path(), "fields[0].fps");
+}

@@ -27,7 +27,7 @@ use super::session::{CurrentUser, form_value};
 use super::{Ui, UiError};
 
 /// The gallery: example name, title and a sentence, in the order shown.
-const GALLERY: [(&str, &str, &str); 9] = [
+const GALLERY: [(&str, &str, &str); 14] = [
     (
         "llm_pairwise_rubric",
         "LLM pairwise preference",
@@ -71,7 +71,32 @@ const GALLERY: [(&str, &str, &str); 9] = [
     (
         "image_boxes",
         "Image boxes",
-        "Draw boxes around objects (the browser tool is coming; the API accepts answers today).",
+        "Draw labelled boxes around objects, by mouse, touch or keyboard.",
+    ),
+    (
+        "image_segments",
+        "Image regions (X-ray)",
+        "Outline regions as polygons, with zoom, brightness and contrast.",
+    ),
+    (
+        "pose_keypoints",
+        "Pose keypoints",
+        "Place named points (head, shoulders, hands) on every person.",
+    ),
+    (
+        "generated_video_qa",
+        "QA of generated video",
+        "Mark visual errors of a model's video as time ranges with a category and severity, then rate it.",
+    ),
+    (
+        "video_events",
+        "Video events",
+        "Mark when actions start and end, frame by frame.",
+    ),
+    (
+        "object_tracking",
+        "Object tracking",
+        "Follow objects through a video as boxes on key frames, interpolated between them.",
     ),
 ];
 
@@ -84,6 +109,9 @@ fn example_json(name: &str) -> Option<String> {
         .find(|(n, _)| *n == name)
         .map(|(_, v)| serde_json::to_string_pretty(&v).expect("examples serialize"))
 }
+
+/// The preview's stand-in for an image: 640x400, grey, with a caption.
+const SAMPLE_IMAGE: &str = "data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%20width%3D%22640%22%20height%3D%22400%22%3E%3Crect%20width%3D%22640%22%20height%3D%22400%22%20fill%3D%22%23777%22%2F%3E%3Ctext%20x%3D%22320%22%20y%3D%22210%22%20font-size%3D%2232%22%20text-anchor%3D%22middle%22%20fill%3D%22%23eee%22%3ESample%20image%3C%2Ftext%3E%3C%2Fsvg%3E";
 
 /// Made-up item data for the preview, one value per field of the template.
 fn sample_data(t: &TaskTemplate) -> Map<String, Value> {
@@ -102,6 +130,8 @@ fn sample_data(t: &TaskTemplate) -> Map<String, Value> {
                 {"role": "assistant", "content": "Gladly. Day one: Fushimi Inari early, then Gion in the evening."}
             ]),
             FieldKind::Link => json!("https://example.org/"),
+            // A grey placeholder the shape widgets can draw on (an SVG in an <img> runs no script).
+            FieldKind::Image => json!(SAMPLE_IMAGE),
             _ => json!(format!("sample-{}.bin", f.name)),
         };
         data.insert(f.source().to_string(), v);
@@ -122,7 +152,7 @@ fn preview(template_text: &str) -> Result<minijinja::Value, String> {
     let data = sample_data(&t);
     Ok(context! {
         fields => ser(&render::fields(&t, &data)),
-        questions => ser(&render::questions(&t, &form_values(&[]), &Default::default())),
+        questions => ser(&render::questions_for_item(&t, &form_values(&[]), &Default::default(), &data)),
     })
 }
 

@@ -44,7 +44,7 @@ mod tests;
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
 pub const UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     media-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// What the UI handlers share: the application and the sign-in limiter.
 #[derive(Debug)]
@@ -353,6 +353,14 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "widgets.js" => (
             include_str!("../../assets/widgets.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "shapes.js" => (
+            include_str!("../../assets/shapes.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "video.js" => (
+            include_str!("../../assets/video.js"),
             "text/javascript; charset=utf-8",
         ),
         "heartbeat.js" => (

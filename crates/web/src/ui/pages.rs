@@ -495,7 +495,7 @@ fn bench_page(
     errors: &HashMap<String, String>,
     general_error: Option<&str>,
 ) -> Response {
-    let questions = render::questions(&bench.template, values, errors);
+    let questions = render::questions_for_item(&bench.template, values, errors, &bench.data);
     let workable = render::workable(&bench.template);
     let html = render(
         "workbench.html",

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use axum::response::Html;
 use fairloop_domain::template::{
-    ChoiceOption, FieldKind, Justification, QuestionKind, TaskTemplate,
+    ChoiceOption, DEFAULT_FPS, FieldKind, Justification, QuestionKind, TaskTemplate,
 };
 use minijinja::Environment;
 use serde::Serialize;
@@ -317,7 +317,8 @@ pub fn onboarding_text(pay_json: Option<&str>) -> Option<String> {
     ))
 }
 
-/// Question types the browser workbench can answer today.
+/// Question types the browser workbench can answer today (all of them: the shape types through `shapes.js`
+/// and `video.js`).
 pub fn supported(kind: &QuestionKind) -> bool {
     matches!(
         kind,
@@ -329,7 +330,54 @@ pub fn supported(kind: &QuestionKind) -> bool {
             | QuestionKind::Rubric { .. }
             | QuestionKind::Spans { .. }
             | QuestionKind::Ranking { .. }
+            | QuestionKind::Boxes { .. }
+            | QuestionKind::Polygons { .. }
+            | QuestionKind::Keypoints { .. }
+            | QuestionKind::VideoEvents { .. }
+            | QuestionKind::Tracks { .. }
     )
+}
+
+/// The address the browser loads an image, video or audio field from. The one place that maps a media value
+/// to a URL: `http(s)://` URLs and `data:` URLs of images, video and audio are used as they are; anything else
+/// is a media key, served under `/media/` (the media store's route; until it is merged such keys load nothing
+/// and the workbench says so). `None` for a value the page must not load (e.g. `javascript:` or other `data:`).
+pub fn media_src(value: &str) -> Option<String> {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        return Some(v.to_string());
+    }
+    if lower.starts_with("data:image/")
+        || lower.starts_with("data:video/")
+        || lower.starts_with("data:audio/")
+    {
+        return Some(v.to_string());
+    }
+    if v.is_empty() || lower.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..")
+    {
+        return None;
+    }
+    Some(format!(
+        "/media/{}",
+        v.split('/')
+            .map(url_path_segment)
+            .collect::<Vec<_>>()
+            .join("/")
+    ))
+}
+
+/// Percent-encodes one path segment (everything but unreserved characters).
+fn url_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Whether a worker can complete this template's tasks in the browser (every required question is of a
@@ -360,6 +408,12 @@ pub struct FieldView {
     turns: Vec<Turn>,
     /// A checked http(s) URL (link fields).
     url: Option<String>,
+    /// Where the browser loads an image, video or audio field from ([`media_src`]).
+    src: Option<String>,
+    /// Video fields: the frame rate (the item's, or [`DEFAULT_FPS`]).
+    fps: Option<f64>,
+    /// Video fields: true when the item gave no frame rate and [`DEFAULT_FPS`] is assumed.
+    fps_assumed: bool,
 }
 
 /// The item's fields, ready for the template.
@@ -377,6 +431,9 @@ pub fn fields(t: &TaskTemplate, data: &Map<String, Value>) -> Vec<FieldView> {
             html: None,
             turns: Vec::new(),
             url: None,
+            src: None,
+            fps: None,
+            fps_assumed: false,
         };
         match f.kind {
             FieldKind::Markdown => view.html = Some(markdown(v.as_str().unwrap_or_default())),
@@ -397,6 +454,16 @@ pub fn fields(t: &TaskTemplate, data: &Map<String, Value>) -> Vec<FieldView> {
                     view.url = Some(s.to_string());
                 } else {
                     view.text = Some(s.to_string());
+                }
+            }
+            FieldKind::Image | FieldKind::Video | FieldKind::Audio => {
+                let s = v.as_str().unwrap_or_default();
+                view.src = media_src(s);
+                view.text = Some(s.to_string());
+                if f.kind == FieldKind::Video {
+                    let fps = f.fps_in(data);
+                    view.fps_assumed = fps.is_none();
+                    view.fps = Some(fps.unwrap_or(DEFAULT_FPS));
                 }
             }
             _ => {
@@ -528,6 +595,81 @@ pub fn questions(
     t: &TaskTemplate,
     values: &FormValues,
     errors: &HashMap<String, String>,
+) -> Vec<QuestionView> {
+    questions_for_item(t, values, errors, &Map::new())
+}
+
+/// Labels as the shape widgets take them: value, what the worker reads, and the number key that picks it.
+fn label_config(labels: &[ChoiceOption]) -> Vec<Value> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            serde_json::json!({"value": o.value, "label": o.display(), "key": (i < 9).then_some(i + 1)})
+        })
+        .collect()
+}
+
+/// The settings of a shape widget (`shapes.js`, `video.js`): the question's type, field and labels, the item's
+/// pre-drawn answer (its `prefill`), and for video the frame rate.
+fn shape_config(
+    t: &TaskTemplate,
+    q: &fairloop_domain::template::Question,
+    data: &Map<String, Value>,
+) -> Option<Value> {
+    let (field, labels) = match &q.kind {
+        QuestionKind::Boxes { field, labels, .. }
+        | QuestionKind::Polygons { field, labels, .. }
+        | QuestionKind::Keypoints { field, labels, .. }
+        | QuestionKind::VideoEvents { field, labels, .. }
+        | QuestionKind::Tracks { field, labels } => (field, labels),
+        _ => return None,
+    };
+    let mut c = serde_json::json!({
+        "type": q.kind.type_name(),
+        "field": field,
+        "labels": label_config(labels),
+        "prefill": t.prefill_in(q, data),
+    });
+    match &q.kind {
+        QuestionKind::Boxes {
+            min_boxes: min,
+            max_boxes: max,
+            ..
+        }
+        | QuestionKind::Polygons {
+            min_shapes: min,
+            max_shapes: max,
+            ..
+        } => {
+            c["min"] = serde_json::json!(min);
+            c["max"] = serde_json::json!(max);
+        }
+        QuestionKind::Keypoints {
+            points, skeleton, ..
+        } => {
+            c["points"] = serde_json::json!(points);
+            c["skeleton"] = serde_json::json!(skeleton);
+        }
+        QuestionKind::VideoEvents { severities, .. } => {
+            c["severities"] = Value::from(label_config(severities));
+        }
+        _ => {}
+    }
+    if let Some(f) = t.field(field).filter(|f| f.kind == FieldKind::Video) {
+        let fps = f.fps_in(data);
+        c["fps"] = serde_json::json!(fps.unwrap_or(DEFAULT_FPS));
+        c["fps_assumed"] = Value::from(fps.is_none());
+    }
+    Some(c)
+}
+
+/// [`questions`] for one item: shape widgets also get the item's pre-drawn shapes and the video's frame rate.
+pub fn questions_for_item(
+    t: &TaskTemplate,
+    values: &FormValues,
+    errors: &HashMap<String, String>,
+    data: &Map<String, Value>,
 ) -> Vec<QuestionView> {
     let answers = answers_from_form(t, values);
     let shown = t.shown_questions(answers.as_object().expect("an object"));
@@ -670,6 +812,17 @@ pub fn questions(
                     })
                     .to_string();
                 }
+                QuestionKind::Boxes { .. }
+                | QuestionKind::Polygons { .. }
+                | QuestionKind::Keypoints { .. }
+                | QuestionKind::VideoEvents { .. }
+                | QuestionKind::Tracks { .. } => {
+                    view.widget = Some(q.kind.type_name());
+                    view.widget_value = picked(values, &input).first().copied().unwrap_or("").into();
+                    view.widget_config = shape_config(t, q, data)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                }
                 QuestionKind::Ranking { fields } => {
                     view.widget = Some("ranking");
                     view.widget_value = picked(values, &input).first().copied().unwrap_or("").into();
@@ -681,7 +834,6 @@ pub fn questions(
                     })
                     .to_string();
                 }
-                _ => {}
             }
             view
         })
@@ -745,10 +897,13 @@ pub fn answers_from_form(t: &TaskTemplate, values: &FormValues) -> Value {
                 }
                 (!o.is_empty()).then_some(Value::Object(o))
             }
-            QuestionKind::Spans { .. } | QuestionKind::Ranking { .. } => {
-                first(&input).map(widget_answer)
-            }
-            _ => None,
+            QuestionKind::Spans { .. }
+            | QuestionKind::Ranking { .. }
+            | QuestionKind::Boxes { .. }
+            | QuestionKind::Polygons { .. }
+            | QuestionKind::Keypoints { .. }
+            | QuestionKind::VideoEvents { .. }
+            | QuestionKind::Tracks { .. } => first(&input).map(widget_answer),
         };
         if let Some(a) = answer {
             answers.insert(q.name.clone(), a);
@@ -884,6 +1039,75 @@ mod tests {
         );
         // Nothing posted: no answer at all (so "required" says so), not an empty string.
         assert_eq!(answers_from_form(&t, &form_values(&[])), json!({}));
+    }
+
+    #[test]
+    fn media_values_map_to_addresses_in_one_place() {
+        assert_eq!(
+            media_src("https://x.org/a.jpg").as_deref(),
+            Some("https://x.org/a.jpg")
+        );
+        assert_eq!(
+            media_src("media/scan 1.png").as_deref(),
+            Some("/media/media/scan%201.png")
+        );
+        assert_eq!(
+            media_src("data:image/png;base64,AA").as_deref(),
+            Some("data:image/png;base64,AA")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<b>",
+            "../secret",
+            "/etc/passwd",
+            " ",
+        ] {
+            assert_eq!(media_src(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shape_widgets_get_their_prefill_and_frame_rate_and_post_json() {
+        let t = TaskTemplate::from_json(&json!({
+            "fields": [{"name": "img", "type": "image"}, {"name": "clip", "type": "video", "fps": "rate"}],
+            "questions": [
+                {"name": "b", "type": "boxes", "field": "img", "labels": ["car"], "prefill": "pred", "max_boxes": 3},
+                {"name": "e", "type": "video_events", "field": "clip", "labels": ["x"], "severities": ["minor"]},
+                {"name": "k", "type": "keypoints", "field": "img", "labels": ["p"], "points": ["a", "b"], "skeleton": [[0, 1]]}
+            ]
+        }))
+        .unwrap();
+        let data = json!({"img": "a.png", "clip": "c.webm", "rate": 25,
+            "pred": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]});
+        let data = data.as_object().unwrap();
+        let qs = questions_for_item(&t, &form_values(&[]), &HashMap::new(), data);
+        let cfg: Value = serde_json::from_str(&qs[0].widget_config).unwrap();
+        assert_eq!(qs[0].widget, Some("boxes"));
+        assert_eq!(cfg["prefill"], data["pred"]);
+        assert_eq!(
+            (cfg["max"].clone(), cfg["labels"][0]["key"].clone()),
+            (json!(3), json!(1))
+        );
+        let cfg: Value = serde_json::from_str(&qs[1].widget_config).unwrap();
+        assert_eq!(
+            (cfg["fps"].clone(), cfg["fps_assumed"].clone()),
+            (json!(25.0), json!(false))
+        );
+        assert_eq!(cfg["severities"][0]["value"], "minor");
+        let cfg: Value = serde_json::from_str(&qs[2].widget_config).unwrap();
+        assert_eq!(cfg["skeleton"], json!([[0, 1]]));
+        let f = fields(&t, data);
+        assert_eq!(f[0].src.as_deref(), Some("/media/a.png"));
+        assert_eq!((f[1].fps, f[1].fps_assumed), (Some(25.0), false));
+        assert!(workable(&t), "every shape type has a widget now");
+        let form = vec![(
+            "q.b".to_string(),
+            r#"[{"x":0.1,"y":0.1,"w":0.2,"h":0.2,"label":"car"}]"#.to_string(),
+        )];
+        assert_eq!(
+            answers_from_form(&t, &form_values(&form)),
+            json!({"b": [{"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"}]})
+        );
     }
 
     #[test]

@@ -320,10 +320,11 @@ pub async fn queue(
         .and_then(|v| TaskTemplate::from_json(&v).ok())
         .ok_or_else(|| AppError::Internal("stored template".into()))?;
     // Every question must have controls, or a correction made in them would drop the others' answers.
-    let correction_form = template
-        .questions
-        .iter()
-        .all(|q| render::supported(&q.kind));
+    // Shape answers have no controls on the review page (its widgets are the workbench's), so a shape template
+    // gets no correction form.
+    let correction_form = template.questions.iter().all(|q| {
+        render::supported(&q.kind) && !fairloop_domain::template::shapes::is_shape_kind(&q.kind)
+    });
     let current = queued.first().map(|r| {
         let data = r.item_data.as_object().cloned().unwrap_or_default();
         let values = form_values_of(&template, &r.answers);

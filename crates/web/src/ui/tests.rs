@@ -2034,3 +2034,34 @@ async fn a_worker_reads_the_guidelines_outside_a_task_and_the_reading_time_count
     let time = t.get("/time", &session).await;
     assert!(time.body.contains("Onboarding heartbeats"), "{}", time.body);
 }
+
+#[tokio::test]
+async fn the_gallery_offers_the_generated_video_qa_and_image_templates_with_a_preview() {
+    let t = setup().await;
+    let (session, _) = t.sign_in(REQUESTER).await;
+    let list = t.get("/projects/new", &session).await;
+    for name in [
+        "generated_video_qa",
+        "image_segments",
+        "pose_keypoints",
+        "object_tracking",
+    ] {
+        assert!(list.body.contains(name), "{name} is in the gallery");
+    }
+    let page = t
+        .get("/projects/new?template=generated_video_qa", &session)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // The worker's view: the video stage (30 fps assumed: the sample item gives no frame rate), the event
+    // question as a widget with its taxonomy and severities, and the rating.
+    assert!(page.body.contains(r#"data-stage="video""#), "{}", page.body);
+    assert!(page.body.contains("data-fps-assumed"));
+    assert!(page.body.contains(r#"data-widget="video_events""#));
+    assert!(page.body.contains("object_permanence") && page.body.contains("critical"));
+    assert!(!page.body.contains("not supported in the browser"));
+    let page = t
+        .get("/projects/new?template=image_segments", &session)
+        .await;
+    assert!(page.body.contains(r#"data-stage="image""#) && page.body.contains("src=\"data:image"));
+    assert!(page.body.contains(r#"data-widget="polygons""#));
+}

@@ -276,6 +276,12 @@ impl Browser {
         self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Performs a list of WebDriver input sources' actions (pointer gestures, touch), then releases them.
+    pub async fn actions(&self, sources: Value) {
+        self.post("/actions", json!({ "actions": sources })).await;
+        self.call(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
     /// Waits until the page address satisfies `pred`.
     pub async fn wait_for_url(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
