@@ -223,6 +223,7 @@ impl T {
                     budget_minor: None,
                     gold_rate: None,
                     adaptive_overlap: None,
+                    state: None,
                 },
             )
             .await
@@ -1366,6 +1367,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
             },
         )
         .await
@@ -1611,6 +1613,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 budget_minor: None,
                 gold_rate: Some(0.1),
                 adaptive_overlap: None,
+                state: None,
             },
         )
         .await
