@@ -243,6 +243,16 @@ impl App {
         Ok(l)
     }
 
+    /// The state that applies now to one project the caller may see.
+    pub async fn project_lifecycle_state(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<ProjectState> {
+        let l = self.visible_state(principal, project).await?;
+        Ok(effective_state(l.state, l.ends_at, now_millis()))
+    }
+
     /// The states of the organization's projects that ever changed state (the others are active).
     pub async fn project_states(
         &self,

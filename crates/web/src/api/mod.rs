@@ -4,6 +4,7 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
+pub mod lifecycle;
 pub mod projects;
 pub mod quality;
 pub mod review;
@@ -98,6 +99,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::settle))
         .routes(routes!(ledger::retry))
         .merge(review_routes())
+        .merge(lifecycle_routes())
+}
+
+/// The lifecycle and guideline-quiz endpoints, kept apart like the review ones so the main list merges easily.
+fn lifecycle_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lifecycle::get_lifecycle, lifecycle::change))
+        .routes(routes!(lifecycle::close))
+        .routes(routes!(lifecycle::history))
+        .routes(routes!(lifecycle::quiz, lifecycle::attempt))
+        .routes(routes!(lifecycle::results))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.
