@@ -106,6 +106,10 @@ fn env() -> &'static Environment<'static> {
                 "guidelines.html",
                 include_str!("../../templates/guidelines.html"),
             ),
+            (
+                "lifecycle.html",
+                include_str!("../../templates/lifecycle.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
