@@ -217,7 +217,12 @@ impl App {
 
     /// Explains a refused submission when the project closed (closing ends every open lease, so the store only
     /// says "assignment closed"): called on that error path only, never on a successful submit.
-    pub(crate) async fn explain_closed(&self, principal: &Principal, project: ProjectId, e: AppError) -> AppError {
+    pub(crate) async fn explain_closed(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        e: AppError,
+    ) -> AppError {
         match self.store.lifecycle(principal.org_id, project).await {
             Ok(l) if effective_state(l.state, l.ends_at, now_millis()) == ProjectState::Closed => {
                 not_active(ProjectState::Closed, &l.reason)
@@ -280,7 +285,8 @@ impl App {
         now: Millis,
     ) -> AppResult<LifecycleView> {
         let state = effective_state(l.state, l.ends_at, now);
-        let (notice_days, notice_compensation_minor) = self.notice_terms(principal, project).await?;
+        let (notice_days, notice_compensation_minor) =
+            self.notice_terms(principal, project).await?;
         let forecast = self.work_forecast(principal, project, &l, now).await?;
         Ok(LifecycleView {
             state,
@@ -311,7 +317,11 @@ impl App {
     }
 
     /// The notice days and the compensation per worker the project's current terms name (0 and 0 without terms).
-    async fn notice_terms(&self, principal: &Principal, project: ProjectId) -> AppResult<(i64, i64)> {
+    async fn notice_terms(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<(i64, i64)> {
         Ok(
             match self.store.current_terms(principal.org_id, project).await? {
                 Some(t) => {
@@ -443,7 +453,9 @@ impl App {
             })
             .await
             .or_not_found("project")?
-            .ok_or_else(|| AppError::Internal("close without only_if_due answered nothing".into()))?;
+            .ok_or_else(|| {
+                AppError::Internal("close without only_if_due answered nothing".into())
+            })?;
         Ok(CloseOutcome {
             lifecycle: self
                 .lifecycle_view(principal, project, closed.lifecycle, now)
@@ -559,7 +571,11 @@ impl App {
                     s.push_str(&format!(
                         " {} worker{} paid compensation for the notice not given ({} {} in total).",
                         l.compensated_workers,
-                        if l.compensated_workers == 1 { " was" } else { "s were" },
+                        if l.compensated_workers == 1 {
+                            " was"
+                        } else {
+                            "s were"
+                        },
                         l.compensation_minor,
                         l.currency.as_deref().unwrap_or("")
                     ));
@@ -568,7 +584,9 @@ impl App {
             }
             (ProjectState::WindingDown, _) => format!(
                 "Notice given: the project ends on {} ({} days of notice, as the terms promise).",
-                l.ends_at.map(|e| to_rfc3339(e)[..10].to_string()).unwrap_or_default(),
+                l.ends_at
+                    .map(|e| to_rfc3339(e)[..10].to_string())
+                    .unwrap_or_default(),
                 l.notice_days.unwrap_or(0)
             ),
             _ => "No end announced: the project has not been closed.".to_string(),

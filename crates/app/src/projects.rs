@@ -274,7 +274,11 @@ impl App {
         let states = self.store.lifecycles(principal.org_id).await?;
         Ok(all
             .into_iter()
-            .filter(|p| states.get(&p.id).is_none_or(|l| l.state.visible_to_workers()))
+            .filter(|p| {
+                states
+                    .get(&p.id)
+                    .is_none_or(|l| l.state.visible_to_workers())
+            })
             .collect())
     }
 

@@ -255,9 +255,7 @@ pub fn parse_quiz_text(src: &str, pass_mark: Option<u32>) -> AppResult<Option<Qu
         if line.is_empty() {
             continue;
         }
-        let bad = |m: &str| {
-            AppError::invalid("invalid_quiz", format!("quiz line {}: {m}", i + 1))
-        };
+        let bad = |m: &str| AppError::invalid("invalid_quiz", format!("quiz line {}: {m}", i + 1));
         let (mark, rest) = line.split_at(1);
         let rest = rest.trim().to_string();
         if mark == "?" {
@@ -275,7 +273,9 @@ pub fn parse_quiz_text(src: &str, pass_mark: Option<u32>) -> AppResult<Option<Qu
         match mark {
             "*" => {
                 if !q.answer.is_empty() {
-                    return Err(bad("a question has one right choice (marked *); mark the others with -"));
+                    return Err(bad(
+                        "a question has one right choice (marked *); mark the others with -",
+                    ));
                 }
                 q.answer = rest.clone();
                 q.options.push(rest);
@@ -297,10 +297,17 @@ pub fn parse_quiz_text(src: &str, pass_mark: Option<u32>) -> AppResult<Option<Qu
     if questions.is_empty() {
         return Ok(None);
     }
-    if let Some((i, _)) = questions.iter().enumerate().find(|(_, q)| q.answer.is_empty()) {
+    if let Some((i, _)) = questions
+        .iter()
+        .enumerate()
+        .find(|(_, q)| q.answer.is_empty())
+    {
         return Err(AppError::invalid(
             "invalid_quiz",
-            format!("quiz question {} has no right choice: mark it with *", i + 1),
+            format!(
+                "quiz question {} has no right choice: mark it with *",
+                i + 1
+            ),
         ));
     }
     Ok(Some(QuizInput {
@@ -380,7 +387,12 @@ impl App {
         let quiz = stored(&q.quiz)?;
         let mine = self
             .store
-            .quiz_attempts(principal.org_id, project, g.version, Some(principal.user_id))
+            .quiz_attempts(
+                principal.org_id,
+                project,
+                g.version,
+                Some(principal.user_id),
+            )
             .await?;
         Ok(Some(QuizView {
             version: g.version,
@@ -579,12 +591,17 @@ mod tests {
         assert_eq!(q.questions.len(), 2);
         assert_eq!(q.questions[0].options, ["yes", "no"]);
         assert_eq!(q.questions[0].answer, "no");
-        assert_eq!(q.questions[0].explanation, "Label the intent, not the words.");
+        assert_eq!(
+            q.questions[0].explanation,
+            "Label the intent, not the words."
+        );
         assert_eq!(q.pass_mark, Some(1));
         assert!(parse_quiz_text("  \n", None).unwrap().is_none());
         let e = parse_quiz_text("- a\n", None).unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
-        let e = parse_quiz_text("? q\n- a\n- b\n", None).unwrap_err().to_string();
+        let e = parse_quiz_text("? q\n- a\n- b\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no right choice"), "{e}");
     }
 
@@ -605,8 +622,14 @@ mod tests {
         let e = validate_quiz(q("a", Some(2))).unwrap_err().to_string();
         assert!(e.contains("quiz.pass_mark"), "{e}");
         let t = quiz_template(&q("a", None)).unwrap();
-        assert!(t.validate_answers(&json!({"q1": "b"}), &Default::default()).is_ok());
-        assert!(t.validate_answers(&json!({"q1": "z"}), &Default::default()).is_err());
+        assert!(
+            t.validate_answers(&json!({"q1": "b"}), &Default::default())
+                .is_ok()
+        );
+        assert!(
+            t.validate_answers(&json!({"q1": "z"}), &Default::default())
+                .is_err()
+        );
         assert!(t.validate_answers(&json!({}), &Default::default()).is_err());
     }
 }

@@ -134,7 +134,9 @@ impl App {
         if summary.ip_assigned.trim().is_empty() {
             summary.ip_assigned = default_ip();
         }
-        if !(0..=crate::lifecycle::MAX_COMPENSATION_MINOR).contains(&summary.notice_compensation_minor) {
+        if !(0..=crate::lifecycle::MAX_COMPENSATION_MINOR)
+            .contains(&summary.notice_compensation_minor)
+        {
             return Err(AppError::invalid(
                 "invalid_terms",
                 format!(

@@ -197,10 +197,12 @@ impl App {
             .or_not_found("assignment")
         {
             Ok(s) => s,
-            Err(e @ AppError::Conflict {
-                code: "assignment_closed",
-                ..
-            }) => return Err(self.explain_closed(principal, project, e).await),
+            Err(
+                e @ AppError::Conflict {
+                    code: "assignment_closed",
+                    ..
+                },
+            ) => return Err(self.explain_closed(principal, project, e).await),
             Err(e) => return Err(e),
         };
         if !submitted.replayed {

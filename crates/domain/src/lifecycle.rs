@@ -102,7 +102,9 @@ impl fmt::Display for ProjectState {
 
 /// A name that is not a state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a project state; use one of draft, recruiting, active, paused, winding_down, closed")]
+#[error(
+    "{0:?} is not a project state; use one of draft, recruiting, active, paused, winding_down, closed"
+)]
 pub struct UnknownState(pub String);
 
 impl FromStr for ProjectState {

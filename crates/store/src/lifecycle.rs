@@ -161,7 +161,11 @@ fn lifecycle_from(r: &Row) -> StoreResult<Lifecycle> {
 
 /// The stored lifecycle of a project of the organization; `None` when it never changed (it is active). Cheap: one
 /// primary-key read, so the claim path folds it into the read it already makes (see `App::check_open_for_work`).
-pub fn lifecycle_row(tx: &dyn Tx, org: OrgId, project: ProjectId) -> StoreResult<Option<Lifecycle>> {
+pub fn lifecycle_row(
+    tx: &dyn Tx,
+    org: OrgId,
+    project: ProjectId,
+) -> StoreResult<Option<Lifecycle>> {
     tx.query_opt(
         &format!("SELECT {COLUMNS} FROM project_lifecycle WHERE project_id = $1 AND org_id = $2"),
         params![project, org],
@@ -199,7 +203,13 @@ fn bad_move(from: ProjectState, to: ProjectState) -> StoreError {
     )
 }
 
-fn write_row(tx: &dyn Tx, org: OrgId, project: ProjectId, l: &Lifecycle, by: Option<UserId>) -> StoreResult<()> {
+fn write_row(
+    tx: &dyn Tx,
+    org: OrgId,
+    project: ProjectId,
+    l: &Lifecycle,
+    by: Option<UserId>,
+) -> StoreResult<()> {
     tx.execute(
         "INSERT INTO project_lifecycle (project_id, org_id, state, reason, changed_at, changed_by, notice_given_at, \
          notice_days, ends_at, closed_at, notice_given_ms, compensated_workers, compensation_minor, currency) \

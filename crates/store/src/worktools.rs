@@ -62,7 +62,15 @@ pub(crate) fn insert_guidelines(
     tx.execute(
         "INSERT INTO project_guidelines (org_id, project_id, version, markdown, note, created_by, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![org, project, version, markdown, note.map(str::to_string), by, now],
+        params![
+            org,
+            project,
+            version,
+            markdown,
+            note.map(str::to_string),
+            by,
+            now
+        ],
     )?;
     Ok(version)
 }
@@ -79,7 +87,9 @@ impl dyn Store + '_ {
         by: UserId,
         now: Millis,
     ) -> StoreResult<i64> {
-        self.write_tx(move |tx| insert_guidelines(tx, org, project, &markdown, note.as_deref(), by, now))
+        self.write_tx(move |tx| {
+            insert_guidelines(tx, org, project, &markdown, note.as_deref(), by, now)
+        })
         .await
     }
 

@@ -5,8 +5,7 @@
 mod common;
 
 use common::{
-    TestApp, TestUser, expect_error, expect_status, jsonl_items, minimal_template,
-    on_every_backend,
+    TestApp, TestUser, expect_error, expect_status, jsonl_items, minimal_template, on_every_backend,
 };
 use fairloop_app::lifecycle::LifecycleClosing;
 use fairloop_domain::Role;
@@ -150,7 +149,10 @@ async fn each_state_allows_only_its_moves_and_its_work() {
         let worker = app.user("Lab", "w@lab.test", Role::Worker).await;
         // Created through the API as before: active, and it says so.
         let plain = app
-            .project(&req.token, json!({"name": "Plain", "template": minimal_template()}))
+            .project(
+                &req.token,
+                json!({"name": "Plain", "template": minimal_template()}),
+            )
             .await;
         let p = expect_status(app.get_project(&req.token, plain).await, StatusCode::OK).await;
         assert_eq!(p["state"], "active");
@@ -170,64 +172,190 @@ async fn each_state_allows_only_its_moves_and_its_work() {
             StatusCode::CREATED,
         )
         .await;
-        let listed = expect_status(app.api.get(&worker.token, "/api/v1/projects").await, StatusCode::OK).await;
-        let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        let listed = expect_status(
+            app.api.get(&worker.token, "/api/v1/projects").await,
+            StatusCode::OK,
+        )
+        .await;
+        let ids: Vec<i64> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
         assert!(ids.contains(&plain) && !ids.contains(&draft), "{ids:?}");
-        expect_status(app.get_project(&worker.token, draft).await, StatusCode::NOT_FOUND).await;
+        expect_status(
+            app.get_project(&worker.token, draft).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
         expect_status(app.next(&worker.token, draft).await, StatusCode::NOT_FOUND).await;
         expect_status(
-            app.api.get(&worker.token, &format!("/api/v1/projects/{draft}/lifecycle")).await,
+            app.api
+                .get(
+                    &worker.token,
+                    &format!("/api/v1/projects/{draft}/lifecycle"),
+                )
+                .await,
             StatusCode::NOT_FOUND,
         )
         .await;
         // A bad move is 409 with a clear code; a worker may not move anything.
-        expect_error(set_state(&app, &req.token, draft, "paused").await, StatusCode::CONFLICT, "invalid_transition").await;
-        expect_error(set_state(&app, &req.token, draft, "winding_down").await, StatusCode::CONFLICT, "invalid_transition").await;
-        expect_status(set_state(&app, &worker.token, draft, "active").await, StatusCode::FORBIDDEN).await;
-        let r = post(&app, &req.token, &format!("/api/v1/projects/{draft}/lifecycle"), json!({"state": "open"})).await;
-        assert!(r.status().is_client_error(), "an unknown state is refused: {}", r.status());
+        expect_error(
+            set_state(&app, &req.token, draft, "paused").await,
+            StatusCode::CONFLICT,
+            "invalid_transition",
+        )
+        .await;
+        expect_error(
+            set_state(&app, &req.token, draft, "winding_down").await,
+            StatusCode::CONFLICT,
+            "invalid_transition",
+        )
+        .await;
+        expect_status(
+            set_state(&app, &worker.token, draft, "active").await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        let r = post(
+            &app,
+            &req.token,
+            &format!("/api/v1/projects/{draft}/lifecycle"),
+            json!({"state": "open"}),
+        )
+        .await;
+        assert!(
+            r.status().is_client_error(),
+            "an unknown state is refused: {}",
+            r.status()
+        );
 
         // Recruiting: visible, terms can be accepted, no tasks.
-        let v = expect_status(set_state(&app, &req.token, draft, "recruiting").await, StatusCode::OK).await;
+        let v = expect_status(
+            set_state(&app, &req.token, draft, "recruiting").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(v["state"], "recruiting");
-        assert_eq!(v["allowed"], json!(["active", "paused", "winding_down", "closed"]));
+        assert_eq!(
+            v["allowed"],
+            json!(["active", "paused", "winding_down", "closed"])
+        );
         expect_status(
-            post(&app, &req.token, &format!("/api/v1/projects/{draft}/terms"),
-                json!({"summary": {}, "markdown": "Terms."})).await,
+            post(
+                &app,
+                &req.token,
+                &format!("/api/v1/projects/{draft}/terms"),
+                json!({"summary": {}, "markdown": "Terms."}),
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
         accept_terms(&app, &worker, draft).await;
-        let e = expect_error(app.next(&worker.token, draft).await, StatusCode::CONFLICT, "project_not_active").await;
+        let e = expect_error(
+            app.next(&worker.token, draft).await,
+            StatusCode::CONFLICT,
+            "project_not_active",
+        )
+        .await;
         assert!(e["message"].as_str().unwrap().contains("recruiting"), "{e}");
         let seen = lifecycle(&app, &worker.token, draft).await;
-        assert_eq!((seen["state"].as_str(), seen["allowed"].as_array().map(Vec::len)), (Some("recruiting"), Some(0)));
+        assert_eq!(
+            (
+                seen["state"].as_str(),
+                seen["allowed"].as_array().map(Vec::len)
+            ),
+            (Some("recruiting"), Some(0))
+        );
 
         // Active: tasks. Paused: no new tasks, but the lease held is submitted; the reason is shown.
-        expect_status(set_state(&app, &req.token, draft, "active").await, StatusCode::OK).await;
+        expect_status(
+            set_state(&app, &req.token, draft, "active").await,
+            StatusCode::OK,
+        )
+        .await;
         let held = app.claim(&worker.token, draft).await;
-        expect_status(set_state(&app, &req.token, draft, "paused").await, StatusCode::OK).await;
-        let e = expect_error(app.next(&worker.token, draft).await, StatusCode::CONFLICT, "project_not_active").await;
-        assert!(e["message"].as_str().unwrap().contains("going paused"), "{e}");
-        let r = app.submit(&worker.token, held["assignment_id"].as_i64().unwrap(), json!({"label": "b"}), None).await;
+        expect_status(
+            set_state(&app, &req.token, draft, "paused").await,
+            StatusCode::OK,
+        )
+        .await;
+        let e = expect_error(
+            app.next(&worker.token, draft).await,
+            StatusCode::CONFLICT,
+            "project_not_active",
+        )
+        .await;
+        assert!(
+            e["message"].as_str().unwrap().contains("going paused"),
+            "{e}"
+        );
+        let r = app
+            .submit(
+                &worker.token,
+                held["assignment_id"].as_i64().unwrap(),
+                json!({"label": "b"}),
+                None,
+            )
+            .await;
         expect_status(r, StatusCode::OK).await;
-        expect_error(set_state(&app, &req.token, draft, "draft").await, StatusCode::CONFLICT, "invalid_transition").await;
-        expect_status(set_state(&app, &req.token, draft, "active").await, StatusCode::OK).await;
+        expect_error(
+            set_state(&app, &req.token, draft, "draft").await,
+            StatusCode::CONFLICT,
+            "invalid_transition",
+        )
+        .await;
+        expect_status(
+            set_state(&app, &req.token, draft, "active").await,
+            StatusCode::OK,
+        )
+        .await;
         let open = app.claim(&worker.token, draft).await;
 
         // Closed (no notice promised: closing with notice closes at once): no tasks, nothing submitted, final.
         let out = expect_status(
-            post(&app, &req.token, &format!("/api/v1/projects/{draft}/close"), json!({"mode": "with_notice"})).await,
+            post(
+                &app,
+                &req.token,
+                &format!("/api/v1/projects/{draft}/close"),
+                json!({"mode": "with_notice"}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
         assert_eq!(out["lifecycle"]["state"], "closed");
-        expect_error(app.next(&worker.token, draft).await, StatusCode::CONFLICT, "project_not_active").await;
-        let r = app.submit(&worker.token, open["assignment_id"].as_i64().unwrap(), json!({"label": "a"}), None).await;
-        expect_error(r, StatusCode::CONFLICT, "project_not_active").await;
-        expect_error(set_state(&app, &req.token, draft, "active").await, StatusCode::CONFLICT, "invalid_transition").await;
         expect_error(
-            post(&app, &req.token, &format!("/api/v1/projects/{draft}/close"), json!({"mode": "now"})).await,
+            app.next(&worker.token, draft).await,
+            StatusCode::CONFLICT,
+            "project_not_active",
+        )
+        .await;
+        let r = app
+            .submit(
+                &worker.token,
+                open["assignment_id"].as_i64().unwrap(),
+                json!({"label": "a"}),
+                None,
+            )
+            .await;
+        expect_error(r, StatusCode::CONFLICT, "project_not_active").await;
+        expect_error(
+            set_state(&app, &req.token, draft, "active").await,
+            StatusCode::CONFLICT,
+            "invalid_transition",
+        )
+        .await;
+        expect_error(
+            post(
+                &app,
+                &req.token,
+                &format!("/api/v1/projects/{draft}/close"),
+                json!({"mode": "now"}),
+            )
+            .await,
             StatusCode::CONFLICT,
             "project_closed",
         )
@@ -236,15 +364,44 @@ async fn each_state_allows_only_its_moves_and_its_work() {
         let stats = app.stats_json(&req.token, draft).await;
         assert_eq!(stats["open_assignments"], 0);
         let history = expect_status(
-            app.api.get(&req.token, &format!("/api/v1/projects/{draft}/lifecycle/history")).await,
+            app.api
+                .get(
+                    &req.token,
+                    &format!("/api/v1/projects/{draft}/lifecycle/history"),
+                )
+                .await,
             StatusCode::OK,
         )
         .await;
-        let moves: Vec<String> = history.as_array().unwrap().iter()
-            .map(|e| format!("{}>{}", e["from"].as_str().unwrap(), e["to"].as_str().unwrap())).collect();
-        assert_eq!(moves, ["active>closed", "paused>active", "active>paused", "recruiting>active", "draft>recruiting"]);
+        let moves: Vec<String> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}>{}",
+                    e["from"].as_str().unwrap(),
+                    e["to"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                "active>closed",
+                "paused>active",
+                "active>paused",
+                "recruiting>active",
+                "draft>recruiting"
+            ]
+        );
         // The untouched project still works as it always did.
-        expect_status(app.import_jsonl(&req.token, plain, &jsonl_items("p", 0..1), None).await, StatusCode::CREATED).await;
+        expect_status(
+            app.import_jsonl(&req.token, plain, &jsonl_items("p", 0..1), None)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
         app.claim(&worker.token, plain).await;
     })
     .await;
@@ -256,28 +413,57 @@ async fn another_organization_can_neither_see_nor_change_a_lifecycle() {
         let req = app.user("Lab", "req@lab.test", Role::Requester).await;
         let other_req = app.user("Other", "req@other.test", Role::Requester).await;
         let other_worker = app.user("Other", "w@other.test", Role::Worker).await;
-        let project = app.project(&req.token, json!({"name": "Mine", "template": minimal_template()})).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Mine", "template": minimal_template()}),
+            )
+            .await;
         for token in [&other_req.token, &other_worker.token] {
             expect_status(
-                app.api.get(token, &format!("/api/v1/projects/{project}/lifecycle")).await,
+                app.api
+                    .get(token, &format!("/api/v1/projects/{project}/lifecycle"))
+                    .await,
                 StatusCode::NOT_FOUND,
             )
             .await;
             expect_status(
-                app.api.get(token, &format!("/api/v1/projects/{project}/lifecycle/history")).await,
+                app.api
+                    .get(
+                        token,
+                        &format!("/api/v1/projects/{project}/lifecycle/history"),
+                    )
+                    .await,
                 StatusCode::NOT_FOUND,
             )
             .await;
         }
-        expect_status(set_state(&app, &other_req.token, project, "paused").await, StatusCode::NOT_FOUND).await;
         expect_status(
-            post(&app, &other_req.token, &format!("/api/v1/projects/{project}/close"), json!({"mode": "now"})).await,
+            set_state(&app, &other_req.token, project, "paused").await,
             StatusCode::NOT_FOUND,
         )
         .await;
-        expect_status(set_state(&app, &other_worker.token, project, "paused").await, StatusCode::FORBIDDEN).await;
+        expect_status(
+            post(
+                &app,
+                &other_req.token,
+                &format!("/api/v1/projects/{project}/close"),
+                json!({"mode": "now"}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        expect_status(
+            set_state(&app, &other_worker.token, project, "paused").await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
         // Nothing changed.
-        assert_eq!(lifecycle(&app, &req.token, project).await["state"], "active");
+        assert_eq!(
+            lifecycle(&app, &req.token, project).await["state"],
+            "active"
+        );
     })
     .await;
 }
@@ -292,8 +478,13 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
         work_one(&app, &worker, project).await;
         let before = now_millis();
         let out = expect_status(
-            post(&app, &req.token, &format!("/api/v1/projects/{project}/close"),
-                json!({"mode": "with_notice", "reason": "the model shipped"})).await,
+            post(
+                &app,
+                &req.token,
+                &format!("/api/v1/projects/{project}/close"),
+                json!({"mode": "with_notice", "reason": "the model shipped"}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
@@ -301,30 +492,64 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
         let v = lifecycle(&app, &worker.token, project).await;
         assert_eq!(v["state"], "winding_down");
         assert_eq!(v["reason"], "the model shipped");
-        let ends = app.app.store.lifecycle(req.org_id, project).await.unwrap().ends_at.unwrap();
-        assert!((ends - (before + 14 * DAY_MS)).abs() < 60_000, "ends 14 days on: {v}");
+        let ends = app
+            .app
+            .store
+            .lifecycle(req.org_id, project)
+            .await
+            .unwrap()
+            .ends_at
+            .unwrap();
+        assert!(
+            (ends - (before + 14 * DAY_MS)).abs() < 60_000,
+            "ends 14 days on: {v}"
+        );
         // The worker sees the end date and the work left in the forecast, and keeps working.
         let f = &v["forecast"];
         assert_eq!(f["ends_at"], v["ends_at"]);
         assert_eq!(f["remaining"], 10 * 3 - 1);
-        assert_eq!(f["recent_submissions"], 0, "the hourly roll-up has not run yet");
-        assert!((f["days_to_end"].as_f64().unwrap() - 14.0).abs() < 0.01, "{f}");
+        assert_eq!(
+            f["recent_submissions"], 0,
+            "the hourly roll-up has not run yet"
+        );
+        assert!(
+            (f["days_to_end"].as_f64().unwrap() - 14.0).abs() < 0.01,
+            "{f}"
+        );
         work_one(&app, &worker, project).await;
-        let listed = expect_status(app.api.get(&worker.token, "/api/v1/projects").await, StatusCode::OK).await;
+        let listed = expect_status(
+            app.api.get(&worker.token, "/api/v1/projects").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(listed[0]["state"], "winding_down");
         // Closing with notice again is refused; the transparency report says notice was given.
         expect_error(
-            post(&app, &req.token, &format!("/api/v1/projects/{project}/close"), json!({"mode": "with_notice"})).await,
+            post(
+                &app,
+                &req.token,
+                &format!("/api/v1/projects/{project}/close"),
+                json!({"mode": "with_notice"}),
+            )
+            .await,
             StatusCode::CONFLICT,
             "invalid_transition",
         )
         .await;
         let t = expect_status(
-            app.api.get(&worker.token, &format!("/api/v1/projects/{project}/transparency")).await,
+            app.api
+                .get(
+                    &worker.token,
+                    &format!("/api/v1/projects/{project}/transparency"),
+                )
+                .await,
             StatusCode::OK,
         )
         .await;
-        assert!(t["notice"].as_str().unwrap().contains("14 days of notice"), "{t}");
+        assert!(
+            t["notice"].as_str().unwrap().contains("14 days of notice"),
+            "{t}"
+        );
 
         // The job leaves it alone before the end date and closes it after; the full notice was given: no pay.
         let job = LifecycleClosing::new(app.app.clone());
@@ -334,15 +559,34 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
         let v = lifecycle(&app, &worker.token, project).await;
         assert_eq!(v["state"], "closed");
         assert_eq!(v["closure"]["compensated_workers"], 0);
-        assert!(v["closure"]["notice_given_days"].as_f64().unwrap() >= 13.99, "{v}");
+        assert!(
+            v["closure"]["notice_given_days"].as_f64().unwrap() >= 13.99,
+            "{v}"
+        );
         assert!(notice_transactions(&app, project).await.is_empty());
-        expect_error(app.next(&worker.token, project).await, StatusCode::CONFLICT, "project_not_active").await;
+        expect_error(
+            app.next(&worker.token, project).await,
+            StatusCode::CONFLICT,
+            "project_not_active",
+        )
+        .await;
         let t = expect_status(
-            app.api.get(&worker.token, &format!("/api/v1/projects/{project}/transparency")).await,
+            app.api
+                .get(
+                    &worker.token,
+                    &format!("/api/v1/projects/{project}/transparency"),
+                )
+                .await,
             StatusCode::OK,
         )
         .await;
-        assert!(t["notice"].as_str().unwrap().starts_with("Closed with 14 of the 14 days"), "{t}");
+        assert!(
+            t["notice"]
+                .as_str()
+                .unwrap()
+                .starts_with("Closed with 14 of the 14 days"),
+            "{t}"
+        );
     })
     .await;
 }
@@ -380,11 +624,19 @@ async fn closing_now_pays_the_notice_once_even_when_two_closes_race() {
         assert_eq!(out["lifecycle"]["closure"]["compensation_minor"], 2800);
         assert_eq!(out["lifecycle"]["closure"]["notice_given_days"], 0.0);
         // A third close pays nothing more.
-        expect_error(post(&app, &req.token, &path, body).await, StatusCode::CONFLICT, "project_closed").await;
+        expect_error(
+            post(&app, &req.token, &path, body).await,
+            StatusCode::CONFLICT,
+            "project_closed",
+        )
+        .await;
         let paid = notice_transactions(&app, project).await;
         assert_eq!(
             paid,
-            [(w1.id, format!("notice:{project}:{}", w1.id)), (w2.id, format!("notice:{project}:{}", w2.id))]
+            [
+                (w1.id, format!("notice:{project}:{}", w1.id)),
+                (w2.id, format!("notice:{project}:{}", w2.id))
+            ]
         );
         // Each worker who worked was paid 14.00 for the notice; the one who only accepted the terms was not.
         assert_eq!(earned(&app, &w1).await, 1400);
@@ -393,15 +645,31 @@ async fn closing_now_pays_the_notice_once_even_when_two_closes_race() {
         let report = app.app.verify_ledger(|_, _| {}).await.unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
         // The lease held at the close ended with it.
-        let r = app.submit(&w1.token, held["assignment_id"].as_i64().unwrap(), json!({"label": "a"}), None).await;
+        let r = app
+            .submit(
+                &w1.token,
+                held["assignment_id"].as_i64().unwrap(),
+                json!({"label": "a"}),
+                None,
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "project_not_active").await;
         let t = expect_status(
-            app.api.get(&w2.token, &format!("/api/v1/projects/{project}/transparency")).await,
+            app.api
+                .get(
+                    &w2.token,
+                    &format!("/api/v1/projects/{project}/transparency"),
+                )
+                .await,
             StatusCode::OK,
         )
         .await;
         let notice = t["notice"].as_str().unwrap();
-        assert!(notice.contains("Closed with 0 of the 14 days") && notice.contains("2 workers were paid"), "{notice}");
+        assert!(
+            notice.contains("Closed with 0 of the 14 days")
+                && notice.contains("2 workers were paid"),
+            "{notice}"
+        );
     })
     .await;
 }
@@ -418,13 +686,29 @@ async fn closing_early_during_the_notice_pays_the_share_not_given() {
         use fairloop_app::lifecycle::{CloseBody, CloseMode};
         let t0 = now_millis();
         app.app
-            .close_project_at(&p, project, CloseBody { mode: CloseMode::WithNotice, reason: String::new() }, t0)
+            .close_project_at(
+                &p,
+                project,
+                CloseBody {
+                    mode: CloseMode::WithNotice,
+                    reason: String::new(),
+                },
+                t0,
+            )
             .await
             .unwrap();
         // Four of the ten days later it is closed now: six tenths of 10.00 are owed.
         let out = app
             .app
-            .close_project_at(&p, project, CloseBody { mode: CloseMode::Now, reason: String::new() }, t0 + 4 * DAY_MS)
+            .close_project_at(
+                &p,
+                project,
+                CloseBody {
+                    mode: CloseMode::Now,
+                    reason: String::new(),
+                },
+                t0 + 4 * DAY_MS,
+            )
             .await
             .unwrap();
         assert_eq!(out.compensation_posted, 1);

@@ -163,7 +163,13 @@ async fn the_requester_pauses_and_closes_with_notice_and_the_worker_sees_it() {
 }
 
 async fn req_org(app: &common::TestApp, email: &str) -> i64 {
-    app.app.store.user_by_email(email).await.unwrap().unwrap().org_id
+    app.app
+        .store
+        .user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,50 +178,111 @@ async fn the_quiz_page_explains_wrong_answers_and_lets_the_worker_on_when_passed
         let (req, rtoken) = browser(&app, "Acme", "req@acme.test", Role::Requester).await;
         let (worker, wtoken) = browser(&app, "Acme", "pat@acme.test", Role::Worker).await;
         let project = app
-            .project(&rtoken, json!({"name": "Fruit", "template": minimal_template(), "overlap": 2}))
+            .project(
+                &rtoken,
+                json!({"name": "Fruit", "template": minimal_template(), "overlap": 2}),
+            )
             .await;
         expect_status(
-            app.import_jsonl(&rtoken, project, &jsonl_items("f", 0..4), None).await,
+            app.import_jsonl(&rtoken, project, &jsonl_items("f", 0..4), None)
+                .await,
             StatusCode::CREATED,
         )
         .await;
-        let r = req.post(&format!("/projects/{project}/guidelines"), "markdown=Pick+a.").await;
+        let r = req
+            .post(
+                &format!("/projects/{project}/guidelines"),
+                "markdown=Pick+a.",
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let t = app.claim(&wtoken, project).await;
-        let r = app.submit(&wtoken, t["assignment_id"].as_i64().unwrap(), json!({"label": "a"}), None).await;
+        let r = app
+            .submit(
+                &wtoken,
+                t["assignment_id"].as_i64().unwrap(),
+                json!({"label": "a"}),
+                None,
+            )
+            .await;
         expect_status(r, StatusCode::OK).await;
 
         // A quiz the page cannot read is refused with the line named, and the text is kept.
         let bad = "markdown=Pick+b.&quiz=-+orphan+choice";
-        let r = req.post(&format!("/projects/{project}/guidelines"), bad).await;
+        let r = req
+            .post(&format!("/projects/{project}/guidelines"), bad)
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = r.text().await.unwrap();
-        assert!(body.contains("Quiz line 1") && body.contains("orphan choice"), "{body}");
+        assert!(
+            body.contains("Quiz line 1") && body.contains("orphan choice"),
+            "{body}"
+        );
         let quiz = "%3F+Which+label+for+b%3F%0A-+a%0A*+b%0A%3E+Version+2+labels+b+as+b.";
-        let r = req.post(&format!("/projects/{project}/guidelines"), &format!("markdown=Pick+b.&quiz={quiz}")).await;
+        let r = req
+            .post(
+                &format!("/projects/{project}/guidelines"),
+                &format!("markdown=Pick+b.&quiz={quiz}"),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
         // Starting sends the worker to the change, which asks the quiz instead of a plain acknowledgement.
         let r = worker.post(&format!("/work/{project}"), "").await;
-        assert_eq!(location(&r), format!("/projects/{project}/guidelines/changes"));
-        let (status, page) = worker.get(&format!("/projects/{project}/guidelines/changes")).await;
+        assert_eq!(
+            location(&r),
+            format!("/projects/{project}/guidelines/changes")
+        );
+        let (status, page) = worker
+            .get(&format!("/projects/{project}/guidelines/changes"))
+            .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("id=\"quiz-form\"") && page.contains("Which label for b?"), "{page}");
-        assert!(!page.contains("id=\"acknowledge\""), "no way around the quiz: {page}");
-        assert!(!page.contains("Version 2 labels b as b."), "the explanation waits for a wrong answer");
+        assert!(
+            page.contains("id=\"quiz-form\"") && page.contains("Which label for b?"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("id=\"acknowledge\""),
+            "no way around the quiz: {page}"
+        );
+        assert!(
+            !page.contains("Version 2 labels b as b."),
+            "the explanation waits for a wrong answer"
+        );
 
-        let r = worker.post(&format!("/projects/{project}/guidelines/quiz"), "version=2&q.q1=a").await;
+        let r = worker
+            .post(
+                &format!("/projects/{project}/guidelines/quiz"),
+                "version=2&q.q1=a",
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = r.text().await.unwrap();
-        assert!(body.contains("Not quite. Version 2 labels b as b.") && body.contains("0 of 1 right"), "{body}");
+        assert!(
+            body.contains("Not quite. Version 2 labels b as b.") && body.contains("0 of 1 right"),
+            "{body}"
+        );
         let r = worker.post(&format!("/work/{project}"), "").await;
-        assert_eq!(location(&r), format!("/projects/{project}/guidelines/changes"), "still blocked");
+        assert_eq!(
+            location(&r),
+            format!("/projects/{project}/guidelines/changes"),
+            "still blocked"
+        );
 
-        let r = worker.post(&format!("/projects/{project}/guidelines/quiz"), "version=2&q.q1=b").await;
+        let r = worker
+            .post(
+                &format!("/projects/{project}/guidelines/quiz"),
+                "version=2&q.q1=b",
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&r), format!("/work/{project}"));
         let r = worker.post(&format!("/work/{project}"), "").await;
-        assert!(location(&r).starts_with(&format!("/work/{project}/")), "{}", location(&r));
+        assert!(
+            location(&r).starts_with(&format!("/work/{project}/")),
+            "{}",
+            location(&r)
+        );
 
         let (_, page) = req.get(&format!("/projects/{project}/guidelines")).await;
         assert!(page.contains("id=\"quiz-results\""), "{page}");

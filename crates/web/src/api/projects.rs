@@ -29,7 +29,9 @@ pub async fn create_project(
     Auth(p): Auth,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
-    let state = body.state.unwrap_or(fairloop_domain::lifecycle::ProjectState::Active);
+    let state = body
+        .state
+        .unwrap_or(fairloop_domain::lifecycle::ProjectState::Active);
     let project = s.app.create_project(&p, body).await?;
     let mut view = ProjectView::from(&project);
     view.quality = Some(s.app.quality_settings(&p, project.id).await?);

@@ -201,8 +201,14 @@ pub async fn publish_guidelines(
     let text = super::session::form_value(&form, "markdown").unwrap_or_default();
     let note = super::session::form_value(&form, "note");
     let quiz_text = super::session::form_value(&form, "quiz").unwrap_or_default();
-    let mark_text = super::session::form_value(&form, "pass_mark").unwrap_or_default().trim();
-    let draft = Some((text.to_string(), quiz_text.to_string(), mark_text.to_string()));
+    let mark_text = super::session::form_value(&form, "pass_mark")
+        .unwrap_or_default()
+        .trim();
+    let draft = Some((
+        text.to_string(),
+        quiz_text.to_string(),
+        mark_text.to_string(),
+    ));
     // The quiz is written as plain text (see `fairloop_app::quiz::parse_quiz_text`); an empty box means none.
     let quiz = match mark_text.parse::<u32>() {
         Ok(m) => fairloop_app::quiz::parse_quiz_text(quiz_text, Some(m)),

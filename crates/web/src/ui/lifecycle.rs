@@ -12,7 +12,9 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use fairloop_app::AppError;
-use fairloop_app::lifecycle::{AFFECTED_DAYS, ChangeState, CloseBody, CloseMode, LifecycleView, WorkForecast};
+use fairloop_app::lifecycle::{
+    AFFECTED_DAYS, ChangeState, CloseBody, CloseMode, LifecycleView, WorkForecast,
+};
 use fairloop_app::quiz::{AttemptBody, AttemptResult};
 use fairloop_domain::lifecycle::ProjectState;
 use fairloop_domain::time::now_millis;
@@ -179,10 +181,11 @@ async fn status_page(
         _ => None,
     };
     let can_close = v.allowed.contains(&ProjectState::Closed);
-    let notice_end = (v.notice_days > 0)
-        .then(|| day_of(&fairloop_domain::time::to_rfc3339(
+    let notice_end = (v.notice_days > 0).then(|| {
+        day_of(&fairloop_domain::time::to_rfc3339(
             now_millis() + v.notice_days * fairloop_domain::lifecycle::DAY_MS,
-        )));
+        ))
+    });
     let closure = match &v.closure {
         Some(_) => Some(
             ui.state
@@ -243,7 +246,12 @@ pub async fn status(
 }
 
 /// The page a worker lands on when the queue refuses work because of the project's state (409).
-pub(crate) async fn refused(ui: &Ui, user: &CurrentUser, project: i64, message: String) -> PageResult {
+pub(crate) async fn refused(
+    ui: &Ui,
+    user: &CurrentUser,
+    project: i64,
+    message: String,
+) -> PageResult {
     status_page(
         ui,
         user,
@@ -282,13 +290,25 @@ pub async fn change(
     match ui
         .state
         .app
-        .change_project_state(&user.session.principal, project, ChangeState { state, reason })
+        .change_project_state(
+            &user.session.principal,
+            project,
+            ChangeState { state, reason },
+        )
         .await
     {
         Ok(_) => Ok(see_other(&format!("/projects/{project}/status?done=state"))),
         Err(e) => {
             let message = conflict_message(e)?;
-            status_page(&ui, &user, project, StatusCode::CONFLICT, None, Some(message)).await
+            status_page(
+                &ui,
+                &user,
+                project,
+                StatusCode::CONFLICT,
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }
@@ -331,7 +351,15 @@ pub async fn close(
         ))),
         Err(e) => {
             let message = conflict_message(e)?;
-            status_page(&ui, &user, project, StatusCode::CONFLICT, None, Some(message)).await
+            status_page(
+                &ui,
+                &user,
+                project,
+                StatusCode::CONFLICT,
+                None,
+                Some(message),
+            )
+            .await
         }
     }
 }
@@ -343,7 +371,11 @@ pub(crate) async fn changes_page(
     user: &CurrentUser,
     project_id: i64,
     status: StatusCode,
-    attempt: Option<(&render::FormValues, HashMap<String, String>, Option<&AttemptResult>)>,
+    attempt: Option<(
+        &render::FormValues,
+        HashMap<String, String>,
+        Option<&AttemptResult>,
+    )>,
 ) -> PageResult {
     let p = &user.session.principal;
     let project = ui.state.app.project(p, project_id).await?;
@@ -416,7 +448,9 @@ pub async fn take_quiz(
         .guideline_quiz_template(p, project, version)
         .await?
     else {
-        return Ok(see_other(&format!("/projects/{project}/guidelines/changes")));
+        return Ok(see_other(&format!(
+            "/projects/{project}/guidelines/changes"
+        )));
     };
     let values = render::form_values(&form);
     let answers = render::answers_from_form(&template, &values);
@@ -440,7 +474,14 @@ pub async fn take_quiz(
                     (q.name.clone(), text)
                 })
                 .collect();
-            changes_page(&ui, &user, project, StatusCode::UNPROCESSABLE_ENTITY, Some((&values, errors, Some(&r)))).await
+            changes_page(
+                &ui,
+                &user,
+                project,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((&values, errors, Some(&r))),
+            )
+            .await
         }
         Err(AppError::Invalid { .. }) => {
             // An unanswered question: say so by the question, as the workbench does (no attempt is recorded).
@@ -448,11 +489,25 @@ pub async fn take_quiz(
                 .questions
                 .iter()
                 .filter(|q| !values.contains_key(&format!("q.{}", q.name)))
-                .map(|q| (q.name.clone(), "Pick an answer to this question.".to_string()))
+                .map(|q| {
+                    (
+                        q.name.clone(),
+                        "Pick an answer to this question.".to_string(),
+                    )
+                })
                 .collect();
-            changes_page(&ui, &user, project, StatusCode::UNPROCESSABLE_ENTITY, Some((&values, errors, None))).await
+            changes_page(
+                &ui,
+                &user,
+                project,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((&values, errors, None)),
+            )
+            .await
         }
-        Err(AppError::Conflict { .. }) => Ok(see_other(&format!("/projects/{project}/guidelines/changes"))),
+        Err(AppError::Conflict { .. }) => Ok(see_other(&format!(
+            "/projects/{project}/guidelines/changes"
+        ))),
         Err(e) => Err(e.into()),
     }
 }

@@ -176,7 +176,15 @@ pub async fn publish(
             Ok(m) => m,
             Err(_) => {
                 let e = format!("“{n}” is not an amount in minor units (e.g. 5000 for 50.00)");
-                return page(&ui, &user, project, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
+                return page(
+                    &ui,
+                    &user,
+                    project,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(e),
+                )
+                .await;
             }
         },
     };

@@ -1940,7 +1940,8 @@ async fn the_transparency_page_is_open_to_the_projects_workers_and_names_nobody(
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("median effective hourly rate"));
     assert!(
-        page.body.contains("No end announced: the project has not been closed."),
+        page.body
+            .contains("No end announced: the project has not been closed."),
         "the page says what the lifecycle recorded about notice"
     );
     // Only the signed-in user appears (in the header); no other worker is named.
