@@ -358,9 +358,11 @@ impl App {
             .add_guidelines_with_quiz(
                 principal.org_id,
                 project,
-                markdown,
-                note,
-                quiz,
+                fairloop_store::quiz::NewVersion {
+                    markdown,
+                    note,
+                    quiz,
+                },
                 principal.user_id,
                 now_millis(),
             )

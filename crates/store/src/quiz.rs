@@ -91,18 +91,32 @@ pub fn quiz_pending(
     Ok(passed.is_none())
 }
 
+/// A guidelines version to publish, with its quiz.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    /// The text, Markdown.
+    pub markdown: String,
+    /// What changed.
+    pub note: Option<String>,
+    /// The quiz (JSON) and its pass mark, if one is attached.
+    pub quiz: Option<(String, i64)>,
+}
+
 impl dyn Store + '_ {
     /// Publishes a new guidelines version with a quiz attached, in one transaction; answers the version.
     pub async fn add_guidelines_with_quiz(
         &self,
         org: OrgId,
         project: ProjectId,
-        markdown: String,
-        note: Option<String>,
-        quiz: Option<(String, i64)>,
+        v: NewVersion,
         by: UserId,
         now: Millis,
     ) -> StoreResult<i64> {
+        let NewVersion {
+            markdown,
+            note,
+            quiz,
+        } = v;
         self.write_tx(move |tx| {
             let version = crate::worktools::insert_guidelines(
                 tx,
