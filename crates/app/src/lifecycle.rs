@@ -231,6 +231,22 @@ impl App {
         }
     }
 
+    /// Refuses a change to a closed project's data (an import): a closed project is read-only.
+    pub(crate) async fn refuse_if_closed(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<()> {
+        let l = self.store.lifecycle(principal.org_id, project).await?;
+        if effective_state(l.state, l.ends_at, now_millis()) == ProjectState::Closed {
+            return Err(AppError::Conflict {
+                code: "project_closed",
+                message: "the project is closed and read-only; it takes no new items".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// The state of a project a worker may see: drafts are 404 to anyone who does not manage projects.
     pub(crate) async fn visible_state(
         &self,

@@ -360,6 +360,14 @@ async fn each_state_allows_only_its_moves_and_its_work() {
             "project_closed",
         )
         .await;
+        // Read-only: no new items either.
+        expect_error(
+            app.import_jsonl(&req.token, draft, &jsonl_items("late", 0..1), None)
+                .await,
+            StatusCode::CONFLICT,
+            "project_closed",
+        )
+        .await;
         // The closed lease gave its slot back: the counts stay true.
         let stats = app.stats_json(&req.token, draft).await;
         assert_eq!(stats["open_assignments"], 0);
