@@ -149,6 +149,13 @@ impl App {
                             gold_rate: None,
                             adaptive_overlap: None,
                             state: None,
+                            // The expert comparison pays for reading its guidelines (up to 60 minutes).
+                            onboarding_pay: (template == "llm_pairwise_rubric").then_some(
+                                crate::onboarding::OnboardingPay {
+                                    rate_minor: 3000,
+                                    max_minutes: None,
+                                },
+                            ),
                         },
                     )
                     .await?

@@ -325,13 +325,10 @@ impl App {
                     project_id: None,
                     worker_id: None,
                     annotation_id: None,
-                    memo: reference.to_string(),
+                    memo: funding_memo(reference, body.amount_minor, self.config.platform_fee_bps),
                     created_by: Some(principal.user_id),
                     currency: body.currency.clone(),
-                    entries: vec![
-                        (AccountRef::FUNDING, -body.amount_minor),
-                        (AccountRef::BUDGET, body.amount_minor),
-                    ],
+                    entries: funding_entries(body.amount_minor, self.config.platform_fee_bps),
                 },
                 now_millis(),
             )
@@ -557,6 +554,41 @@ pub fn hourly_amount(rate_minor: i64, ms: i64) -> i64 {
     v.clamp(0, i128::from(i64::MAX)) as i64
 }
 
+/// The platform fee on a funding of `amount` minor units at `bps` basis points, rounded half up.
+pub fn platform_fee(amount: i64, bps: u32) -> i64 {
+    let v = (i128::from(amount) * i128::from(bps) + 5_000).div_euclid(10_000);
+    v.clamp(0, i128::from(amount)) as i64
+}
+
+/// The entries of a funding: all of it leaves `funding`; the fee goes to `fees` and the rest to the budget (no fee
+/// entry at all when the fee is zero, so installations without a fee keep two-entry fundings).
+fn funding_entries(amount: i64, bps: u32) -> Vec<(AccountRef, i64)> {
+    let fee = platform_fee(amount, bps);
+    let mut entries = vec![
+        (AccountRef::FUNDING, -amount),
+        (AccountRef::BUDGET, amount - fee),
+    ];
+    if fee > 0 {
+        entries.push((AccountRef::FEES, fee));
+    }
+    entries
+}
+
+/// The memo of a funding: its reference, and the fee when there is one (so the invoice, which lists the budget's
+/// movements, shows why the budget grew by less than the payment).
+fn funding_memo(reference: &str, amount: i64, bps: u32) -> String {
+    match platform_fee(amount, bps) {
+        0 => reference.to_string(),
+        fee => format!(
+            "{reference} (platform fee {} = {}.{:02} % of {})",
+            crate::payouts::decimal(fee),
+            bps / 100,
+            bps % 100,
+            crate::payouts::decimal(amount)
+        ),
+    }
+}
+
 /// Posts pay for new submissions and gives back holds of skipped or expired claims.
 #[derive(Debug, Clone)]
 pub struct PayPosting {
@@ -574,6 +606,8 @@ pub struct PostingStep {
     pub deferred: u64,
     /// Holds released.
     pub released: u64,
+    /// Finished days of paid onboarding time paid now (see [`crate::onboarding`]).
+    pub onboarding_paid: u64,
     /// True when a batch was full (more work is waiting).
     pub more: bool,
 }
@@ -593,6 +627,9 @@ impl PayPosting {
                 .await?,
             ..PostingStep::default()
         };
+        step.onboarding_paid = crate::onboarding::OnboardingPosting::new(self.app.clone())
+            .try_run_one(now)
+            .await?;
         let fresh = store.ledger_unposted(0, POSTING_BATCH).await?;
         step.more = fresh.len() as i64 == POSTING_BATCH;
         let deferred = store.ledger_deferred(0, POSTING_BATCH).await?;

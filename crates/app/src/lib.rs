@@ -25,6 +25,7 @@ pub mod invitations;
 pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
+pub mod onboarding;
 pub mod payouts;
 pub mod prefetch;
 pub mod projects;
@@ -62,6 +63,9 @@ pub struct AppConfig {
     pub max_line_bytes: usize,
     /// Most bad lines listed in an import report (all are counted).
     pub max_reported_errors: usize,
+    /// The platform's fee on funding, in basis points (500 = 5 %): taken when an organization funds its budget,
+    /// so every later cost (pay, bonuses, top-ups) is exactly what the worker receives. 0 charges nothing.
+    pub platform_fee_bps: u32,
 }
 
 impl Default for AppConfig {
@@ -70,6 +74,7 @@ impl Default for AppConfig {
             max_import_bytes: 1 << 30,
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
+            platform_fee_bps: 0,
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct CreateProject {
     /// The most the project may spend, in minor units of the pay currency.
     #[serde(default)]
     pub budget_minor: Option<i64>,
+    /// Pay for onboarding time (reading guidelines, quizzes, qualification); needs `pay` for its currency.
+    #[serde(default)]
+    pub onboarding_pay: Option<crate::onboarding::OnboardingPay>,
     /// Share (0 to 1) of tasks that are gold items when the project has some (default 0: none handed out).
     #[serde(default)]
     pub gold_rate: Option<f64>,
@@ -213,6 +216,20 @@ impl App {
             }
             None => None,
         };
+        if let Some(onboarding) = input.onboarding_pay {
+            onboarding.validate()?;
+            let Some(obj) = pay.as_mut() else {
+                return Err(AppError::invalid(
+                    "invalid_pay",
+                    "onboarding_pay needs pay (its currency and model) as well",
+                ));
+            };
+            obj["onboarding_rate_minor"] = onboarding.rate_minor.into();
+            obj["onboarding_max_minutes"] = onboarding
+                .max_minutes
+                .unwrap_or(crate::onboarding::DEFAULT_MAX_MINUTES)
+                .into();
+        }
         if let Some(budget) = input.budget_minor {
             if budget < 0 {
                 return Err(AppError::invalid(

@@ -79,8 +79,13 @@ pub struct Timesheet {
     pub entries: Vec<TimesheetEntry>,
     /// Per UTC day, oldest first.
     pub days: Vec<TimesheetDay>,
-    /// Total active seconds.
+    /// Paid onboarding time (guidelines, quizzes, qualification) per project and UTC day, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub onboarding: Vec<fairloop_store::onboarding::OnboardingDay>,
+    /// Total active seconds on tasks.
     pub total_active_seconds: i64,
+    /// Total onboarding seconds.
+    pub total_onboarding_seconds: i64,
 }
 
 /// Exactly what Fairloop records while someone works, for the page that lists it.
@@ -100,6 +105,11 @@ pub const RECORDED: &[(&str, &str)] = &[
     (
         "Claim and close times",
         "when you took the task and when you submitted or skipped it, or when it expired",
+    ),
+    (
+        "Onboarding heartbeats",
+        "the same two yes-or-no answers while you read a project's guidelines outside a task, when the project \
+         pays that time; kept as minutes per project and day",
     ),
     (
         "Your answers",
@@ -212,8 +222,14 @@ impl App {
             d.1 += 1;
             total += e.measured_ms + e.added_ms;
         }
+        let onboarding = self
+            .onboarding_days(principal, Some(worker), from, to)
+            .await?;
+        let total_onboarding_seconds = onboarding.iter().map(|d| d.active_ms).sum::<i64>() / 1000;
         Ok(Timesheet {
             worker_id: worker,
+            onboarding,
+            total_onboarding_seconds,
             entries,
             days: days
                 .into_iter()

@@ -781,3 +781,67 @@ async fn statements_and_invoices_come_from_the_ledger_and_stay_in_their_organiza
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_fee_is_taken_from_funding_and_shown_on_the_invoice() {
+    for b in backends().await {
+        // The same store, with a 2.5 % fee configured.
+        let app = fairloop_app::App::new(
+            b.app.store.clone(),
+            fairloop_app::AppConfig {
+                platform_fee_bps: 250,
+                ..fairloop_app::AppConfig::default()
+            },
+        );
+        let org = unique("org");
+        let requester = user(&app, &org, Role::Requester).await;
+        let fund = |amount: i64, reference: &str| FundBody {
+            amount_minor: amount,
+            currency: "EUR".into(),
+            reference: reference.into(),
+        };
+        app.fund_budget(&requester, fund(10_000, "wire-1"))
+            .await
+            .unwrap();
+        // 2.5 % of 10,001 is 250.025: rounded half up to 250.
+        app.fund_budget(&requester, fund(10_001, "wire-2"))
+            .await
+            .unwrap();
+        // Retrying a funding charges the fee once.
+        assert!(
+            !app.fund_budget(&requester, fund(10_001, "wire-2"))
+                .await
+                .unwrap()
+                .created
+        );
+        let org_id = requester.org_id;
+        assert_eq!(balance(&app, org_id, AccountKind::Fees, 0).await, 500);
+        assert_eq!(
+            balance(&app, org_id, AccountKind::Budget, 0).await,
+            20_001 - 500
+        );
+        assert_eq!(
+            balance(&app, org_id, AccountKind::Funding, 0).await,
+            -20_001
+        );
+        let invoice = app.invoice(&requester, 0, now_millis() + 1).await.unwrap();
+        assert_eq!(invoice.lines.len(), 2, "{}", b.name);
+        assert_eq!(invoice.lines[0].amount_minor, 9_750);
+        assert!(
+            invoice.lines[0]
+                .memo
+                .contains("platform fee 2.50 = 2.50 % of 100.00"),
+            "{}",
+            invoice.lines[0].memo
+        );
+        // Without a fee (the default) a funding has no fee entry and the budget gets all of it.
+        let other = user(&b.app, &unique("org"), Role::Requester).await;
+        b.app.fund_budget(&other, fund(999, "w")).await.unwrap();
+        assert_eq!(
+            balance(&b.app, other.org_id, AccountKind::Budget, 0).await,
+            999
+        );
+        assert_eq!(balance(&b.app, other.org_id, AccountKind::Fees, 0).await, 0);
+        assert_verified(&app, b.name).await;
+    }
+}

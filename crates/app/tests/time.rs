@@ -29,6 +29,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await

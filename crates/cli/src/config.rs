@@ -42,6 +42,8 @@ pub struct FileConfig {
     pub max_import_bytes: Option<u64>,
     /// Longest line of an import file in bytes.
     pub max_line_bytes: Option<usize>,
+    /// Platform fee on funding, in basis points.
+    pub platform_fee_bps: Option<u32>,
 }
 
 /// The merged configuration.
@@ -110,6 +112,14 @@ impl Config {
             app: AppConfig {
                 max_import_bytes: file.max_import_bytes.unwrap_or(defaults.max_import_bytes),
                 max_line_bytes: file.max_line_bytes.unwrap_or(defaults.max_line_bytes),
+                platform_fee_bps: match file.platform_fee_bps {
+                    Some(bps) if bps > 5_000 => bail!(
+                        "platform_fee_bps in {} is {bps}; it is in basis points (500 = 5 %) and at most 5000",
+                        file_path.display()
+                    ),
+                    Some(bps) => bps,
+                    None => defaults.platform_fee_bps,
+                },
                 ..defaults
             },
         })
@@ -153,6 +163,10 @@ max_import_bytes = 1073741824
 
 # Longest single line of an import file, in bytes (a longer line is reported as a bad line).
 max_line_bytes = 1048576
+
+# The platform's fee, in basis points of each funding (500 = 5 %, at most 5000). It is taken when an organization
+# funds its budget and shows on its invoice; workers' pay is never reduced by it. 0 charges nothing.
+platform_fee_bps = 0
 "#;
 
 #[cfg(test)]

@@ -91,6 +91,11 @@ impl AccountRef {
         kind: AccountKind::Funding,
         owner: 0,
     };
+    /// The organization's platform fees.
+    pub const FEES: AccountRef = AccountRef {
+        kind: AccountKind::Fees,
+        owner: 0,
+    };
     /// A worker's earnings payable.
     pub fn earnings(worker: UserId) -> AccountRef {
         AccountRef {

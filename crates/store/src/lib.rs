@@ -24,6 +24,7 @@ pub mod invitations;
 pub mod ledger;
 pub mod lifecycle;
 mod migrate;
+pub mod onboarding;
 mod ops;
 pub mod pay_disputes;
 pub mod payouts;

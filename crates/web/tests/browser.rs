@@ -78,6 +78,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await
@@ -585,6 +586,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await

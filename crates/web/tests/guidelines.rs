@@ -292,3 +292,69 @@ async fn a_change_to_the_guidelines_is_acknowledged_before_the_next_task() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboarding_pay_is_part_of_the_project_and_reading_time_is_reported_over_the_api() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("Lab", "req@lab.test", Role::Requester).await;
+        let worker = app.user("Lab", "w@lab.test", Role::Worker).await;
+        let other = app.user("Other", "w@other.test", Role::Worker).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Paid reading", "template": minimal_template(),
+                       "pay": {"model": "per_task", "amount_minor": 30, "currency": "EUR"},
+                       "onboarding_pay": {"rate_minor": 1500, "max_minutes": 20}}),
+            )
+            .await;
+        let shown = expect_status(app.get_project(&req.token, project).await, StatusCode::OK).await;
+        assert_eq!(shown["pay"]["onboarding_rate_minor"], 1500);
+        assert_eq!(shown["pay"]["onboarding_max_minutes"], 20);
+        let beat = |token: String, body: Value| {
+            let app = &app;
+            async move {
+                app.api
+                    .client
+                    .post(
+                        app.api
+                            .url(&format!("/api/v1/projects/{project}/onboarding/heartbeat")),
+                    )
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let ok = json!({"activity": "guidelines", "focus": true, "input": true});
+        let out = expect_status(beat(worker.token.clone(), ok.clone()).await, StatusCode::OK).await;
+        assert_eq!(out["paid"], true);
+        assert_eq!(out["recorded"], true);
+        assert_eq!(out["max_ms"], 1_200_000);
+        // Bad input names the field; another organization's worker finds no project.
+        let bad = beat(
+            worker.token.clone(),
+            json!({"activity": "napping", "focus": true, "input": true}),
+        )
+        .await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert!(bad.text().await.unwrap().contains("activity"));
+        expect_error(
+            beat(other.token.clone(), ok.clone()).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        // An onboarding offer without pay is refused with the field named.
+        let r = app
+            .create_project(
+                &req.token,
+                &json!({"name": "x", "template": minimal_template(),
+                        "onboarding_pay": {"rate_minor": 1500}}),
+            )
+            .await;
+        let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_pay").await;
+        assert!(body.to_string().contains("onboarding_pay"), "{body}");
+    })
+    .await;
+}

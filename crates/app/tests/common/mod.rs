@@ -133,6 +133,7 @@ pub async fn per_task_project(
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await

@@ -301,10 +301,54 @@ fn check_answer(
             }
             Ok(())
         }
-        QuestionKind::VideoEvents { labels, .. } => {
+        QuestionKind::VideoEvents {
+            labels, severities, ..
+        } => {
             let list = list_answer(v, "events", "{\"start\": 1.5, \"end\": 3.0, \"label\": …}")?;
             for (i, item) in list.iter().enumerate() {
-                check_event(labels, item).map_err(|m| format!("event {i}: {m}"))?;
+                check_event(labels, severities, item).map_err(|m| format!("event {i}: {m}"))?;
+            }
+            Ok(())
+        }
+        QuestionKind::Polygons {
+            labels,
+            min_shapes,
+            max_shapes,
+            ..
+        } => {
+            let list = list_answer(
+                v,
+                "polygons",
+                "{\"points\": [[0.1, 0.1], [0.5, 0.1], [0.3, 0.4]], \"label\": …}",
+            )?;
+            for (i, item) in list.iter().enumerate() {
+                check_polygon(labels, item).map_err(|m| format!("polygon {i}: {m}"))?;
+            }
+            check_count(list.len(), *min_shapes, *max_shapes, "polygon")
+        }
+        QuestionKind::Keypoints { labels, points, .. } => {
+            let list = list_answer(
+                v,
+                "objects",
+                "{\"points\": [[0.4, 0.2, 2], …], \"label\": …}",
+            )?;
+            for (i, item) in list.iter().enumerate() {
+                check_keypoints(labels, points, item).map_err(|m| format!("object {i}: {m}"))?;
+            }
+            Ok(())
+        }
+        QuestionKind::Tracks { labels, .. } => {
+            let list = list_answer(
+                v,
+                "tracks",
+                "{\"id\": \"car-1\", \"label\": …, \"keyframes\": [{\"frame\": 0, \"x\": 0.1, \"y\": 0.2, \"w\": 0.3, \"h\": 0.2}]}",
+            )?;
+            let mut ids = std::collections::HashSet::new();
+            for (i, item) in list.iter().enumerate() {
+                let id = check_track(labels, item).map_err(|m| format!("track {i}: {m}"))?;
+                if !ids.insert(id) {
+                    return Err(format!("track {i}: id {id:?} is used by an earlier track"));
+                }
             }
             Ok(())
         }
@@ -606,17 +650,219 @@ fn check_spans(
     Ok(())
 }
 
+/// Checks a shape count against optional bounds; `what` is the singular noun.
+fn check_count(n: usize, min: Option<usize>, max: Option<usize>, what: &str) -> Result<(), String> {
+    if let Some(min) = min
+        && n < min
+    {
+        return Err(format!(
+            "draw at least {min} {what}{}, got {n}",
+            plural(min)
+        ));
+    }
+    if let Some(max) = max
+        && n > max
+    {
+        return Err(format!("draw at most {max} {what}{}, got {n}", plural(max)));
+    }
+    Ok(())
+}
+
+/// Reads a point `[x, y, …]` whose first two entries are fractions of the image size.
+fn check_point(v: &Value, len: usize, example: &str) -> Result<(f64, f64), String> {
+    let Some(a) = v.as_array().filter(|a| a.len() == len) else {
+        return Err(format!(
+            "must be a list of {len} numbers like {example}, got {}",
+            show(v)
+        ));
+    };
+    let x = a[0].as_f64().filter(|x| x.is_finite());
+    let y = a[1].as_f64().filter(|y| y.is_finite());
+    let (Some(x), Some(y)) = (x, y) else {
+        return Err(format!("x and y must be numbers, got {}", show(v)));
+    };
+    if !(-BOX_EPSILON..=1.0 + BOX_EPSILON).contains(&x)
+        || !(-BOX_EPSILON..=1.0 + BOX_EPSILON).contains(&y)
+    {
+        return Err(format!(
+            "({x}, {y}) lies outside the image: coordinates are fractions of the image size from 0 to 1"
+        ));
+    }
+    Ok((x, y))
+}
+
+fn check_polygon(labels: &[ChoiceOption], item: &Value) -> Result<(), String> {
+    let obj = entry(
+        item,
+        &["points", "label"],
+        "{\"points\": [[0.1, 0.1], [0.5, 0.1], [0.3, 0.4]], \"label\": …}",
+    )?;
+    check_label(labels, obj)?;
+    let Some(points) = obj.get("points").and_then(Value::as_array) else {
+        return Err("\"points\" must be a list of [x, y] points".to_owned());
+    };
+    if points.len() < 3 {
+        return Err(format!(
+            "a polygon needs at least 3 points, got {}",
+            points.len()
+        ));
+    }
+    if points.len() > MAX_LIST_ANSWER_LEN {
+        return Err(format!(
+            "has {} points; at most {MAX_LIST_ANSWER_LEN} are allowed",
+            points.len()
+        ));
+    }
+    let mut twice_area = 0.0;
+    let mut prev = None;
+    let mut first = None;
+    for (i, p) in points.iter().enumerate() {
+        let (x, y) = check_point(p, 2, "[0.25, 0.5]").map_err(|m| format!("point {i}: {m}"))?;
+        if let Some((px, py)) = prev {
+            twice_area += px * y - x * py;
+        }
+        first.get_or_insert((x, y));
+        prev = Some((x, y));
+    }
+    if let (Some((fx, fy)), Some((lx, ly))) = (first, prev) {
+        twice_area += lx * fy - fx * ly;
+    }
+    if twice_area.abs() < 1e-12 {
+        return Err("the polygon has no area (its points lie on one line)".to_owned());
+    }
+    Ok(())
+}
+
+fn check_keypoints(labels: &[ChoiceOption], names: &[String], item: &Value) -> Result<(), String> {
+    let obj = entry(
+        item,
+        &["points", "label"],
+        "{\"points\": [[0.4, 0.2, 2], …], \"label\": …}",
+    )?;
+    check_label(labels, obj)?;
+    let Some(points) = obj.get("points").and_then(Value::as_array) else {
+        return Err("\"points\" must be a list of [x, y, v] points".to_owned());
+    };
+    if points.len() != names.len() {
+        return Err(format!(
+            "has {} points; give exactly {} ({}), [0, 0, 0] for a point not placed",
+            points.len(),
+            names.len(),
+            quoted_list(names.iter().map(String::as_str))
+        ));
+    }
+    for (p, name) in points.iter().zip(names) {
+        let (x, y) =
+            check_point(p, 3, "[0.4, 0.2, 2]").map_err(|m| format!("point {name:?}: {m}"))?;
+        match p[2].as_u64() {
+            Some(0) if x != 0.0 || y != 0.0 => {
+                return Err(format!(
+                    "point {name:?}: a point not placed (v = 0) must be [0, 0, 0]"
+                ));
+            }
+            Some(0..=2) => {}
+            _ => {
+                return Err(format!(
+                    "point {name:?}: v must be 0 (not placed), 1 (hidden) or 2 (visible), got {}",
+                    show(&p[2])
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks one track and returns its id.
+fn check_track<'a>(labels: &[ChoiceOption], item: &'a Value) -> Result<&'a str, String> {
+    let obj = entry(
+        item,
+        &["id", "label", "keyframes"],
+        "{\"id\": \"car-1\", \"label\": …, \"keyframes\": […]}",
+    )?;
+    check_label(labels, obj)?;
+    let id = match obj.get("id") {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 200 => s.as_str(),
+        Some(other) => {
+            return Err(format!(
+                "\"id\" must be a non-empty string of at most 200 bytes, got {}",
+                show(other)
+            ));
+        }
+        None => return Err("\"id\" is missing".to_owned()),
+    };
+    let Some(frames) = obj.get("keyframes").and_then(Value::as_array) else {
+        return Err(
+            "\"keyframes\" must be a list of {\"frame\", \"x\", \"y\", \"w\", \"h\"}".to_owned(),
+        );
+    };
+    if frames.is_empty() {
+        return Err("a track needs at least one keyframe".to_owned());
+    }
+    if frames.len() > MAX_LIST_ANSWER_LEN {
+        return Err(format!(
+            "has {} keyframes; at most {MAX_LIST_ANSWER_LEN} are allowed",
+            frames.len()
+        ));
+    }
+    let mut last: Option<u64> = None;
+    for (i, kf) in frames.iter().enumerate() {
+        let k = entry(
+            kf,
+            &["frame", "x", "y", "w", "h", "outside"],
+            "{\"frame\": 12, \"x\": 0.1, \"y\": 0.2, \"w\": 0.3, \"h\": 0.2}",
+        )
+        .map_err(|m| format!("keyframe {i}: {m}"))?;
+        let frame = match k.get("frame") {
+            Some(v) => v.as_u64().ok_or_else(|| {
+                format!(
+                    "keyframe {i}: \"frame\" must be a whole number from 0, got {}",
+                    show(v)
+                )
+            })?,
+            None => return Err(format!("keyframe {i}: \"frame\" is missing")),
+        };
+        if let Some(prev) = last
+            && frame <= prev
+        {
+            return Err(format!(
+                "keyframe {i}: frame {frame} comes after frame {prev}; keyframes must be in increasing frame order"
+            ));
+        }
+        last = Some(frame);
+        match k.get("outside") {
+            None | Some(Value::Bool(_)) => {}
+            Some(other) => {
+                return Err(format!(
+                    "keyframe {i}: \"outside\" must be true or false, got {}",
+                    show(other)
+                ));
+            }
+        }
+        let rect: Map<String, Value> = ["x", "y", "w", "h"]
+            .iter()
+            .filter_map(|key| k.get(*key).map(|v| ((*key).to_owned(), v.clone())))
+            .collect();
+        check_rect(&rect).map_err(|m| format!("keyframe {i} (frame {frame}): {m}"))?;
+    }
+    Ok(id)
+}
+
 fn check_box(labels: &[ChoiceOption], item: &Value) -> Result<(), String> {
     let obj = entry(
         item,
         &["x", "y", "w", "h", "label"],
         "{\"x\": 0.1, \"y\": 0.2, \"w\": 0.3, \"h\": 0.4, \"label\": …}",
     )?;
+    check_label(labels, obj)?;
+    check_rect(obj)
+}
+
+/// Checks a normalized rectangle `{x, y, w, h}` lies inside the image and is not empty.
+fn check_rect(obj: &Map<String, Value>) -> Result<(), String> {
     let x = number(obj, "x")?;
     let y = number(obj, "y")?;
     let w = number(obj, "w")?;
     let h = number(obj, "h")?;
-    check_label(labels, obj)?;
     if x < 0.0 || y < 0.0 {
         return Err(format!(
             "x and y are fractions of the image size from 0 to 1, got x={x}, y={y}"
@@ -635,12 +881,31 @@ fn check_box(labels: &[ChoiceOption], item: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn check_event(labels: &[ChoiceOption], item: &Value) -> Result<(), String> {
+fn check_event(
+    labels: &[ChoiceOption],
+    severities: &[ChoiceOption],
+    item: &Value,
+) -> Result<(), String> {
     let obj = entry(
         item,
-        &["start", "end", "label", "note"],
+        &["start", "end", "label", "note", "severity"],
         "{\"start\": 1.5, \"end\": 3.0, \"label\": …}",
     )?;
+    match (severities.is_empty(), obj.get("severity")) {
+        (true, Some(_)) => {
+            return Err("\"severity\" is not asked by this question; remove it".to_owned());
+        }
+        (false, None) => {
+            return Err(format!(
+                "\"severity\" is missing; give one of {}",
+                quoted_list(severities.iter().map(|o| o.value.as_str()))
+            ));
+        }
+        (false, Some(sev)) => {
+            check_choice(severities, sev).map_err(|m| format!("severity {m}"))?;
+        }
+        (true, None) => {}
+    }
     let start = number(obj, "start")?;
     let end = number(obj, "end")?;
     check_label(labels, obj)?;

@@ -159,6 +159,99 @@ pub fn examples() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "image_segments",
+            json!({
+                "fields": [{"name": "scan", "type": "image", "source": "image_url", "label": "Chest X-ray"}],
+                "questions": [{
+                    "name": "regions",
+                    "type": "polygons",
+                    "field": "scan",
+                    "label": "Outline every opacity and nodule",
+                    "labels": ["opacity", "nodule", "effusion"],
+                    "max_shapes": 20
+                }]
+            }),
+        ),
+        (
+            "pose_keypoints",
+            json!({
+                "fields": [{"name": "photo", "type": "image", "source": "image_url"}],
+                "questions": [{
+                    "name": "people",
+                    "type": "keypoints",
+                    "field": "photo",
+                    "label": "Place the head, shoulders and hands of every person",
+                    "labels": ["person"],
+                    "points": ["head", "left_shoulder", "right_shoulder", "left_hand", "right_hand"],
+                    "skeleton": [[0, 1], [0, 2], [1, 3], [2, 4]]
+                }]
+            }),
+        ),
+        (
+            "object_tracking",
+            json!({
+                "fields": [{"name": "video", "type": "video", "source": "video_url"}],
+                "questions": [{
+                    "name": "objects",
+                    "type": "tracks",
+                    "field": "video",
+                    "label": "Follow every car and cyclist through the clip",
+                    "labels": ["car", "cyclist"]
+                }]
+            }),
+        ),
+        (
+            "generated_video_qa",
+            json!({
+                "fields": [
+                    {"name": "prompt", "type": "text", "label": "Prompt given to the video model"},
+                    {"name": "video", "type": "video", "source": "video_url", "label": "Generated video"}
+                ],
+                "questions": [
+                    {
+                        "name": "errors",
+                        "type": "video_events",
+                        "field": "video",
+                        "label": "Mark every visual error as a time range",
+                        "help": "Step frame by frame with , and . to find where an error starts and ends.",
+                        "labels": [
+                            {"value": "anatomy", "label": "Anatomy (hands, faces, limbs)"},
+                            {"value": "physics", "label": "Physics (gravity, collisions, fluids)"},
+                            {"value": "object_permanence", "label": "Object permanence (things appear or vanish)"},
+                            {"value": "text_rendering", "label": "Text rendering (garbled signs, letters)"},
+                            {"value": "temporal_flicker", "label": "Temporal flicker (textures or lighting jump)"},
+                            {"value": "identity_drift", "label": "Identity drift (a person or object changes)"},
+                            {"value": "camera", "label": "Camera motion (impossible cuts, warping)"},
+                            {"value": "prompt_mismatch", "label": "Does not follow the prompt"},
+                            {"value": "other", "label": "Other (say what in the note)"}
+                        ],
+                        "severities": [
+                            {"value": "minor", "label": "Minor: noticed on a second look"},
+                            {"value": "major", "label": "Major: noticed at once"},
+                            {"value": "critical", "label": "Critical: the video is unusable"}
+                        ]
+                    },
+                    {
+                        "name": "overall",
+                        "type": "rating",
+                        "label": "Overall quality",
+                        "min": 1,
+                        "max": 5,
+                        "min_label": "Unusable",
+                        "max_label": "Flawless",
+                        "required": true
+                    },
+                    {
+                        "name": "follows_prompt",
+                        "type": "single_choice",
+                        "label": "Does the video show what the prompt asks for?",
+                        "options": ["yes", "partly", "no"],
+                        "required": true
+                    }
+                ]
+            }),
+        ),
+        (
             "response_ranking",
             json!({
                 "fields": [

@@ -113,6 +113,9 @@ fn matches_for(kind: &QuestionKind) -> &'static [GoldMatch] {
         QuestionKind::Rating { .. }
         | QuestionKind::Rubric { .. }
         | QuestionKind::Boxes { .. }
+        | QuestionKind::Polygons { .. }
+        | QuestionKind::Keypoints { .. }
+        | QuestionKind::Tracks { .. }
         | QuestionKind::VideoEvents { .. } => &[],
     }
 }
@@ -253,10 +256,7 @@ pub fn score_question(
         .comparison
         .or_else(|| matches_for(kind).first().copied())
         .unwrap_or(GoldMatch::Exact);
-    let scored = !matches!(
-        kind,
-        QuestionKind::Boxes { .. } | QuestionKind::VideoEvents { .. }
-    );
+    let scored = !is_shape(kind);
     if !scored {
         return None;
     }
@@ -310,8 +310,24 @@ pub fn score_question(
                 .count();
             ok as f64 / criteria.len() as f64
         }
-        QuestionKind::Boxes { .. } | QuestionKind::VideoEvents { .. } => return None,
+        QuestionKind::Boxes { .. }
+        | QuestionKind::Polygons { .. }
+        | QuestionKind::Keypoints { .. }
+        | QuestionKind::Tracks { .. }
+        | QuestionKind::VideoEvents { .. } => return None,
     })
+}
+
+/// Whether answers of `kind` are geometric (image shapes, video events and tracks), which gold does not score yet.
+fn is_shape(kind: &QuestionKind) -> bool {
+    matches!(
+        kind,
+        QuestionKind::Boxes { .. }
+            | QuestionKind::Polygons { .. }
+            | QuestionKind::Keypoints { .. }
+            | QuestionKind::Tracks { .. }
+            | QuestionKind::VideoEvents { .. }
+    )
 }
 
 fn normalize_text(s: &str) -> String {

@@ -205,11 +205,52 @@ pub enum QuestionKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         max_boxes: Option<usize>,
     },
-    /// Mark labelled time ranges of a `video` field. Answer: a list of `{"start", "end", "label", "note"?}` seconds.
+    /// Mark labelled time ranges of a `video` field. Answer: a list of `{"start", "end", "label", "note"?,
+    /// "severity"?}`, times in seconds.
     VideoEvents {
         /// The name of the `video` field the events belong to.
         field: String,
         /// The labels an event may carry.
+        labels: Vec<ChoiceOption>,
+        /// When set, every event carries a `severity`, one of these values (e.g. minor, major, critical).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        severities: Vec<ChoiceOption>,
+    },
+    /// Draw labelled polygons on an `image` field. Answer: a list of `{"points": [[x, y], …], "label"}`, at least
+    /// three points each, coordinates normalized 0..1.
+    Polygons {
+        /// The name of the `image` field the polygons are drawn on.
+        field: String,
+        /// The labels a polygon may carry.
+        labels: Vec<ChoiceOption>,
+        /// The fewest polygons an answer may have.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        min_shapes: Option<usize>,
+        /// The most polygons an answer may have.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_shapes: Option<usize>,
+    },
+    /// Place named keypoints (a skeleton) on labelled objects of an `image` field. Answer: a list of
+    /// `{"points": [[x, y, v], …], "label"}` with one point per name in `points`, in that order; `v` follows COCO
+    /// (0 not placed, 1 placed but hidden, 2 visible) and a point with `v` 0 is `[0, 0, 0]`.
+    Keypoints {
+        /// The name of the `image` field the points are placed on.
+        field: String,
+        /// The labels an object may carry.
+        labels: Vec<ChoiceOption>,
+        /// The names of the keypoints, in order (e.g. nose, left_eye, …).
+        points: Vec<String>,
+        /// Pairs of keypoint indexes drawn as lines (COCO's `skeleton`, zero-based here).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        skeleton: Vec<[usize; 2]>,
+    },
+    /// Follow labelled objects through a `video` field as boxes on key frames, interpolated between them. Answer: a
+    /// list of `{"id", "label", "keyframes": [{"frame", "x", "y", "w", "h", "outside"?}, …]}` with frames strictly
+    /// increasing, boxes normalized 0..1; `"outside": true` marks the object gone from that frame on.
+    Tracks {
+        /// The name of the `video` field the tracks belong to.
+        field: String,
+        /// The labels a track may carry.
         labels: Vec<ChoiceOption>,
     },
 }
@@ -228,6 +269,9 @@ impl QuestionKind {
             QuestionKind::Rubric { .. } => "rubric",
             QuestionKind::Boxes { .. } => "boxes",
             QuestionKind::VideoEvents { .. } => "video_events",
+            QuestionKind::Polygons { .. } => "polygons",
+            QuestionKind::Keypoints { .. } => "keypoints",
+            QuestionKind::Tracks { .. } => "tracks",
         }
     }
 
@@ -244,7 +288,7 @@ impl QuestionKind {
 }
 
 /// Every question type name, in the order the documentation lists them.
-pub const QUESTION_TYPES: [&str; 10] = [
+pub const QUESTION_TYPES: [&str; 13] = [
     "single_choice",
     "multi_choice",
     "rating",
@@ -255,6 +299,9 @@ pub const QUESTION_TYPES: [&str; 10] = [
     "rubric",
     "boxes",
     "video_events",
+    "polygons",
+    "keypoints",
+    "tracks",
 ];
 
 /// One question: its name (the key of its answer), its kind, and whether and when it must be answered.
@@ -296,7 +343,10 @@ fn kind_keys(type_name: &str) -> &'static [&'static str] {
         "spans" => &["field", "labels", "allow_overlap"],
         "rubric" => &["criteria", "min", "max", "min_label", "max_label"],
         "boxes" => &["field", "labels", "min_boxes", "max_boxes"],
-        "video_events" => &["field", "labels"],
+        "video_events" => &["field", "labels", "severities"],
+        "polygons" => &["field", "labels", "min_shapes", "max_shapes"],
+        "keypoints" => &["field", "labels", "points", "skeleton"],
+        "tracks" => &["field", "labels"],
         _ => &[],
     }
 }
@@ -645,13 +695,155 @@ fn parse_kind(
                 "name the video field the events belong to",
             )?;
             field_ref(fields, &field, &join(path, "field"), Some(FieldKind::Video))?;
+            let severities = if map.contains_key("severities") {
+                parse_options(map, path, "severities")?
+            } else {
+                Vec::new()
+            };
             QuestionKind::VideoEvents {
+                field,
+                labels: parse_options(map, path, "labels")?,
+                severities,
+            }
+        }
+        "polygons" => {
+            let field = parse::req_str(
+                map,
+                path,
+                "field",
+                "name the image field the polygons are drawn on",
+            )?;
+            field_ref(fields, &field, &join(path, "field"), Some(FieldKind::Image))?;
+            let labels = parse_options(map, path, "labels")?;
+            let min_shapes = parse::opt_count(map, path, "min_shapes")?;
+            let max_shapes = parse::opt_count(map, path, "max_shapes")?;
+            if let (Some(min), Some(max)) = (min_shapes, max_shapes)
+                && min > max
+            {
+                return Err(TemplateError::new(
+                    join(path, "min_shapes"),
+                    format!("is {min}, more than max_shapes {max}"),
+                ));
+            }
+            QuestionKind::Polygons {
+                field,
+                labels,
+                min_shapes,
+                max_shapes,
+            }
+        }
+        "keypoints" => {
+            let field = parse::req_str(
+                map,
+                path,
+                "field",
+                "name the image field the keypoints are placed on",
+            )?;
+            field_ref(fields, &field, &join(path, "field"), Some(FieldKind::Image))?;
+            let labels = parse_options(map, path, "labels")?;
+            let points = parse_point_names(map, path)?;
+            let skeleton = parse_skeleton(map, path, points.len())?;
+            QuestionKind::Keypoints {
+                field,
+                labels,
+                points,
+                skeleton,
+            }
+        }
+        "tracks" => {
+            let field = parse::req_str(
+                map,
+                path,
+                "field",
+                "name the video field the tracks belong to",
+            )?;
+            field_ref(fields, &field, &join(path, "field"), Some(FieldKind::Video))?;
+            QuestionKind::Tracks {
                 field,
                 labels: parse_options(map, path, "labels")?,
             }
         }
         other => unreachable!("question type {other} was checked against QUESTION_TYPES"),
     })
+}
+
+/// Reads a keypoint question's `points`: at least one unique, non-empty name.
+fn parse_point_names(map: &Obj, path: &str) -> Result<Vec<String>, TemplateError> {
+    let list = parse::req_array(
+        map,
+        path,
+        "points",
+        "name the keypoints in order, e.g. [\"nose\", \"left_eye\", \"right_eye\"]",
+    )?;
+    let ppath = join(path, "points");
+    if list.is_empty() {
+        return Err(TemplateError::new(ppath, "name at least one keypoint"));
+    }
+    let mut names: Vec<String> = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let p = index(&ppath, i);
+        let Some(name) = v.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Err(TemplateError::new(
+                p,
+                format!(
+                    "must be a keypoint name (a non-empty string), got {}",
+                    describe(v)
+                ),
+            ));
+        };
+        if names.iter().any(|n| n == name) {
+            return Err(TemplateError::new(
+                p,
+                format!("keypoint {name:?} appears twice"),
+            ));
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+/// Reads a keypoint question's optional `skeleton`: pairs of distinct indexes into `points`.
+fn parse_skeleton(
+    map: &Obj,
+    path: &str,
+    n_points: usize,
+) -> Result<Vec<[usize; 2]>, TemplateError> {
+    let Some(v) = map.get("skeleton") else {
+        return Ok(Vec::new());
+    };
+    let spath = join(path, "skeleton");
+    let Some(list) = v.as_array() else {
+        return Err(TemplateError::new(
+            spath,
+            format!(
+                "must be a list of index pairs, e.g. [[0, 1], [1, 2]], got {}",
+                describe(v)
+            ),
+        ));
+    };
+    let mut pairs = Vec::with_capacity(list.len());
+    for (i, pair) in list.iter().enumerate() {
+        let p = index(&spath, i);
+        let ends: Option<Vec<usize>> = pair.as_array().filter(|a| a.len() == 2).map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_u64().map(|x| x as usize))
+                .collect()
+        });
+        match ends.as_deref() {
+            Some(&[a, b]) if a < n_points && b < n_points && a != b => pairs.push([a, b]),
+            _ => {
+                return Err(TemplateError::new(
+                    p,
+                    format!(
+                        "must be two different keypoint indexes from 0 to {}, got {}",
+                        n_points.saturating_sub(1),
+                        describe(pair)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 /// Checks that `name` is a field of the template (of kind `want`, when given).

@@ -1286,3 +1286,164 @@ fn questions_without_a_majority_give_none() {
     assert!(t.majority_questions().is_empty());
     assert_eq!(majority_answer(&t, "q", &[&json!({"q": "x"})]), None);
 }
+
+// ---- severities, polygons, keypoints, tracks -------------------------------------------------------------------
+
+#[test]
+fn video_event_severity_is_required_when_asked_and_refused_otherwise() {
+    let t = with_question(
+        json!({"name": "q", "type": "video_events", "field": "video", "labels": ["anatomy"], "severities": ["minor", "major"]}),
+    );
+    ok(
+        &t,
+        json!({"q": [{"start": 1, "end": 2, "label": "anatomy", "severity": "major"}]}),
+        &no_data(),
+    );
+    let m = one_error(
+        &t,
+        json!({"q": [{"start": 1, "end": 2, "label": "anatomy"}]}),
+        &no_data(),
+        "q",
+    );
+    assert!(m.contains("\"severity\" is missing"), "{m}");
+    let m = one_error(
+        &t,
+        json!({"q": [{"start": 1, "end": 2, "label": "anatomy", "severity": "huge"}]}),
+        &no_data(),
+        "q",
+    );
+    assert!(m.contains("severity \"huge\" is not one of"), "{m}");
+    let plain = with_question(
+        json!({"name": "q", "type": "video_events", "field": "video", "labels": ["anatomy"]}),
+    );
+    let m = one_error(
+        &plain,
+        json!({"q": [{"start": 1, "end": 2, "label": "anatomy", "severity": "major"}]}),
+        &no_data(),
+        "q",
+    );
+    assert!(m.contains("not asked"), "{m}");
+}
+
+#[test]
+fn polygons_need_three_points_inside_the_image_and_some_area() {
+    let t = with_question(
+        json!({"name": "q", "type": "polygons", "field": "image", "labels": ["lesion"], "min_shapes": 1}),
+    );
+    ok(
+        &t,
+        json!({"q": [{"points": [[0, 0], [1, 0], [1, 1]], "label": "lesion"}]}),
+        &no_data(),
+    );
+    let cases = [
+        (
+            json!([{"points": [[0, 0], [1, 0]], "label": "lesion"}]),
+            "polygon 0: a polygon needs at least 3 points, got 2",
+        ),
+        (
+            json!([{"points": [[0, 0], [0.5, 0.5], [1, 1]], "label": "lesion"}]),
+            "polygon 0: the polygon has no area",
+        ),
+        (
+            json!([{"points": [[0, 0], [1, 0], [1, -0.5]], "label": "lesion"}]),
+            "polygon 0: point 2: (1, -0.5) lies outside the image",
+        ),
+        (
+            json!([{"points": [[0, 0], [1, 0], [1, "a"]], "label": "lesion"}]),
+            "polygon 0: point 2: x and y must be numbers",
+        ),
+        (json!([]), "draw at least 1 polygon, got 0"),
+    ];
+    for (a, expected) in cases {
+        let m = one_error(&t, json!({ "q": a }), &no_data(), "q");
+        assert!(m.starts_with(expected), "{a}: {m}");
+    }
+    let e = template_err(
+        json!({"fields": [{"name": "i", "type": "video"}], "questions": [{"name": "q", "type": "polygons", "field": "i", "labels": ["a"]}]}),
+    );
+    assert_eq!(e.path(), "questions[0].field");
+}
+
+#[test]
+fn keypoints_give_one_point_per_name_with_a_coco_visibility_flag() {
+    let t = with_question(json!({
+        "name": "q", "type": "keypoints", "field": "image", "labels": ["hand"],
+        "points": ["wrist", "thumb"], "skeleton": [[0, 1]]
+    }));
+    ok(
+        &t,
+        json!({"q": [{"points": [[0.5, 0.5, 2], [0, 0, 0]], "label": "hand"}]}),
+        &no_data(),
+    );
+    let cases = [
+        (
+            json!([{"points": [[0.5, 0.5, 2]], "label": "hand"}]),
+            "object 0: has 1 points; give exactly 2",
+        ),
+        (
+            json!([{"points": [[0.5, 0.5, 3], [0, 0, 0]], "label": "hand"}]),
+            "object 0: point \"wrist\": v must be 0",
+        ),
+        (
+            json!([{"points": [[0.5, 0.5, 2], [0.2, 0.1, 0]], "label": "hand"}]),
+            "object 0: point \"thumb\": a point not placed (v = 0) must be [0, 0, 0]",
+        ),
+    ];
+    for (a, expected) in cases {
+        let m = one_error(&t, json!({ "q": a }), &no_data(), "q");
+        assert!(m.starts_with(expected), "{a}: {m}");
+    }
+    for (bad, path) in [
+        (json!({"points": []}), "questions[0].points"),
+        (json!({"points": ["a", "a"]}), "questions[0].points[1]"),
+        (
+            json!({"points": ["a", "b"], "skeleton": [[0, 2]]}),
+            "questions[0].skeleton[0]",
+        ),
+    ] {
+        let mut q = json!({"name": "q", "type": "keypoints", "field": "i", "labels": ["x"]});
+        for (k, v) in bad.as_object().unwrap() {
+            q[k] = v.clone();
+        }
+        let e = template_err(json!({"fields": [{"name": "i", "type": "image"}], "questions": [q]}));
+        assert_eq!(e.path(), path, "{bad}");
+    }
+}
+
+#[test]
+fn tracks_have_unique_ids_and_keyframes_in_increasing_frame_order() {
+    let t =
+        with_question(json!({"name": "q", "type": "tracks", "field": "video", "labels": ["car"]}));
+    let kf = |frame: u64| json!({"frame": frame, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2});
+    ok(
+        &t,
+        json!({"q": [{"id": "a", "label": "car", "keyframes": [kf(0), kf(5)]}]}),
+        &no_data(),
+    );
+    let cases = [
+        (
+            json!([{"id": "a", "label": "car", "keyframes": [kf(5), kf(5)]}]),
+            "track 0: keyframe 1: frame 5 comes after frame 5",
+        ),
+        (
+            json!([{"id": "a", "label": "car", "keyframes": []}]),
+            "track 0: a track needs at least one keyframe",
+        ),
+        (
+            json!([{"id": "a", "label": "car", "keyframes": [kf(0)]}, {"id": "a", "label": "car", "keyframes": [kf(1)]}]),
+            "track 1: id \"a\" is used by an earlier track",
+        ),
+        (
+            json!([{"id": "a", "label": "car", "keyframes": [{"frame": 3, "x": 0.9, "y": 0.1, "w": 0.2, "h": 0.2}]}]),
+            "track 0: keyframe 0 (frame 3): the box reaches outside the image",
+        ),
+        (
+            json!([{"id": "a", "label": "car", "keyframes": [{"frame": -1, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}]}]),
+            "track 0: keyframe 0: \"frame\" must be a whole number",
+        ),
+    ];
+    for (a, expected) in cases {
+        let m = one_error(&t, json!({ "q": a }), &no_data(), "q");
+        assert!(m.starts_with(expected), "{a}: {m}");
+    }
+}

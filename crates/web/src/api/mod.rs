@@ -89,6 +89,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::statement_csv))
         .routes(routes!(ledger::invoice_csv))
         .routes(routes!(time::heartbeat))
+        .routes(routes!(time::onboarding_heartbeat))
         .routes(routes!(time::timesheet))
         .routes(routes!(time::dispute))
         .routes(routes!(time::disputes))

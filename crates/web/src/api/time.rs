@@ -28,6 +28,20 @@ pub async fn heartbeat(
     Ok(Json(s.app.heartbeat(&p, assignment, body).await?))
 }
 
+/// Reports reading time on a project's onboarding (guidelines outside a task, a quiz, a qualification), about
+/// every 15 s; counted and paid only when the project pays onboarding (`paid` in the answer), up to its cap.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/onboarding/heartbeat", params(("id" = i64, Path)),
+    request_body = fairloop_app::onboarding::OnboardingBeatBody,
+    responses((status = 200, body = fairloop_app::onboarding::OnboardingOutcome), (status = 404)))]
+pub async fn onboarding_heartbeat(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(project): Id,
+    ApiJson(body): ApiJson<fairloop_app::onboarding::OnboardingBeatBody>,
+) -> ApiResult<Json<fairloop_app::onboarding::OnboardingOutcome>> {
+    Ok(Json(s.app.onboarding_heartbeat(&p, project, body).await?))
+}
+
 /// `?worker_id=&from=&to=` of the timesheet (UTC millis).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TimesheetQuery {

@@ -137,6 +137,8 @@ struct FormState {
     currency: String,
     chosen: String,
     gold_percent: String,
+    /// Hourly rate for reading the guidelines (paid onboarding); empty for none.
+    onboarding_rate: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -209,6 +211,7 @@ pub async fn new_form(user: CurrentUser, Query(q): Query<NewQuery>) -> PageResul
         currency: "USD".into(),
         chosen,
         gold_percent: "0".into(),
+        onboarding_rate: String::new(),
     };
     new_page(&user, StatusCode::OK, &state, None)
 }
@@ -256,6 +259,7 @@ fn form_state(form: &[(String, String)]) -> FormState {
         currency: get("currency"),
         chosen: get("chosen"),
         gold_percent: get("gold_percent"),
+        onboarding_rate: get("onboarding_rate"),
     }
 }
 
@@ -286,6 +290,13 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
         }),
         _ => None,
     };
+    let onboarding_pay = match state.onboarding_rate.trim() {
+        "" | "0" => None,
+        rate => Some(fairloop_app::onboarding::OnboardingPay {
+            rate_minor: parse_amount(rate, decimals)?,
+            max_minutes: None,
+        }),
+    };
     Ok(CreateProject {
         name: state.name.clone(),
         template,
@@ -310,6 +321,7 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
         },
         adaptive_overlap: None,
         state: None,
+        onboarding_pay,
     })
 }
 

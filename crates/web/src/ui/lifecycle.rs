@@ -416,6 +416,7 @@ pub(crate) async fn changes_page(
                 previous => previous.map(|g| g.version),
                 diff => previous.map(|g| render::diff_html(&g.markdown, &current.markdown)),
                 html => render::markdown(&current.markdown),
+                offer => render::onboarding_text(project.pay.as_deref()).map(|o| super::pages::capitalise(&o)),
                 quiz => quiz.as_ref().map(|q| context! {
                     pass_mark => q.pass_mark, total => q.questions.len(), passed => q.passed, attempts => q.attempts,
                 }),

@@ -31,6 +31,7 @@ mod create;
 mod invitations;
 mod lifecycle;
 mod money;
+mod onboarding;
 mod pages;
 mod quality;
 pub mod render;
@@ -103,6 +104,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/work/{project}/{assignment}/heartbeat",
             axum::routing::post(money::heartbeat),
+        )
+        .route("/guidelines/{project}", get(onboarding::read_guidelines))
+        .route(
+            "/guidelines/{project}/heartbeat",
+            axum::routing::post(onboarding::heartbeat),
         )
         .route("/time", get(money::time_page))
         .route(

@@ -179,9 +179,26 @@ pub async fn time_page(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> 
         .rev()
         .map(|d| (d.day.clone(), duration(d.active_seconds * 1000), d.tasks))
         .collect();
+    let onboarding: Vec<(String, String, String, String)> = sheet
+        .onboarding
+        .iter()
+        .rev()
+        .map(|d| {
+            (
+                to_rfc3339(d.day * fairloop_store::onboarding::DAY_MS)[..10].to_string(),
+                d.project_name.clone(),
+                duration(d.active_ms),
+                match d.transaction_id {
+                    Some(_) => "paid".to_string(),
+                    None => "to be paid after the day ends".to_string(),
+                },
+            )
+        })
+        .collect();
     Ok(render(
         "time.html",
         context! { title => "Time", nav => "time", user => ser(&user_view(&user.session)),
+        onboarding => ser(&onboarding),
         csrf => &user.session.csrf_token, entries => ser(&entries), days => ser(&days),
         total => duration(sheet.total_active_seconds * 1000), recorded => ser(&RECORDED),
         not_recorded => ser(&NOT_RECORDED), idle_rule => idle_rule(), disputes => ser(&disputes) },

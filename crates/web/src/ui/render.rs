@@ -110,6 +110,10 @@ fn env() -> &'static Environment<'static> {
                 "lifecycle.html",
                 include_str!("../../templates/lifecycle.html"),
             ),
+            (
+                "guidelines_read.html",
+                include_str!("../../templates/guidelines_read.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
@@ -289,6 +293,21 @@ pub fn pay_text(pay_json: Option<&str>) -> Option<String> {
         )),
         _ => None,
     }
+    .map(|base| match onboarding_text(pay_json) {
+        Some(extra) => format!("{base} · {extra}"),
+        None => base,
+    })
+}
+
+/// The onboarding offer in words ("reading the guidelines paid at $12.00 per hour, up to 60 min"), when the
+/// project pays onboarding time.
+pub fn onboarding_text(pay_json: Option<&str>) -> Option<String> {
+    let (offer, currency) = fairloop_app::onboarding::OnboardingPay::from_stored(pay_json)?;
+    Some(format!(
+        "reading the guidelines paid at {} per hour, up to {} min",
+        money(offer.rate_minor, &currency),
+        offer.max_ms() / 60_000
+    ))
 }
 
 /// Question types the browser workbench can answer today.

@@ -224,6 +224,7 @@ impl T {
                     gold_rate: None,
                     adaptive_overlap: None,
                     state: None,
+                    onboarding_pay: None,
                 },
             )
             .await
@@ -1368,6 +1369,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await
@@ -1614,6 +1616,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 gold_rate: Some(0.1),
                 adaptive_overlap: None,
                 state: None,
+                onboarding_pay: None,
             },
         )
         .await
@@ -1946,4 +1949,93 @@ async fn the_transparency_page_is_open_to_the_projects_workers_and_names_nobody(
     );
     // Only the signed-in user appears (in the header); no other worker is named.
     assert!(!page.body.contains("worker2@demo"), "no worker is named");
+}
+
+#[tokio::test]
+async fn a_worker_reads_the_guidelines_outside_a_task_and_the_reading_time_counts_when_paid() {
+    let t = setup().await;
+    let owner = t.principal(REQUESTER).await;
+    let project = t
+        .app
+        .create_project(
+            &owner,
+            CreateProject {
+                name: "Paid reading".into(),
+                template: json!({
+                    "fields": [{"name": "text", "type": "text"}],
+                    "questions": [{"name": "label", "type": "single_choice", "options": ["a", "b"]}]
+                }),
+                overlap: Some(1),
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: Some(fairloop_app::projects::Pay::PerTask {
+                    amount_minor: 50,
+                    currency: "USD".into(),
+                }),
+                budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
+                onboarding_pay: Some(fairloop_app::onboarding::OnboardingPay {
+                    rate_minor: 1800,
+                    max_minutes: Some(30),
+                }),
+                state: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    t.app
+        .set_guidelines(
+            &owner,
+            project,
+            "# How to label\nPick **a** for apples.",
+            None,
+        )
+        .await
+        .unwrap();
+    let (session, _) = t.sign_in(WORKER).await;
+    let home = t.get("/", &session).await;
+    assert!(
+        home.body.contains(
+            "$0.50 per task · reading the guidelines paid at $18.00 per hour, up to 30 min"
+        ),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body
+            .contains(&format!("href=\"/guidelines/{project}\""))
+    );
+    let page = t.get(&format!("/guidelines/{project}"), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<strong>a</strong> for apples"));
+    assert!(page.body.contains(&format!(
+        "data-onboarding-heartbeat=\"/guidelines/{project}/heartbeat\""
+    )));
+    assert!(page.body.contains("/assets/heartbeat.js"));
+    let csrf = page.csrf();
+    let beat = t
+        .post(
+            &format!("/guidelines/{project}/heartbeat"),
+            &session,
+            &format!("_csrf={csrf}&activity=guidelines&focus=1&input=1"),
+        )
+        .await;
+    assert_eq!(beat.status, StatusCode::OK, "{}", beat.body);
+    let outcome: serde_json::Value = serde_json::from_str(&beat.body).unwrap();
+    assert_eq!(outcome["paid"], true);
+    assert_eq!(outcome["max_ms"], 1_800_000);
+    // Without the CSRF token nothing is recorded.
+    let forged = t
+        .post(
+            &format!("/guidelines/{project}/heartbeat"),
+            &session,
+            "activity=guidelines&focus=1&input=1",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // The time page lists what onboarding records.
+    let time = t.get("/time", &session).await;
+    assert!(time.body.contains("Onboarding heartbeats"), "{}", time.body);
 }
