@@ -148,6 +148,7 @@ impl App {
                             budget_minor: None,
                             gold_rate: None,
                             adaptive_overlap: None,
+                            state: None,
                             // The expert comparison pays for reading its guidelines (up to 60 minutes).
                             onboarding_pay: (template == "llm_pairwise_rubric").then_some(
                                 crate::onboarding::OnboardingPay {
@@ -384,6 +385,7 @@ fn demo_terms() -> crate::terms::PublishTerms {
             expected_duration: "about 4 weeks".into(),
             weekly_hours: "as many as you like, up to 20".into(),
             content_warnings: vec!["news reports that mention violence".into()],
+            notice_compensation_minor: 5000,
         },
         markdown: "## Terms of work\n\n\
                    1. **Pay**: the hourly rate shown, for active time as measured in the open (see the timesheet).\n\

@@ -7,7 +7,6 @@ use fairloop_store::Principal;
 use fairloop_store::worktools::Guidelines;
 
 use crate::error::NotFoundAs;
-use crate::notices::{NoticeKind, Notify};
 use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
@@ -18,8 +17,45 @@ pub const MAX_NOTE_CHARS: usize = 500;
 /// Largest draft kept (the posted form, as JSON pairs).
 pub const MAX_DRAFT_BYTES: usize = 256 * 1024;
 
+/// Checks a new version's text and note; answers them trimmed.
+pub(crate) fn check_guidelines(
+    markdown: &str,
+    note: Option<&str>,
+) -> AppResult<(String, Option<String>)> {
+    let markdown = markdown.trim();
+    if markdown.is_empty() {
+        return Err(AppError::invalid(
+            "invalid_guidelines",
+            "the guidelines are empty; write what a worker needs to know",
+        ));
+    }
+    if markdown.len() > MAX_GUIDELINES_BYTES {
+        return Err(AppError::invalid(
+            "invalid_guidelines",
+            format!(
+                "the guidelines are {} KB; at most {} KB are accepted (link to longer documents)",
+                markdown.len() / 1024,
+                MAX_GUIDELINES_BYTES / 1024
+            ),
+        ));
+    }
+    crate::reject_nul("markdown", markdown)?;
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = note {
+        crate::reject_nul("note", n)?;
+        if n.chars().count() > MAX_NOTE_CHARS {
+            return Err(AppError::invalid(
+                "invalid_note",
+                format!("the note is at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+    }
+    Ok((markdown.to_string(), note.map(str::to_string)))
+}
+
 impl App {
-    /// Publishes a new version of a project's guidelines (requesters and admins); answers its number.
+    /// Publishes a new version of a project's guidelines (requesters and admins); answers its number. (With a
+    /// quiz on the change: [`App::set_guidelines_with_quiz`].)
     pub async fn set_guidelines(
         &self,
         principal: &Principal,
@@ -27,66 +63,8 @@ impl App {
         markdown: &str,
         note: Option<&str>,
     ) -> AppResult<i64> {
-        require_manager(principal)?;
-        let markdown = markdown.trim();
-        if markdown.is_empty() {
-            return Err(AppError::invalid(
-                "invalid_guidelines",
-                "the guidelines are empty; write what a worker needs to know",
-            ));
-        }
-        if markdown.len() > MAX_GUIDELINES_BYTES {
-            return Err(AppError::invalid(
-                "invalid_guidelines",
-                format!(
-                    "the guidelines are {} KB; at most {} KB are accepted (link to longer documents)",
-                    markdown.len() / 1024,
-                    MAX_GUIDELINES_BYTES / 1024
-                ),
-            ));
-        }
-        crate::reject_nul("markdown", markdown)?;
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if let Some(n) = note {
-            crate::reject_nul("note", n)?;
-            if n.chars().count() > MAX_NOTE_CHARS {
-                return Err(AppError::invalid(
-                    "invalid_note",
-                    format!("the note is at most {MAX_NOTE_CHARS} characters"),
-                ));
-            }
-        }
-        let version = self
-            .store
-            .add_guidelines(
-                principal.org_id,
-                project,
-                markdown.to_string(),
-                note.map(str::to_string),
-                principal.user_id,
-                now_millis(),
-            )
+        self.set_guidelines_with_quiz(principal, project, markdown, note, None)
             .await
-            .or_not_found("project")?;
-        let name = self.project_label(principal.org_id, project).await;
-        self.notify_project_workers_logged(
-            principal.org_id,
-            project,
-            Some(principal.user_id),
-            Notify {
-                kind: NoticeKind::Guidelines,
-                project: Some(project),
-                title: format!("{name}: the guidelines changed (version {version})"),
-                body: match note {
-                    Some(n) => format!("What changed: {n}"),
-                    None => "Read what changed before your next task.".into(),
-                },
-                link: Some(format!("/projects/{project}/guidelines/changes")),
-                source_key: format!("guidelines:{project}:{version}"),
-            },
-        )
-        .await;
-        Ok(version)
     }
 
     /// The current guidelines of a project of the caller's organization (anyone in it may read them).
@@ -95,10 +73,7 @@ impl App {
         principal: &Principal,
         project: ProjectId,
     ) -> AppResult<Option<Guidelines>> {
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         Ok(self
             .store
             .latest_guidelines(principal.org_id, project)
@@ -112,10 +87,7 @@ impl App {
         project: ProjectId,
     ) -> AppResult<Vec<Guidelines>> {
         require_manager(principal)?;
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         Ok(self
             .store
             .guideline_versions(principal.org_id, project)
@@ -204,10 +176,7 @@ impl App {
         project: ProjectId,
         version: i64,
     ) -> AppResult<()> {
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         self.store
             .acknowledge_guidelines(
                 principal.org_id,

@@ -193,6 +193,7 @@ impl App {
             .project(principal.org_id, project_id)
             .await
             .or_not_found("project")?;
+        self.refuse_if_closed(principal, project_id).await?;
         let template = self.template_of(project.id, &project.template)?;
         let limits = ReadLimits {
             max_line_bytes: self.config.max_line_bytes,

@@ -44,6 +44,10 @@ pub struct CreateProject {
     /// Ask more workers when an item's answers disagree (see docs/quality.md).
     #[serde(default)]
     pub adaptive_overlap: Option<crate::quality::AdaptiveOverlap>,
+    /// The state it starts in: `draft`, `recruiting` or `active` (default, as before the lifecycle existed).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub state: Option<fairloop_domain::lifecycle::ProjectState>,
 }
 
 /// How a project pays (the contract's `pay` object).
@@ -120,6 +124,10 @@ pub struct ProjectView {
     /// Gold rate and adaptive overlap; present when one project is read or created (not in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quality: Option<crate::quality::QualitySettingsView>,
+    /// The lifecycle state that applies now (docs/lifecycle.md); the API always fills it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub state: Option<fairloop_domain::lifecycle::ProjectState>,
 }
 
 impl From<&Project> for ProjectView {
@@ -134,6 +142,7 @@ impl From<&Project> for ProjectView {
             pay: p.pay.as_deref().and_then(|s| serde_json::from_str(s).ok()),
             created_at: to_rfc3339(p.created_at),
             quality: None,
+            state: None,
         }
     }
 }
@@ -158,6 +167,17 @@ impl App {
         input: CreateProject,
     ) -> AppResult<Project> {
         require_manager(principal)?;
+        use fairloop_domain::lifecycle::ProjectState;
+        let state = input.state.unwrap_or(ProjectState::Active);
+        if !matches!(
+            state,
+            ProjectState::Draft | ProjectState::Recruiting | ProjectState::Active
+        ) {
+            return Err(AppError::invalid(
+                "invalid_state",
+                format!("state must be draft, recruiting or active for a new project, got {state}"),
+            ));
+        }
         let name = input.name.trim();
         crate::reject_nul("name", name)?;
         if name.is_empty() || name.chars().count() > 200 {
@@ -231,6 +251,15 @@ impl App {
                 created_by: principal.user_id,
             })
             .await?;
+        if state != ProjectState::Active {
+            let (org, id, by) = (project.org_id, project.id, principal.user_id);
+            let now = fairloop_domain::time::now_millis();
+            self.store
+                .write_tx(move |tx| {
+                    fairloop_store::lifecycle::set_initial_state(tx, org, id, state, by, now)
+                })
+                .await?;
+        }
         if quality != fairloop_store::quality::QualitySettings::default() {
             self.store
                 .set_quality_settings(project.org_id, project.id, quality)
@@ -239,17 +268,35 @@ impl App {
         Ok(project)
     }
 
-    /// One project of the caller's organization (404 for any other).
+    /// One project of the caller's organization (404 for any other, and for a draft to anyone who does not
+    /// manage projects: drafts are invisible to workers).
     pub async fn project(&self, principal: &Principal, id: ProjectId) -> AppResult<Project> {
-        self.store
+        let project = self
+            .store
             .project(principal.org_id, id)
             .await
-            .or_not_found("project")
+            .or_not_found("project")?;
+        if !principal.role.can_manage_projects() {
+            self.visible_state(principal, id).await?;
+        }
+        Ok(project)
     }
 
-    /// The projects of the caller's organization.
+    /// The projects of the caller's organization (without drafts for those who do not manage projects).
     pub async fn projects(&self, principal: &Principal) -> AppResult<Vec<Project>> {
-        Ok(self.store.projects(principal.org_id).await?)
+        let all = self.store.projects(principal.org_id).await?;
+        if principal.role.can_manage_projects() {
+            return Ok(all);
+        }
+        let states = self.store.lifecycles(principal.org_id).await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| {
+                states
+                    .get(&p.id)
+                    .is_none_or(|l| l.state.visible_to_workers())
+            })
+            .collect())
     }
 
     /// Live counts of a project (requesters).

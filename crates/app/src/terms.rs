@@ -44,6 +44,11 @@ pub struct TermsSummary {
     /// Content the worker may find distressing, one warning per entry.
     #[serde(default)]
     pub content_warnings: Vec<String>,
+    /// What each affected worker is paid if the project ends without the notice above, for the whole notice
+    /// period, in minor units of the project's pay currency (prorated by the share of notice not given; see
+    /// docs/lifecycle.md). 0: the terms name none.
+    #[serde(default)]
+    pub notice_compensation_minor: i64,
 }
 
 fn default_ip() -> String {
@@ -130,6 +135,17 @@ impl App {
         if summary.ip_assigned.trim().is_empty() {
             summary.ip_assigned = default_ip();
         }
+        if !(0..=crate::lifecycle::MAX_COMPENSATION_MINOR)
+            .contains(&summary.notice_compensation_minor)
+        {
+            return Err(AppError::invalid(
+                "invalid_terms",
+                format!(
+                    "summary.notice_compensation_minor must be between 0 and {}",
+                    crate::lifecycle::MAX_COMPENSATION_MINOR
+                ),
+            ));
+        }
         if summary.notice_days > 365 {
             return Err(AppError::invalid(
                 "invalid_terms",
@@ -190,10 +206,7 @@ impl App {
         principal: &Principal,
         project: ProjectId,
     ) -> AppResult<Option<TermsView>> {
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         let Some(terms) = self.store.current_terms(principal.org_id, project).await? else {
             return Ok(None);
         };
@@ -227,10 +240,7 @@ impl App {
                 principal.role
             )));
         }
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         self.store
             .decide_terms(
                 principal.org_id,
@@ -276,10 +286,7 @@ impl App {
         question: &str,
     ) -> AppResult<i64> {
         let question = check_text("question", question, MAX_QUESTION_CHARS)?;
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         self.store
             .ask_terms_question(
                 principal.org_id,
@@ -298,10 +305,7 @@ impl App {
         principal: &Principal,
         project: ProjectId,
     ) -> AppResult<Vec<TermsQuestion>> {
-        self.store
-            .project(principal.org_id, project)
-            .await
-            .or_not_found("project")?;
+        self.project(principal, project).await?;
         let only = (!principal.role.can_manage_projects()).then_some(principal.user_id);
         Ok(self
             .store

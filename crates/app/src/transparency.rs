@@ -37,7 +37,8 @@ pub struct TransparencyReport {
     pub questions_open: usize,
     /// The median time an answered question waited, in hours.
     pub median_answer_hours: Option<f64>,
-    /// Notice given before an early end: the lifecycle that would record it is not built yet, so this says so.
+    /// Notice given before the end: the end date announced, or how much notice the workers had when it closed
+    /// and who was compensated for the rest (see docs/lifecycle.md).
     pub notice: String,
 }
 
@@ -125,8 +126,7 @@ impl App {
             questions_answered: answered.len(),
             questions_open,
             median_answer_hours: median_i64(answered).map(|ms| ms as f64 / 3_600_000.0),
-            notice: "No early end recorded: the project lifecycle (and the notice it gives) is not tracked yet."
-                .into(),
+            notice: self.notice_summary(principal, project).await?,
         })
     }
 }

@@ -102,7 +102,8 @@ impl App {
         now: Millis,
     ) -> AppResult<Option<NextTask>> {
         require_worker(principal)?;
-        self.check_not_paused(principal, project).await?;
+        // The project's state and the worker's pause, in one read (lifecycle.rs).
+        self.check_open_for_work(principal, project, now).await?;
         self.check_terms_accepted(principal, project).await?;
         self.check_guidelines_acknowledged(principal, project)
             .await?;
@@ -179,7 +180,8 @@ impl App {
             });
         }
         let integrity = body.integrity;
-        let submitted = self
+        let project = ctx.project_id;
+        let submitted = match self
             .store
             .submit(
                 Submission {
@@ -192,7 +194,17 @@ impl App {
                 now_millis(),
             )
             .await
-            .or_not_found("assignment")?;
+            .or_not_found("assignment")
+        {
+            Ok(s) => s,
+            Err(
+                e @ AppError::Conflict {
+                    code: "assignment_closed",
+                    ..
+                },
+            ) => return Err(self.explain_closed(principal, project, e).await),
+            Err(e) => return Err(e),
+        };
         if !submitted.replayed {
             // The submission is saved; signals and the review queue must not undo it, so a failure is logged.
             if let Err(e) = self

@@ -24,6 +24,7 @@ fn create(pay: Option<Pay>, onboarding: Option<OnboardingPay>) -> CreateProject 
         gold_rate: None,
         adaptive_overlap: None,
         onboarding_pay: onboarding,
+        state: None,
     }
 }
 

@@ -28,6 +28,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 budget_minor: Some(10_000),
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )

@@ -54,6 +54,9 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
     tokio::spawn(fairloop_app::ledger::PayPosting::new(app.clone()).run(Duration::from_secs(1)));
     let webhooks = fairloop_app::webhooks::WebhookJob::new(app.clone()).map_err(app_err)?;
     tokio::spawn(webhooks.run(Duration::from_secs(2)));
+    tokio::spawn(
+        fairloop_app::lifecycle::LifecycleClosing::new(app.clone()).run(Duration::from_secs(30)),
+    );
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,

@@ -33,6 +33,48 @@ fn guidelines_from(r: &Row) -> StoreResult<Guidelines> {
 
 const GUIDELINE_COLUMNS: &str = "version, markdown, note, created_by, created_at";
 
+/// Saves a new version of the project's guidelines inside a transaction; answers its number. Locks the project
+/// row on PostgreSQL, so two editors get versions n and n+1, not a collision. `NotFound` for another
+/// organization's project.
+pub(crate) fn insert_guidelines(
+    tx: &dyn crate::portable::Tx,
+    org: OrgId,
+    project: ProjectId,
+    markdown: &str,
+    note: Option<&str>,
+    by: UserId,
+    now: Millis,
+) -> StoreResult<i64> {
+    tx.query_one(
+        &format!(
+            "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
+            tx.for_update()
+        ),
+        params![project, org],
+    )?;
+    let version = tx
+        .query_one(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM project_guidelines \
+             WHERE project_id = $1",
+            params![project],
+        )?
+        .i64(0)?;
+    tx.execute(
+        "INSERT INTO project_guidelines (org_id, project_id, version, markdown, note, created_by, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![
+            org,
+            project,
+            version,
+            markdown,
+            note.map(str::to_string),
+            by,
+            now
+        ],
+    )?;
+    Ok(version)
+}
+
 impl dyn Store + '_ {
     /// Saves a new version of the project's guidelines; answers its number. `NotFound` for another
     /// organization's project.
@@ -46,27 +88,7 @@ impl dyn Store + '_ {
         now: Millis,
     ) -> StoreResult<i64> {
         self.write_tx(move |tx| {
-            // Locks the project row on PostgreSQL, so two editors get versions n and n+1, not a collision.
-            tx.query_one(
-                &format!(
-                    "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
-                    tx.for_update()
-                ),
-                params![project, org],
-            )?;
-            let version = tx
-                .query_one(
-                    "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM project_guidelines \
-                     WHERE project_id = $1",
-                    params![project],
-                )?
-                .i64(0)?;
-            tx.execute(
-                "INSERT INTO project_guidelines (org_id, project_id, version, markdown, note, created_by, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![org, project, version, markdown, note, by, now],
-            )?;
-            Ok(version)
+            insert_guidelines(tx, org, project, &markdown, note.as_deref(), by, now)
         })
         .await
     }
@@ -257,6 +279,13 @@ impl dyn Store + '_ {
                 return Err(crate::conflict(
                     "guidelines_outdated",
                     format!("version {version} is not the current guidelines (version {current} is)"),
+                ));
+            }
+            // A version with a quiz is acknowledged by passing it (`crate::quiz`), not by saying so.
+            if crate::quiz::quiz_pending(tx, org, project, worker, version)? {
+                return Err(crate::conflict(
+                    "quiz_required",
+                    format!("version {version} of the guidelines comes with a short quiz; pass it to acknowledge the change"),
                 ));
             }
             tx.execute(

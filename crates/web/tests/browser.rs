@@ -77,6 +77,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )
@@ -584,6 +585,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )

@@ -157,6 +157,7 @@ async fn project_with_item(server: &Server, name: &str, template: Value, item: V
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )

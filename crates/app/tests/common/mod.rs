@@ -132,6 +132,7 @@ pub async fn per_task_project(
                 budget_minor: budget,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )

@@ -20,6 +20,9 @@ pub struct PublishGuidelines {
     /// What changed (optional, at most 500 characters).
     #[serde(default)]
     pub note: Option<String>,
+    /// A short quiz on the change (optional): workers who must acknowledge this version pass it instead.
+    #[serde(default)]
+    pub quiz: Option<fairloop_app::quiz::QuizInput>,
 }
 
 /// One version of the guidelines.
@@ -65,7 +68,7 @@ pub async fn publish(
 ) -> ApiResult<(StatusCode, Json<Published>)> {
     let version = s
         .app
-        .set_guidelines(&p, id, &body.markdown, body.note.as_deref())
+        .set_guidelines_with_quiz(&p, id, &body.markdown, body.note.as_deref(), body.quiz)
         .await?;
     Ok((StatusCode::CREATED, Json(Published { version })))
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
+pub mod lifecycle;
 pub mod messages;
 pub mod projects;
 pub mod quality;
@@ -119,6 +120,17 @@ fn message_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::test))
         .routes(routes!(webhooks::retry))
+        .merge(lifecycle_routes())
+}
+
+/// The lifecycle and guideline-quiz endpoints, kept apart like the review ones so the main list merges easily.
+fn lifecycle_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lifecycle::get_lifecycle, lifecycle::change))
+        .routes(routes!(lifecycle::close))
+        .routes(routes!(lifecycle::history))
+        .routes(routes!(lifecycle::quiz, lifecycle::attempt))
+        .routes(routes!(lifecycle::results))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

@@ -29,9 +29,13 @@ pub async fn create_project(
     Auth(p): Auth,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectView>)> {
+    let state = body
+        .state
+        .unwrap_or(fairloop_domain::lifecycle::ProjectState::Active);
     let project = s.app.create_project(&p, body).await?;
     let mut view = ProjectView::from(&project);
     view.quality = Some(s.app.quality_settings(&p, project.id).await?);
+    view.state = Some(state);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -41,12 +45,21 @@ pub async fn list_projects(
     State(s): State<AppState>,
     Auth(p): Auth,
 ) -> ApiResult<Json<Vec<ProjectView>>> {
+    let states = s.app.project_states(&p).await?;
+    let now = fairloop_domain::time::now_millis();
     Ok(Json(
         s.app
             .projects(&p)
             .await?
             .iter()
-            .map(ProjectView::from)
+            .map(|project| {
+                let mut view = ProjectView::from(project);
+                let l = states.get(&project.id).cloned().unwrap_or_default();
+                view.state = Some(fairloop_domain::lifecycle::effective_state(
+                    l.state, l.ends_at, now,
+                ));
+                view
+            })
             .collect(),
     ))
 }
@@ -60,6 +73,7 @@ pub async fn get_project(
 ) -> ApiResult<Json<ProjectView>> {
     let mut view = ProjectView::from(&s.app.project(&p, id).await?);
     view.quality = Some(s.app.quality_settings(&p, id).await?);
+    view.state = Some(s.app.project_lifecycle_state(&p, id).await?);
     Ok(Json(view))
 }
 

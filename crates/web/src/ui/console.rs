@@ -37,6 +37,7 @@ pub async fn dashboard(
         .app
         .project_dashboard(p, project_id, now_millis())
         .await?;
+    let state = ui.state.app.project_lifecycle_state(p, project_id).await?;
     let needed = d.stats.items * i64::from(project.policy.overlap);
     let percent = if needed == 0 {
         0
@@ -84,6 +85,7 @@ pub async fn dashboard(
                 id => project.id, name => &project.name, overlap => project.policy.overlap,
                 pay => render::pay_text(project.pay.as_deref()),
                 created => short_time(project.created_at).0,
+                state => state.as_str(), state_label => state.label(),
             },
             stats => ser(&d.stats), percent => percent, remaining => d.remaining, last_day => d.last_day,
             eta => eta, throughput => ser(&throughput), time_chart => time_chart.as_ref().map(ser),
@@ -127,7 +129,7 @@ async fn guidelines_page(
     user: &CurrentUser,
     project_id: i64,
     status: StatusCode,
-    draft: Option<String>,
+    draft: Option<(String, String, String)>,
     error: Option<String>,
     saved: Option<i64>,
 ) -> PageResult {
@@ -135,6 +137,14 @@ async fn guidelines_page(
     let project = ui.state.app.project(p, project_id).await?;
     let history = ui.state.app.guideline_history(p, project_id).await?;
     let current = history.first();
+    let results = match current {
+        Some(g) => ui.state.app.quiz_results(p, project_id, g.version).await?,
+        None => None,
+    };
+    let (draft, quiz_text, pass_mark) = match draft {
+        Some((d, q, m)) => (Some(d), q, m),
+        None => (None, String::new(), String::new()),
+    };
     let versions: Vec<VersionRow> = history
         .iter()
         .map(|g| VersionRow {
@@ -154,6 +164,8 @@ async fn guidelines_page(
                 current => current.map(|g| context! { version => g.version, html => render::markdown(&g.markdown) }),
                 text => draft.or_else(|| current.map(|g| g.markdown.clone())).unwrap_or_default(),
                 versions => ser(&versions), error => error, saved => saved,
+                quiz_text => quiz_text, pass_mark => pass_mark,
+                results => results.as_ref().map(ser),
             },
         ),
     )
@@ -188,12 +200,34 @@ pub async fn publish_guidelines(
     user.check_csrf(&form)?;
     let text = super::session::form_value(&form, "markdown").unwrap_or_default();
     let note = super::session::form_value(&form, "note");
-    match ui
-        .state
-        .app
-        .set_guidelines(&user.session.principal, project_id, text, note)
-        .await
-    {
+    let quiz_text = super::session::form_value(&form, "quiz").unwrap_or_default();
+    let mark_text = super::session::form_value(&form, "pass_mark")
+        .unwrap_or_default()
+        .trim();
+    let draft = Some((
+        text.to_string(),
+        quiz_text.to_string(),
+        mark_text.to_string(),
+    ));
+    // The quiz is written as plain text (see `fairloop_app::quiz::parse_quiz_text`); an empty box means none.
+    let quiz = match mark_text.parse::<u32>() {
+        Ok(m) => fairloop_app::quiz::parse_quiz_text(quiz_text, Some(m)),
+        Err(_) if mark_text.is_empty() => fairloop_app::quiz::parse_quiz_text(quiz_text, None),
+        Err(_) => Err(fairloop_app::AppError::invalid(
+            "invalid_quiz",
+            format!("the pass mark “{mark_text}” is not a number of right answers"),
+        )),
+    };
+    let result = match quiz {
+        Ok(quiz) => {
+            ui.state
+                .app
+                .set_guidelines_with_quiz(&user.session.principal, project_id, text, note, quiz)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(v) => Ok(super::pages::see_other(&format!(
             "/projects/{project_id}/guidelines?saved={v}"
         ))),
@@ -203,7 +237,7 @@ pub async fn publish_guidelines(
                 &user,
                 project_id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(text.to_string()),
+                draft,
                 Some(super::pages::capitalise(&message)),
                 None,
             )
@@ -213,40 +247,14 @@ pub async fn publish_guidelines(
     }
 }
 
-/// What changed in the guidelines since the version before, for a worker to read and acknowledge.
+/// What changed in the guidelines since the version before, for a worker to read and acknowledge (with the
+/// quiz, when the version has one: see [`super::lifecycle::changes_page`]).
 pub async fn guideline_changes(
     Extension(ui): Extension<Arc<Ui>>,
     user: CurrentUser,
     Path(raw): Path<String>,
 ) -> PageResult {
-    let p = &user.session.principal;
-    let project_id = id(&raw)?;
-    let project = ui.state.app.project(p, project_id).await?;
-    let versions = ui
-        .state
-        .app
-        .store
-        .guideline_versions(p.org_id, project_id)
-        .await
-        .map_err(fairloop_app::AppError::from)?;
-    let Some(current) = versions.first() else {
-        return Ok(super::pages::see_other(&format!("/work/{project_id}")));
-    };
-    let previous = versions.get(1);
-    Ok(render(
-        "guideline_changes.html",
-        context! {
-            title => format!("Guidelines changed · {}", project.name), nav => "work",
-            user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
-            project => context! { id => project.id, name => &project.name },
-            version => current.version, note => &current.note,
-            previous => previous.map(|g| g.version),
-            diff => previous.map(|g| render::diff_html(&g.markdown, &current.markdown)),
-            html => render::markdown(&current.markdown),
-            offer => render::onboarding_text(project.pay.as_deref()).map(|o| super::pages::capitalise(&o)),
-        },
-    )
-    .into_response())
+    super::lifecycle::changes_page(&ui, &user, id(&raw)?, StatusCode::OK, None).await
 }
 
 /// The worker acknowledges the current guidelines and goes on to work.

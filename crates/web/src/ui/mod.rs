@@ -29,6 +29,7 @@ mod charts;
 mod console;
 mod create;
 mod invitations;
+mod lifecycle;
 mod messages;
 mod money;
 mod onboarding;
@@ -166,6 +167,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/projects/{id}/export", get(pages::export))
         .merge(review_router())
         .merge(message_router())
+        .merge(lifecycle_router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
@@ -173,6 +175,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(UI_CSP),
         ))
+}
+
+/// The project status and guideline-quiz pages (see [`lifecycle`]), kept apart like the review pages.
+fn lifecycle_router() -> Router<AppState> {
+    use axum::routing::post;
+    Router::new()
+        .route(
+            "/projects/{id}/status",
+            get(lifecycle::status).post(lifecycle::change),
+        )
+        .route("/projects/{id}/close", post(lifecycle::close))
+        .route("/projects/{id}/guidelines/quiz", post(lifecycle::take_quiz))
 }
 
 /// The review pages (see [`review`]), kept apart so that the route list above stays easy to merge.

@@ -250,6 +250,13 @@ struct ProjectCard {
     has_terms: bool,
     /// The newest announcement to the project's workers, if any.
     announcement: Option<minijinja::Value>,
+    /// Its lifecycle state (`active`, `winding_down`, …) and label.
+    state: &'static str,
+    state_label: &'static str,
+    /// Why it is paused or closing, in the requester's words.
+    state_reason: String,
+    /// Work left and the end date while winding down (see `ui/lifecycle.rs`).
+    forecast: super::lifecycle::ForecastText,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -263,9 +270,14 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         .app
         .work_outlook(p, fairloop_domain::time::now_millis())
         .await?;
+    let now = fairloop_domain::time::now_millis();
+    let states = ui.state.app.project_states(p).await?;
+    let forecasts = ui.state.app.work_forecasts(p, now).await?;
     let mut cards = Vec::new();
     for project in ui.state.app.projects(p).await? {
         let o = outlook.get(&project.id).cloned().unwrap_or_default();
+        let life = states.get(&project.id).cloned().unwrap_or_default();
+        let state = fairloop_domain::lifecycle::effective_state(life.state, life.ends_at, now);
         let currency = project
             .pay
             .as_deref()
@@ -317,6 +329,13 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                     .as_ref()
                     .is_none_or(|d| d.decision != "accepted")
             }),
+            state: state.as_str(),
+            state_label: state.label(),
+            state_reason: life.reason.clone(),
+            forecast: forecasts
+                .get(&project.id)
+                .map(super::lifecycle::forecast_text)
+                .unwrap_or_default(),
         });
     }
     // What the worker is owed now (earned and not yet paid out), per currency; the Earnings page has the detail.
@@ -398,6 +417,10 @@ pub async fn start(
                 "/projects/{project}/guidelines/changes"
             )));
         }
+        Err(AppError::Conflict {
+            code: "project_not_active",
+            message,
+        }) => return super::lifecycle::refused(&ui, &user, project, message).await,
         other => other?,
     };
     match next {

@@ -107,6 +107,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/guidelines.html"),
             ),
             (
+                "lifecycle.html",
+                include_str!("../../templates/lifecycle.html"),
+            ),
+            (
                 "guidelines_read.html",
                 include_str!("../../templates/guidelines_read.html"),
             ),

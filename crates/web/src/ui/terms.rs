@@ -83,6 +83,11 @@ async fn page(
                     decision => v.my_decision.as_ref().map(|d| d.decision.clone()),
                 }),
                 summary => ser(&summary), warnings_text => summary.content_warnings.join("\n"),
+                compensation => project.pay.as_deref()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+                    .and_then(|v| v["currency"].as_str().map(str::to_string))
+                    .filter(|_| summary.notice_compensation_minor > 0)
+                    .map(|c| render::money(summary.notice_compensation_minor, &c)),
                 questions => ser(&questions),
             },
         ),
@@ -165,8 +170,27 @@ pub async fn publish(
             }
         },
     };
+    let compensation = match get("notice_compensation_minor").trim() {
+        "" => 0,
+        n => match n.parse::<i64>() {
+            Ok(m) => m,
+            Err(_) => {
+                let e = format!("“{n}” is not an amount in minor units (e.g. 5000 for 50.00)");
+                return page(
+                    &ui,
+                    &user,
+                    project,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(e),
+                )
+                .await;
+            }
+        },
+    };
     let input = PublishTerms {
         summary: TermsSummary {
+            notice_compensation_minor: compensation,
             ip_assigned: get("ip_assigned"),
             confidential: get("confidential"),
             notice_days,

@@ -223,6 +223,7 @@ impl T {
                     budget_minor: None,
                     gold_rate: None,
                     adaptive_overlap: None,
+                    state: None,
                     onboarding_pay: None,
                 },
             )
@@ -1367,6 +1368,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )
@@ -1613,6 +1615,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 budget_minor: None,
                 gold_rate: Some(0.1),
                 adaptive_overlap: None,
+                state: None,
                 onboarding_pay: None,
             },
         )
@@ -1940,8 +1943,9 @@ async fn the_transparency_page_is_open_to_the_projects_workers_and_names_nobody(
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("median effective hourly rate"));
     assert!(
-        page.body.contains("not tracked yet"),
-        "the page says what it cannot show"
+        page.body
+            .contains("No end announced: the project has not been closed."),
+        "the page says what the lifecycle recorded about notice"
     );
     // Only the signed-in user appears (in the header); no other worker is named.
     assert!(!page.body.contains("worker2@demo"), "no worker is named");
@@ -1975,6 +1979,7 @@ async fn a_worker_reads_the_guidelines_outside_a_task_and_the_reading_time_count
                     rate_minor: 1800,
                     max_minutes: Some(30),
                 }),
+                state: None,
             },
         )
         .await
