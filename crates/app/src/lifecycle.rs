@@ -370,6 +370,12 @@ impl App {
             });
         }
         let now = now_millis();
+        let from = self
+            .store
+            .lifecycle(principal.org_id, project)
+            .await
+            .or_not_found("project")?
+            .state;
         let l = self
             .store
             .change_state(StateChange {
@@ -383,7 +389,48 @@ impl App {
             })
             .await
             .or_not_found("project")?;
+        self.announce_state(principal, project, from, l.state, &l.reason, now)
+            .await;
         self.lifecycle_view(principal, project, l, now).await
+    }
+
+    /// Tells the project's workers (inbox) and the organization's webhooks that the project changed state. Best
+    /// effort after the change is stored: a failure is logged and never undoes the change.
+    async fn announce_state(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        from: ProjectState,
+        to: ProjectState,
+        reason: &str,
+        now: Millis,
+    ) {
+        let name = self.project_label(principal.org_id, project).await;
+        let body = if reason.is_empty() {
+            format!("The project is now {}.", to.label().to_lowercase())
+        } else {
+            format!("The project is now {}: {reason}", to.label().to_lowercase())
+        };
+        self.notify_project_workers_logged(
+            principal.org_id,
+            project,
+            Some(principal.user_id),
+            crate::notices::Notify {
+                kind: crate::notices::NoticeKind::Lifecycle,
+                project: Some(project),
+                title: format!("{name}: {}", to.label()),
+                body,
+                link: Some(format!("/projects/{project}/status")),
+                source_key: format!("lifecycle:{project}:{}:{now}", to.as_str()),
+            },
+        )
+        .await;
+        if let Err(e) = self
+            .emit_project_state_changed(principal.org_id, project, now, from.as_str(), to.as_str())
+            .await
+        {
+            tracing::warn!(error = %e, project, "the state-change webhook could not be queued");
+        }
     }
 
     /// Closes a project (requesters and admins): with notice it winds down until now + the terms' notice days
@@ -430,6 +477,8 @@ impl App {
                 })
                 .await
                 .or_not_found("project")?;
+            self.announce_state(principal, project, current.state, l.state, &l.reason, now)
+                .await;
             return Ok(CloseOutcome {
                 lifecycle: self.lifecycle_view(principal, project, l, now).await?,
                 compensation_posted: 0,
@@ -472,6 +521,15 @@ impl App {
             .ok_or_else(|| {
                 AppError::Internal("close without only_if_due answered nothing".into())
             })?;
+        self.announce_state(
+            principal,
+            project,
+            current.state,
+            closed.lifecycle.state,
+            &closed.lifecycle.reason,
+            now,
+        )
+        .await;
         Ok(CloseOutcome {
             lifecycle: self
                 .lifecycle_view(principal, project, closed.lifecycle, now)

@@ -512,6 +512,38 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
             (ends - (before + 14 * DAY_MS)).abs() < 60_000,
             "ends 14 days on: {v}"
         );
+        // The worker is told in their inbox, with the requester's reason; the requester is not.
+        let inbox = expect_status(
+            app.api.get(&worker.token, "/api/v1/me/notices").await,
+            StatusCode::OK,
+        )
+        .await;
+        let notice = inbox["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "lifecycle")
+            .unwrap_or_else(|| panic!("a lifecycle notice: {inbox}"));
+        assert!(
+            notice["body"]
+                .as_str()
+                .unwrap()
+                .contains("the model shipped"),
+            "{notice}"
+        );
+        let own = expect_status(
+            app.api.get(&req.token, "/api/v1/me/notices").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            own["notices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["kind"] != "lifecycle"),
+            "{own}"
+        );
         // The worker sees the end date and the work left in the forecast, and keeps working.
         let f = &v["forecast"];
         assert_eq!(f["ends_at"], v["ends_at"]);
