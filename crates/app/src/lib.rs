@@ -24,6 +24,8 @@ pub mod import;
 pub mod invitations;
 pub mod jobs;
 pub mod ledger;
+pub mod media;
+pub mod media_export;
 pub mod payouts;
 pub mod prefetch;
 pub mod projects;
@@ -36,6 +38,7 @@ pub mod time;
 pub mod transparency;
 pub mod users;
 pub mod work;
+mod zipfile;
 
 pub use error::{AppError, AppResult};
 
@@ -60,6 +63,8 @@ pub struct AppConfig {
     pub max_line_bytes: usize,
     /// Most bad lines listed in an import report (all are counted).
     pub max_reported_errors: usize,
+    /// Upload size, pixel limit and posters of media files.
+    pub media: media::MediaConfig,
 }
 
 impl Default for AppConfig {
@@ -68,6 +73,7 @@ impl Default for AppConfig {
             max_import_bytes: 1 << 30,
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -95,6 +101,8 @@ pub struct App {
     /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
     /// organization too, so a hit never answers for another organization's project.
     pub(crate) pay_policies: ledger::PayPolicyCache,
+    /// Where media bytes live (see [`media`]); unconfigured until [`App::with_media`].
+    pub(crate) media: fairloop_media::MediaStore,
 }
 
 impl App {
@@ -107,6 +115,7 @@ impl App {
             token_cache: Arc::default(),
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
+            media: fairloop_media::MediaStore::unconfigured(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! HTTP and CLI types: it is where a rule is written once and tested without a server.
 
 pub mod ids;
+pub mod media;
 pub mod pseudonym;
 pub mod queue;
 pub mod role;

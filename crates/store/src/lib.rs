@@ -22,6 +22,7 @@ pub mod dashboard;
 pub mod floor;
 pub mod invitations;
 pub mod ledger;
+pub mod media;
 mod migrate;
 mod ops;
 pub mod pay_disputes;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
+pub mod media;
 pub mod projects;
 pub mod quality;
 pub mod review;
@@ -98,6 +99,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::settle))
         .routes(routes!(ledger::retry))
         .merge(review_routes())
+        .merge(media_routes())
+}
+
+/// The media endpoints. Uploads stream to disk under their own limit (`max_media_bytes`), so the JSON body
+/// limit does not apply to them.
+fn media_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(media::upload, media::list))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .routes(routes!(media::get_settings, media::put_settings))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

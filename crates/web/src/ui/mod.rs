@@ -9,7 +9,7 @@
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
 //! `GET /projects`, `GET /projects/{id}/export`, `GET /projects/{id}/quality`, `GET /assets/{file}`; the review
-//! pages are listed in [`review`].
+//! pages are listed in [`review`], the media page and `/media/{key}` in [`media`].
 
 use std::sync::Arc;
 
@@ -29,6 +29,7 @@ mod charts;
 mod console;
 mod create;
 mod invitations;
+pub mod media;
 mod money;
 mod pages;
 mod quality;
@@ -42,7 +43,7 @@ mod tests;
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
 pub const UI_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// What the UI handlers share: the application and the sign-in limiter.
 #[derive(Debug)]
@@ -157,11 +158,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
+        .route(
+            "/projects/{id}/media",
+            get(media::page)
+                .post(media::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/projects/{id}/media/hosts",
+            axum::routing::post(media::set_hosts),
+        )
         .merge(review_router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page may set its own policy (the workbench widens it to the organization's media hosts).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(UI_CSP),
         ))
