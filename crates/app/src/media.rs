@@ -557,11 +557,10 @@ impl MediaJanitor {
         let mut removed = 0;
         for s in stale {
             let mut ok = true;
-            for key in std::iter::once(Some(&s.object_key))
-                .chain(std::iter::once(s.thumb_key.as_ref()))
-                .flatten()
-            {
-                let deleted = match ObjectKey::parse(key) {
+            let mut keys = vec![s.object_key.clone()];
+            keys.extend(s.thumb_key.clone());
+            for key in keys {
+                let deleted = match ObjectKey::parse(&key) {
                     Ok(k) => self.app.media.delete(&k).await,
                     Err(e) => Err(e),
                 };

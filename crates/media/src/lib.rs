@@ -20,6 +20,8 @@ use std::path::Path;
 pub mod audio;
 pub mod picture;
 pub mod poster;
+#[cfg(feature = "s3")]
+mod s3http;
 pub mod sniff;
 pub mod store;
 pub mod video;

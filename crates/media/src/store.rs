@@ -167,7 +167,6 @@ impl MediaStore {
         options: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<MediaStore, MediaError> {
         use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-        install_crypto_provider();
         let rest = url.strip_prefix("s3://").ok_or_else(|| {
             MediaError::Store(format!("an S3 media URL starts with s3://, got {url:?}"))
         })?;
@@ -177,7 +176,9 @@ impl MediaStore {
                 "the media URL {url:?} names no bucket"
             )));
         }
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_http_connector(crate::s3http::RingConnector);
         for (k, v) in options {
             let key: AmazonS3ConfigKey = k
                 .parse()
@@ -325,13 +326,6 @@ impl MediaStore {
             Err(e) => Err(store_err(e)),
         }
     }
-}
-
-/// rustls needs one process-wide crypto provider; object_store's default (aws-lc-rs) is left out to keep the
-/// release build fast, so ring is installed here (a second install is a harmless no-op).
-#[cfg(feature = "s3")]
-fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]

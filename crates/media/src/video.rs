@@ -383,7 +383,9 @@ fn webm(file: &mut File, len: u64) -> Result<VideoInfo, MediaError> {
         return Err(unreadable("it has no segment after its header"));
     }
     let (mut scale, mut duration_ticks) = (1_000_000u64, None);
-    let mut track: Option<(String, Option<u64>, Option<u64>, Option<u64>)> = None;
+    // The first video track: (codec id, nanoseconds per frame, width, height).
+    type Track = (String, Option<u64>, Option<u64>, Option<u64>);
+    let mut track: Option<Track> = None;
     let mut saw_audio = false;
     // Walk the segment's top-level elements until the first cluster: Info and Tracks come before it.
     loop {

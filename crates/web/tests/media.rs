@@ -296,6 +296,11 @@ async fn uploads_are_described_from_their_bytes_and_served_with_ranges_and_cachi
         assert_eq!(keys.len(), 3);
         assert_eq!(keys[0], "clip-1.mp4");
         assert_eq!(keys[2], "scans/a.png");
+        // The endpoints are in the OpenAPI document.
+        let doc = expect_status(t.get_anon("/api/openapi.json").await, StatusCode::OK).await;
+        assert!(doc["paths"]["/api/v1/media"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/media"]["get"].is_object());
+        assert!(doc["paths"]["/api/v1/media/settings"]["put"].is_object());
         // Three files and their three thumbnails are on disk, nothing in the spool.
         assert_eq!(t.media_files().len(), 6, "{:?}", t.media_files());
         assert!(t.spool_files().is_empty(), "{:?}", t.spool_files());

@@ -96,6 +96,8 @@ async fn the_media_page_uploads_several_files_and_lists_them_with_thumbnails() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(loaded, json!(true), "thumbnails did not load");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    b.screenshot(&shots, "media-upload-desktop").await;
     let listed = b.text("#media-list").await;
     assert!(listed.contains("320×240"), "{listed}");
     assert!(listed.contains("25 fps"), "{listed}");
@@ -110,7 +112,6 @@ async fn the_media_page_uploads_several_files_and_lists_them_with_thumbnails() {
         .await;
     assert_eq!(hosts, json!("images.example.com"));
 
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     b.viewport(1280, 900, false).await;
     b.screenshot(&shots, "media-desktop").await;
     b.viewport(375, 812, true).await;

@@ -379,24 +379,42 @@ pub struct PageQuery {
     before: Option<i64>,
 }
 
-/// The media fields of a project's template: (data key, kind).
-fn media_fields(project: &fairloop_store::Project) -> Vec<(String, &'static str)> {
-    serde_json::from_str::<serde_json::Value>(&project.template)
+/// The media fields of a project's template, (data key, kind), and the media exports that apply to it.
+fn media_fields(
+    project: &fairloop_store::Project,
+) -> (Vec<(String, &'static str)>, Vec<&'static str>) {
+    let Some(t) = serde_json::from_str::<serde_json::Value>(&project.template)
         .ok()
         .and_then(|v| TaskTemplate::from_json(&v).ok())
-        .map(|t| {
-            t.fields
-                .iter()
-                .filter(|f| {
-                    matches!(
-                        f.kind,
-                        FieldKind::Image | FieldKind::Video | FieldKind::Audio
-                    )
-                })
-                .map(|f| (f.source().to_string(), f.kind.as_str()))
-                .collect()
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let fields = t
+        .fields
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FieldKind::Image | FieldKind::Video | FieldKind::Audio
+            )
         })
-        .unwrap_or_default()
+        .map(|f| (f.source().to_string(), f.kind.as_str()))
+        .collect();
+    let kinds: Vec<&str> = t.questions.iter().map(|q| q.kind.type_name()).collect();
+    let mut exports = Vec::new();
+    if kinds
+        .iter()
+        .any(|k| matches!(*k, "boxes" | "polygons" | "keypoints"))
+    {
+        exports.extend(["coco", "yolo"]);
+    }
+    if kinds
+        .iter()
+        .any(|k| matches!(*k, "video_events" | "tracks"))
+    {
+        exports.push("video_jsonl");
+    }
+    (fields, exports)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -418,7 +436,7 @@ async fn media_page(
         .flatten();
     let rows: Vec<Row> = rows.into_iter().map(|(_, m)| row_view(m)).collect();
     let hosts = ui.state.app.allowed_media_hosts(principal).await?;
-    let fields = media_fields(project);
+    let (fields, exports) = media_fields(project);
     let example_key = results
         .iter()
         .find_map(|r| r.key.clone())
@@ -433,7 +451,7 @@ async fn media_page(
                 project => context! { id => project.id, name => &project.name },
                 rows => ser(&rows), next => next, results => ser(&results), error => error,
                 hosts => hosts.join("\n"), hosts_error => hosts_error,
-                fields => ser(&fields), example_key => example_key,
+                fields => ser(&fields), exports => exports, example_key => example_key,
                 max_mb => ui.state.app.config.media.max_upload_bytes >> 20,
             },
         ),
