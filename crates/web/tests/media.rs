@@ -880,3 +880,111 @@ async fn the_video_export_turns_seconds_into_frames() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn failed_and_abandoned_uploads_leave_no_row_and_no_bytes() {
+    on_every_backend(async |t| {
+        let lab = t
+            .user("Janitor Lab", "lab@janitor.test", Role::Requester)
+            .await;
+        let principal = t.app.authenticate(&lab.token).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("upload.bin");
+        std::fs::write(&spool, png(16, 16)).unwrap();
+        // The store fails after the row is reserved: the row goes again, and the key stays free.
+        let broken = t
+            .app
+            .clone()
+            .with_media(fairloop_media::MediaStore::unconfigured());
+        let err = broken
+            .upload_media(
+                &principal,
+                &spool,
+                fairloop_app::media::UploadRequest {
+                    key: Some("x.png".into()),
+                    original_name: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, fairloop_app::AppError::Internal(_)),
+            "{err:?}"
+        );
+        assert!(
+            t.app
+                .store
+                .media_by_key_any(lab.org_id, "x.png")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        expect_status(
+            upload_raw(&t, &lab.token, Some("x.png"), png(16, 16)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+
+        // A crash between the steps leaves a pending row and some bytes; the janitor removes both, once the
+        // grace period is over, and never touches ready files.
+        let object = fairloop_media::ObjectKey::generate(lab.org_id);
+        let now = fairloop_domain::time::now_millis();
+        t.app
+            .store
+            .media_reserve(fairloop_store::media::NewMedia {
+                org_id: lab.org_id,
+                key: "crashed.png".into(),
+                object_key: object.as_str().into(),
+                thumb_key: None,
+                thumb_content_type: None,
+                kind: "image".into(),
+                content_type: "image/png".into(),
+                size_bytes: 3,
+                sha256: "00".into(),
+                width: None,
+                height: None,
+                duration_seconds: None,
+                fps: None,
+                codec: None,
+                original_name: None,
+                created_by: lab.id,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        t.app
+            .media_store()
+            .put_bytes(&object, b"abc".to_vec())
+            .await
+            .unwrap();
+        let files_before = t.media_files().len();
+        // A pending row is never served.
+        expect_error(
+            get_media(&t, &lab.token, "/media/crashed.png", HeaderMap::new()).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let janitor = fairloop_app::media::MediaJanitor::new(t.app.clone());
+        assert_eq!(janitor.try_run_one(now).await.unwrap(), 0, "too early");
+        let later = now + fairloop_app::media::PENDING_GRACE.as_millis() as i64 + 1;
+        assert_eq!(janitor.try_run_one(later).await.unwrap(), 1);
+        assert_eq!(t.media_files().len(), files_before - 1);
+        assert!(
+            t.app
+                .store
+                .media_by_key_any(lab.org_id, "crashed.png")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(janitor.try_run_one(later).await.unwrap(), 0);
+        assert_eq!(
+            get_media(&t, &lab.token, "/media/x.png", HeaderMap::new())
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    })
+    .await;
+}
