@@ -70,6 +70,12 @@ pub enum ExportFormat {
     Parquet,
     /// One row per annotation; only for templates whose answers are flat.
     Csv,
+    /// COCO JSON: images, boxes, polygons and keypoints in pixels (see [`crate::media_export`]).
+    Coco,
+    /// A ZIP of YOLO label files with `data.yaml` (see [`crate::media_export`]).
+    Yolo,
+    /// One JSON line per item with its videos' events and tracks, frame numbers included.
+    VideoJsonl,
 }
 
 impl ExportFormat {
@@ -79,9 +85,14 @@ impl ExportFormat {
             "jsonl" => Ok(ExportFormat::Jsonl),
             "parquet" => Ok(ExportFormat::Parquet),
             "csv" => Ok(ExportFormat::Csv),
+            "coco" => Ok(ExportFormat::Coco),
+            "yolo" => Ok(ExportFormat::Yolo),
+            "video_jsonl" => Ok(ExportFormat::VideoJsonl),
             other => Err(AppError::bad_request(
                 "invalid_format",
-                format!("format must be one of jsonl, parquet, csv; got {other:?}"),
+                format!(
+                    "format must be one of jsonl, parquet, csv, coco, yolo, video_jsonl; got {other:?}"
+                ),
             )),
         }
     }
@@ -92,6 +103,9 @@ impl ExportFormat {
             ExportFormat::Jsonl => "application/x-ndjson",
             ExportFormat::Parquet => "application/vnd.apache.parquet",
             ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Coco => "application/json",
+            ExportFormat::Yolo => "application/zip",
+            ExportFormat::VideoJsonl => "application/x-ndjson",
         }
     }
 
@@ -101,6 +115,21 @@ impl ExportFormat {
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Parquet => "parquet",
             ExportFormat::Csv => "csv",
+            ExportFormat::Coco => "coco.json",
+            ExportFormat::Yolo => "yolo.zip",
+            ExportFormat::VideoJsonl => "video.jsonl",
+        }
+    }
+
+    /// The name of the format as the `format` parameter spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Coco => "coco",
+            ExportFormat::Yolo => "yolo",
+            ExportFormat::VideoJsonl => "video_jsonl",
         }
     }
 }
@@ -279,6 +308,14 @@ impl App {
             .await
             .or_not_found("project")?;
         let template = self.template_of(project.id, &project.template)?;
+        if matches!(
+            format,
+            ExportFormat::Coco | ExportFormat::Yolo | ExportFormat::VideoJsonl
+        ) {
+            return self
+                .export_media(principal, project, template, format, options, progress)
+                .await;
+        }
         let mut writer = match format {
             ExportFormat::Jsonl => Writer::Jsonl(JsonlExportWriter::new(Vec::new())),
             ExportFormat::Parquet => Writer::Parquet(Box::new(
@@ -302,6 +339,9 @@ impl App {
                     CsvExportWriter::new(Vec::new(), questions)
                         .map_err(|e| AppError::Internal(format!("csv writer: {e}")))?,
                 )
+            }
+            ExportFormat::Coco | ExportFormat::Yolo | ExportFormat::VideoJsonl => {
+                unreachable!("media formats return above")
             }
         };
         let mut shaper = Shaper {

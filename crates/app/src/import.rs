@@ -23,6 +23,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::error::NotFoundAs;
+use crate::media::MediaChecker;
 use crate::projects::require_manager;
 use crate::{App, AppError, AppResult};
 
@@ -143,8 +144,13 @@ fn open_records(
     })
 }
 
-/// Checks one record against the template and turns it into a row to insert.
-fn check(template: &TaskTemplate, raw: RawItem) -> Result<NewItem, BadLine> {
+/// Checks one record against the template (and its media references, when the template shows media) and
+/// turns it into a row to insert.
+fn check(
+    template: &TaskTemplate,
+    media: Option<&mut MediaChecker>,
+    raw: RawItem,
+) -> Result<NewItem, BadLine> {
     let bad = |message: String| BadLine {
         line: raw.line,
         message,
@@ -159,6 +165,9 @@ fn check(template: &TaskTemplate, raw: RawItem) -> Result<NewItem, BadLine> {
     template
         .validate_item_data(&raw.data)
         .map_err(|e| bad(format!("data.{}: {}", e.field, e.message)))?;
+    if let Some(m) = media {
+        m.check(&raw.data).map_err(bad)?;
+    }
     if let Some(gold) = &raw.gold {
         template.validate_answers(gold, &raw.data).map_err(|errs| {
             let list: Vec<String> = errs
@@ -199,6 +208,9 @@ impl App {
             max_line_bytes: self.config.max_line_bytes,
         };
         let max_errors = self.config.max_reported_errors;
+        let mut media = self
+            .media_checker(principal.org_id, project.id, &template)
+            .await?;
 
         if mode == ImportMode::Atomic {
             progress.phase.store(0, Ordering::Relaxed);
@@ -208,7 +220,9 @@ impl App {
                 limits.clone(),
                 progress.clone(),
             );
-            let report = tokio::task::spawn_blocking(move || -> AppResult<ImportReport> {
+            let checker = media.take();
+            let (report, checker) = tokio::task::spawn_blocking(move || {
+                let mut checker = checker;
                 let mut report = ImportReport::default();
                 for rec in open_records(&path, format, &limits, &progress)? {
                     progress.records.fetch_add(1, Ordering::Relaxed);
@@ -217,15 +231,22 @@ impl App {
                             line: e.line,
                             message: e.message,
                         })
-                        .and_then(|r| check(&template, r));
+                        .and_then(|r| check(&template, checker.as_mut(), r));
                     if let Err(bad) = outcome {
                         note_error(&mut report, bad, max_errors);
                     }
                 }
-                Ok(report)
+                // Workers of the project may read the media its items refer to: recorded before any item is.
+                if report.error_count == 0
+                    && let Some(c) = checker.as_mut()
+                {
+                    c.save_refs()?;
+                }
+                Ok::<_, AppError>((report, checker))
             })
             .await
             .map_err(|e| AppError::Internal(format!("import validation task: {e}")))??;
+            media = checker;
             if report.error_count > 0 {
                 return Ok(ImportReport {
                     rejected: true,
@@ -246,10 +267,15 @@ impl App {
                         line: e.line,
                         message: e.message,
                     })
-                    .and_then(|r| check(&template, r))
+                    .and_then(|r| check(&template, media.as_mut(), r))
                 {
                     Ok(item) => {
                         batch.push(item);
+                        if batch.len() == BATCH
+                            && let Some(m) = media.as_mut()
+                        {
+                            m.save_refs()?;
+                        }
                         if batch.len() == BATCH
                             && tx
                                 .blocking_send(std::mem::replace(
@@ -266,6 +292,9 @@ impl App {
                 }
             }
             if !batch.is_empty() {
+                if let Some(m) = media.as_mut() {
+                    m.save_refs()?;
+                }
                 let _ = tx.blocking_send(batch);
             }
             Ok(report)

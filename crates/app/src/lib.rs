@@ -25,6 +25,8 @@ pub mod invitations;
 pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
+pub mod media;
+pub mod media_export;
 pub mod messages;
 pub mod notices;
 pub mod onboarding;
@@ -42,6 +44,7 @@ pub mod transparency;
 pub mod users;
 pub mod webhooks;
 pub mod work;
+mod zipfile;
 
 pub use error::{AppError, AppResult};
 
@@ -71,6 +74,8 @@ pub struct AppConfig {
     pub platform_fee_bps: u32,
     /// Outgoing webhooks: the hosts the platform admin allows, the timeout of an attempt.
     pub webhooks: webhooks::WebhookConfig,
+    /// Upload size, pixel limit and posters of media files.
+    pub media: media::MediaConfig,
 }
 
 impl Default for AppConfig {
@@ -81,6 +86,7 @@ impl Default for AppConfig {
             max_reported_errors: 1000,
             platform_fee_bps: 0,
             webhooks: webhooks::WebhookConfig::default(),
+            media: media::MediaConfig::default(),
         }
     }
 }
@@ -110,6 +116,8 @@ pub struct App {
     pub(crate) pay_policies: ledger::PayPolicyCache,
     /// The webhook allowlist, parsed once from [`AppConfig::webhooks`].
     pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
+    /// Where media bytes live (see [`media`]); unconfigured until [`App::with_media`].
+    pub(crate) media: fairloop_media::MediaStore,
 }
 
 impl App {
@@ -124,6 +132,7 @@ impl App {
             token_cache: Arc::default(),
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
+            media: fairloop_media::MediaStore::unconfigured(),
         }
     }
 

@@ -24,7 +24,11 @@ async fn open(storage: &StorageArgs, listen: Option<&str>) -> Result<(Config, Ap
     let store = fairloop_store::connect(&config.database_url)
         .await
         .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
-    Ok((config.clone(), App::new(store, config.app.clone())))
+    let media = config.media_store()?;
+    Ok((
+        config.clone(),
+        App::new(store, config.app.clone()).with_media(media),
+    ))
 }
 
 /// Turns a use-case error into a CLI error with the same sentence the API would give.
@@ -57,11 +61,17 @@ async fn run_server(config: Config, app: App, banner: Option<String>) -> Result<
     tokio::spawn(
         fairloop_app::lifecycle::LifecycleClosing::new(app.clone()).run(Duration::from_secs(30)),
     );
+    tokio::spawn(fairloop_app::media::MediaJanitor::new(app.clone()).run(Duration::from_secs(300)));
     let state = AppState {
         app,
         tmp_dir: config.tmp_dir()?,
     };
-    tracing::info!(backend = state.app.store.backend(), data_dir = %config.data_dir.display(), "starting");
+    tracing::info!(
+        backend = state.app.store.backend(),
+        data_dir = %config.data_dir.display(),
+        media = state.app.media_store().describe(),
+        "starting"
+    );
     if let Some(b) = banner {
         print!("{b}");
     }

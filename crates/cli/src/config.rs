@@ -28,6 +28,10 @@ pub struct StorageArgs {
     /// Config file (default: DATA_DIR/fairloop.toml when it exists).
     #[arg(long, env = "FAIRLOOP_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// Where media bytes go: `s3://bucket/prefix` (credentials from the usual AWS_* variables) or
+    /// `file:///path` (default: DATA_DIR/media).
+    #[arg(long, env = "FAIRLOOP_MEDIA_URL", global = true)]
+    pub media_url: Option<String>,
 }
 
 /// The config file's contents; every key is optional.
@@ -46,6 +50,14 @@ pub struct FileConfig {
     pub platform_fee_bps: Option<u32>,
     /// Hosts outgoing webhooks may be delivered to (names, `*.suffix`, addresses, ranges); none: webhooks off.
     pub webhook_allowed_hosts: Option<Vec<String>>,
+    /// Where media bytes go (`s3://bucket/prefix` or `file:///path`).
+    pub media_url: Option<String>,
+    /// Largest media upload in bytes.
+    pub max_media_bytes: Option<u64>,
+    /// Most pixels an uploaded image may declare.
+    pub max_image_pixels: Option<u64>,
+    /// Make video posters with ffmpeg when it is on the PATH (else a placeholder).
+    pub video_posters_with_ffmpeg: Option<bool>,
 }
 
 /// The merged configuration.
@@ -59,6 +71,8 @@ pub struct Config {
     pub listen: String,
     /// Use-case limits.
     pub app: AppConfig,
+    /// Media storage URL (`None`: DATA_DIR/media).
+    pub media_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -69,6 +83,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact(&self.database_url))
             .field("listen", &self.listen)
             .field("app", &self.app)
+            .field("media_url", &self.media_url)
             .finish()
     }
 }
@@ -126,8 +141,34 @@ impl Config {
                     allowed_hosts: file.webhook_allowed_hosts.unwrap_or_default(),
                     ..defaults.webhooks.clone()
                 },
+                media: fairloop_app::media::MediaConfig {
+                    max_upload_bytes: file
+                        .max_media_bytes
+                        .unwrap_or(defaults.media.max_upload_bytes),
+                    max_image_pixels: file
+                        .max_image_pixels
+                        .unwrap_or(defaults.media.max_image_pixels),
+                    use_ffmpeg: file
+                        .video_posters_with_ffmpeg
+                        .unwrap_or(defaults.media.use_ffmpeg),
+                },
                 ..defaults
             },
+            media_url: storage.media_url.clone().or(file.media_url),
+        })
+    }
+
+    /// The media store the configuration names (S3 or a directory; default DATA_DIR/media).
+    pub fn media_store(&self) -> Result<fairloop_media::MediaStore> {
+        fairloop_media::MediaStore::from_url(
+            self.media_url.as_deref(),
+            &self.data_dir.join("media"),
+        )
+        .with_context(|| {
+            format!(
+                "opening the media storage {}",
+                self.media_url.as_deref().unwrap_or("(DATA_DIR/media)")
+            )
         })
     }
 
@@ -179,6 +220,23 @@ platform_fee_bps = 0
 # "10.1.0.0/16"). A loopback, private or reserved address is refused even behind a listed name unless the
 # address itself is listed.
 webhook_allowed_hosts = []
+
+# Media (images, videos, audio). Default: files under DATA_DIR/media. An s3:// URL stores them in an
+# S3-compatible bucket instead (FAIRLOOP_MEDIA_URL, --media-url), with credentials and endpoint from the usual
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT (for non-AWS services) and
+# AWS_ALLOW_HTTP=true (plain-http endpoints) variables. Several `serve` processes can share one bucket.
+# media_url = "s3://my-bucket/fairloop-media"
+
+# Largest media upload, in bytes (a larger one gets 413).
+max_media_bytes = 1073741824
+
+# Most pixels (width x height) an uploaded image may declare; larger ones, and decompression bombs, are refused
+# before they are decoded.
+max_image_pixels = 50000000
+
+# Video posters: a frame made by ffmpeg when it is on the PATH; false (or no ffmpeg) uses a neutral placeholder
+# that shows the video's size and duration.
+video_posters_with_ffmpeg = true
 "#;
 
 #[cfg(test)]
@@ -189,6 +247,8 @@ mod tests {
     fn the_printed_default_config_parses_and_passwords_are_redacted() {
         let parsed: FileConfig = toml::from_str(DEFAULT_CONFIG).unwrap();
         assert_eq!(parsed.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(parsed.max_media_bytes, Some(1 << 30));
+        assert_eq!(parsed.max_image_pixels, Some(50_000_000));
         assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }

@@ -71,7 +71,7 @@ enum Command {
         storage: StorageArgs,
         /// The project's id.
         project_id: i64,
-        /// jsonl, parquet or csv.
+        /// jsonl, parquet, csv, coco, yolo (a ZIP) or video_jsonl (see docs/api.md).
         #[arg(long, default_value = "jsonl")]
         format: String,
         /// Where to write; `-` for standard output.

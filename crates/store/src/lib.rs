@@ -23,6 +23,7 @@ pub mod floor;
 pub mod invitations;
 pub mod ledger;
 pub mod lifecycle;
+pub mod media;
 pub mod messages;
 mod migrate;
 pub mod onboarding;

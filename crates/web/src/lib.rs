@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         // UI pages set their own, stricter Content-Security-Policy; the layer below only fills it in elsewhere.
         .merge(ui::router(state.clone()))
+        .merge(ui::media::serve_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -5,6 +5,7 @@ pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
 pub mod lifecycle;
+pub mod media;
 pub mod messages;
 pub mod projects;
 pub mod quality;
@@ -131,6 +132,16 @@ fn lifecycle_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lifecycle::history))
         .routes(routes!(lifecycle::quiz, lifecycle::attempt))
         .routes(routes!(lifecycle::results))
+        .merge(media_routes())
+}
+
+/// The media endpoints. Uploads stream to disk under their own limit (`max_media_bytes`), so the JSON body
+/// limit does not apply to them.
+fn media_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(media::upload, media::list))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .routes(routes!(media::get_settings, media::put_settings))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

@@ -9,7 +9,7 @@
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
 //! `GET /projects`, `GET /projects/{id}/export`, `GET /projects/{id}/quality`, `GET /assets/{file}`; the review
-//! pages are listed in [`review`].
+//! pages are listed in [`review`], the media page and `/media/{key}` in [`media`].
 
 use std::sync::Arc;
 
@@ -30,6 +30,7 @@ mod console;
 mod create;
 mod invitations;
 mod lifecycle;
+pub mod media;
 mod messages;
 mod money;
 mod onboarding;
@@ -165,13 +166,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/{id}/items", get(console::items))
         .route("/projects/{id}/export", get(pages::export))
+        .route(
+            "/projects/{id}/media",
+            get(media::page)
+                .post(media::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/projects/{id}/media/hosts",
+            axum::routing::post(media::set_hosts),
+        )
         .merge(review_router())
         .merge(message_router())
         .merge(lifecycle_router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
-        .layer(SetResponseHeaderLayer::overriding(
+        // A page may set its own policy (the workbench widens it to the organization's media hosts).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(UI_CSP),
         ))

@@ -584,6 +584,11 @@ pub async fn workbench(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=60"),
     );
+    // Media given as URLs load from the organization's allowed hosts only.
+    if let Some(csp) = super::media::workbench_csp(&ui.state.app, &user.session.principal).await {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     Ok(resp)
 }
 

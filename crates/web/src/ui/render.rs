@@ -91,6 +91,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/project_new.html"),
             ),
             ("upload.html", include_str!("../../templates/upload.html")),
+            ("media.html", include_str!("../../templates/media.html")),
             ("terms.html", include_str!("../../templates/terms.html")),
             (
                 "transparency.html",

@@ -2070,3 +2070,79 @@ async fn the_gallery_offers_the_generated_video_qa_and_image_templates_with_a_pr
     assert!(page.body.contains(r#"data-stage="image""#) && page.body.contains("src=\"data:image"));
     assert!(page.body.contains(r#"data-widget="polygons""#));
 }
+
+#[tokio::test]
+async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
+    let t = setup().await;
+    let requester = t.principal(REQUESTER).await;
+    let p = t
+        .app
+        .create_project(
+            &requester,
+            CreateProject {
+                name: "Photos by URL".into(),
+                template: json!({
+                    "fields": [{"name": "photo", "type": "image", "source": "image"}],
+                    "questions": [{"name": "ok", "type": "single_choice", "options": ["yes", "no"], "required": true}]
+                }),
+                overlap: Some(1),
+                lease_seconds: None,
+                max_open_per_worker: None,
+                pay: None,
+                budget_minor: None,
+                gold_rate: None,
+                adaptive_overlap: None,
+            onboarding_pay: None,
+            state: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(vec![NewItem {
+        external_id: None,
+        data: json!({"image": "https://img.example/a.png"}).to_string(),
+        priority: 0,
+        gold: None,
+    }])
+    .await
+    .unwrap();
+    drop(tx);
+    t.app
+        .store
+        .import_items(requester.org_id, p.id, rx, true)
+        .await
+        .unwrap();
+    let (s, _) = t.sign_in(WORKER).await;
+    let started = t.start(p.id, &s).await;
+    let bench = t.get(started.location(), &s).await;
+    assert_eq!(bench.status, StatusCode::OK, "{}", bench.body);
+    let csp = |r: &Resp| {
+        r.headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    // Without allowed hosts: our own media only.
+    assert_eq!(csp(&bench), super::UI_CSP);
+    assert!(csp(&bench).contains("media-src 'self';"));
+    t.app
+        .set_allowed_media_hosts(&requester, vec!["img.example".into()])
+        .await
+        .unwrap();
+    let bench = t.get(started.location(), &s).await;
+    let policy = csp(&bench);
+    assert!(
+        policy.contains("img-src 'self' data: https://img.example;"),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("media-src 'self' https://img.example;"),
+        "{policy}"
+    );
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    // Other pages keep the plain policy.
+    assert_eq!(csp(&t.get("/", &s).await), super::UI_CSP);
+}

@@ -65,7 +65,8 @@ pub async fn start_server() -> Server {
     let store = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path()))
         .await
         .unwrap();
-    let app = App::new(store, AppConfig::default());
+    let media = fairloop_media::MediaStore::local(&dir.path().join("media")).unwrap();
+    let app = App::new(store, AppConfig::default()).with_media(media);
     app.seed_demo().await.unwrap();
     let router = fairloop_web::router(AppState {
         app: app.clone(),

@@ -145,7 +145,9 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
         }
     };
     let backend_name = store.backend();
-    let app = App::new(store, config);
+    let media =
+        fairloop_media::MediaStore::local(&dir.path().join("media")).expect("media directory");
+    let app = App::new(store, config).with_media(media);
     let tmp_dir = dir.path().join("spool");
     std::fs::create_dir_all(&tmp_dir).expect("spool directory");
     let router = fairloop_web::router(AppState {
@@ -243,6 +245,23 @@ impl TestApp {
             .expect("spool directory")
             .map(|e| e.expect("spool entry").path())
             .collect()
+    }
+
+    /// Files in the local media store (uploads must leave nothing behind when they fail).
+    pub fn media_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self._dir.path().join("media"), &mut out);
+        out
     }
 
     /// A client for another task (the server is shared).
