@@ -585,6 +585,23 @@ async fn shape_questions_get_live_agreement_a_consensus_and_gold_scores() {
         let bad = "{\"id\":\"x\",\"data\":{\"img\":\"a.png\",\"pred\":[{\"x\":0.9,\"y\":0.1,\"w\":0.2,\"h\":0.2,\"label\":\"car\"}]}}\n";
         let r = expect_status(app.import_jsonl(&req.token, project, bad, None).await, StatusCode::BAD_REQUEST).await;
         assert!(r.to_string().contains("pred") && r.to_string().contains("pre-drawn"), "{r}");
+        // The items' images are uploaded first: an image field's key must name a stored file.
+        let png = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan-320x240.png"),
+        )
+        .unwrap();
+        for key in ["a.png", "b.png"] {
+            let r = app
+                .api
+                .client
+                .post(app.api.url(&format!("/api/v1/media?key={key}")))
+                .bearer_auth(&req.token)
+                .body(png.clone())
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{key}: {}", r.text().await.unwrap());
+        }
         let b = |x: f64| json!({"x": x, "y": 0.1, "w": 0.2, "h": 0.2, "label": "car"});
         let items = format!(
             "{}\n{}\n",

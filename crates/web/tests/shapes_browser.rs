@@ -35,7 +35,7 @@ fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
 }
 
-/// Serves `tests/fixtures/NAME` for `/media/fixtures/NAME` (a stand-in for the media store's route), with byte
+/// Serves `tests/fixtures/NAME` at `/test-fixtures/fixtures/NAME` (same-origin URLs the items use as they are), with byte
 /// ranges: Chromium seeks in a video only when its server answers range requests.
 async fn fixture(
     Path(key): Path<String>,
@@ -108,7 +108,7 @@ async fn start_server() -> Server {
         app: app.clone(),
         tmp_dir: dir.path().to_path_buf(),
     })
-    .route("/media/{*key}", axum::routing::get(fixture));
+    .route("/test-fixtures/{*key}", axum::routing::get(fixture));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -293,7 +293,7 @@ async fn boxes_and_polygons_by_keyboard_mouse_and_touch_with_a_corrected_prefill
                 {"name": "regions", "type": "polygons", "field": "scan", "labels": ["lesion"], "label": "Outline lesions"}
             ]
         }),
-        json!({"url": "fixtures/scan-320x240.png",
+        json!({"url": format!("{}/test-fixtures/fixtures/scan-320x240.png", server.url),
                "detections": [{"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.2, "label": "car"}]}),
     )
     .await;
@@ -484,7 +484,7 @@ async fn generated_video_qa_steps_frames_marks_an_event_and_a_two_keyframe_track
         &server,
         "Generated video QA",
         template,
-        json!({"prompt": "A chef flips a pancake", "video_url": "fixtures/clip-10fps.webm", "fps": 10}),
+        json!({"prompt": "A chef flips a pancake", "video_url": format!("{}/test-fixtures/fixtures/clip-10fps.webm", server.url), "fps": 10}),
     )
     .await;
 

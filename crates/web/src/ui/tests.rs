@@ -2127,7 +2127,7 @@ async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
     };
     // Without allowed hosts: our own media only.
     assert_eq!(csp(&bench), super::UI_CSP);
-    assert!(csp(&bench).contains("media-src 'self';"));
+    assert!(csp(&bench).contains("media-src 'self' data:;"));
     t.app
         .set_allowed_media_hosts(&requester, vec!["img.example".into()])
         .await
@@ -2139,7 +2139,7 @@ async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
         "{policy}"
     );
     assert!(
-        policy.contains("media-src 'self' https://img.example;"),
+        policy.contains("media-src 'self' https://img.example data:;"),
         "{policy}"
     );
     assert!(policy.contains("script-src 'self';"), "{policy}");
