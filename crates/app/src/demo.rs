@@ -148,6 +148,7 @@ impl App {
                             budget_minor: None,
                             gold_rate: None,
                             adaptive_overlap: None,
+                            wellbeing: None,
                         },
                     )
                     .await?

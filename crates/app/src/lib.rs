@@ -35,6 +35,7 @@ pub mod terms;
 pub mod time;
 pub mod transparency;
 pub mod users;
+pub mod wellbeing;
 pub mod work;
 
 pub use error::{AppError, AppResult};
@@ -60,6 +61,8 @@ pub struct AppConfig {
     pub max_line_bytes: usize,
     /// Most bad lines listed in an import report (all are counted).
     pub max_reported_errors: usize,
+    /// The platform's wellbeing defaults: daily exposure limit, break interval, support text.
+    pub wellbeing: wellbeing::WellbeingDefaults,
 }
 
 impl Default for AppConfig {
@@ -68,6 +71,7 @@ impl Default for AppConfig {
             max_import_bytes: 1 << 30,
             max_line_bytes: 1 << 20,
             max_reported_errors: 1000,
+            wellbeing: wellbeing::WellbeingDefaults::default(),
         }
     }
 }
@@ -95,6 +99,9 @@ pub struct App {
     /// whether to hold budget, and reading the project on every claim would slow the queue. Keyed by the
     /// organization too, so a hit never answers for another organization's project.
     pub(crate) pay_policies: ledger::PayPolicyCache,
+    /// Whether each project has sensitive content (see `wellbeing`): picks the claim path without a statement.
+    pub(crate) sensitive_projects:
+        Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
 }
 
 impl App {
@@ -107,6 +114,7 @@ impl App {
             token_cache: Arc::default(),
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
+            sensitive_projects: Arc::default(),
         }
     }
 

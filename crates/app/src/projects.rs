@@ -41,6 +41,9 @@ pub struct CreateProject {
     /// Ask more workers when an item's answers disagree (see docs/quality.md).
     #[serde(default)]
     pub adaptive_overlap: Option<crate::quality::AdaptiveOverlap>,
+    /// Sensitivity categories, daily exposure limit, break reminders and support resources (docs/wellbeing.md).
+    #[serde(default)]
+    pub wellbeing: Option<crate::wellbeing::WellbeingInput>,
 }
 
 /// How a project pays (the contract's `pay` object).
@@ -193,6 +196,11 @@ impl App {
             }
             None => None,
         };
+        let wellbeing = input
+            .wellbeing
+            .as_ref()
+            .map(|w| self.validate_wellbeing(w))
+            .transpose()?;
         if let Some(budget) = input.budget_minor {
             if budget < 0 {
                 return Err(AppError::invalid(
@@ -218,6 +226,9 @@ impl App {
             self.store
                 .set_quality_settings(project.org_id, project.id, quality)
                 .await?;
+        }
+        if let Some(w) = wellbeing.filter(|w| *w != Default::default()) {
+            self.save_wellbeing(project.org_id, project.id, w).await?;
         }
         Ok(project)
     }

@@ -28,6 +28,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 budget_minor: Some(10_000),
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
@@ -40,6 +41,8 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 data: serde_json::json!({"text": "x"}).to_string(),
                 priority: 0,
                 gold: None,
+                sensitivity: 0,
+                own_sensitivity: 0,
             })
             .collect(),
     )

@@ -42,6 +42,21 @@ pub struct FileConfig {
     pub max_import_bytes: Option<u64>,
     /// Longest line of an import file in bytes.
     pub max_line_bytes: Option<usize>,
+    /// The platform's wellbeing defaults (docs/wellbeing.md).
+    #[serde(default)]
+    pub wellbeing: WellbeingFile,
+}
+
+/// `[wellbeing]` in the config file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WellbeingFile {
+    /// Sensitive items of one category a worker may be handed per UTC day (projects may only lower it).
+    pub daily_exposure_limit: Option<i64>,
+    /// Minutes of active time before a break reminder (0: none), unless a project sets its own.
+    pub break_after_minutes: Option<i64>,
+    /// Support resources (Markdown) shown to workers, unless a project sets its own.
+    pub support: Option<String>,
 }
 
 /// The merged configuration.
@@ -110,6 +125,7 @@ impl Config {
             app: AppConfig {
                 max_import_bytes: file.max_import_bytes.unwrap_or(defaults.max_import_bytes),
                 max_line_bytes: file.max_line_bytes.unwrap_or(defaults.max_line_bytes),
+                wellbeing: wellbeing_config(file.wellbeing, defaults.wellbeing.clone())?,
                 ..defaults
             },
         })
@@ -121,6 +137,35 @@ impl Config {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(dir)
     }
+}
+
+fn wellbeing_config(
+    file: WellbeingFile,
+    defaults: fairloop_app::wellbeing::WellbeingDefaults,
+) -> Result<fairloop_app::wellbeing::WellbeingDefaults> {
+    let limit = file
+        .daily_exposure_limit
+        .unwrap_or(defaults.daily_exposure_limit);
+    if limit < 1 {
+        bail!("wellbeing.daily_exposure_limit must be at least 1, got {limit}");
+    }
+    let minutes = file
+        .break_after_minutes
+        .unwrap_or(defaults.break_after_minutes);
+    if !(0..=fairloop_app::wellbeing::MAX_BREAK_MINUTES).contains(&minutes) {
+        bail!(
+            "wellbeing.break_after_minutes must be 0 to {}, got {minutes}",
+            fairloop_app::wellbeing::MAX_BREAK_MINUTES
+        );
+    }
+    Ok(fairloop_app::wellbeing::WellbeingDefaults {
+        daily_exposure_limit: limit,
+        break_after_minutes: minutes,
+        support: file
+            .support
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(defaults.support),
+    })
 }
 
 fn read_file_config(path: &Path, required: bool) -> Result<FileConfig> {
@@ -153,6 +198,17 @@ max_import_bytes = 1073741824
 
 # Longest single line of an import file, in bytes (a longer line is reported as a bad line).
 max_line_bytes = 1048576
+
+# Worker wellbeing (docs/wellbeing.md).
+[wellbeing]
+# Sensitive items of one category a worker may be handed per UTC day. A project may set a lower limit, never a
+# higher one.
+daily_exposure_limit = 40
+# Minutes of active time (measured by the workbench's heartbeats) before it suggests a break; 0 turns
+# reminders off. A project may set its own.
+break_after_minutes = 50
+# Support resources shown on project pages and in the workbench (Markdown), unless a project sets its own.
+# support = "Our wellbeing team: [wellbeing@example.com](mailto:wellbeing@example.com)"
 "#;
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod pseudonym;
 pub mod queue;
 pub mod role;
+pub mod sensitivity;
 pub mod template;
 pub mod time;
 

@@ -34,6 +34,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0009_terms"),
     migration!("0010_guideline_acks"),
     migration!("0011_user_country"),
+    migration!("0013_wellbeing"),
 ];
 
 /// The bookkeeping table, the same on both backends.

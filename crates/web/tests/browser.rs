@@ -77,6 +77,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
@@ -88,6 +89,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
             .to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();
@@ -583,6 +586,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
@@ -594,6 +598,8 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
         data: json!({"prompt": "What is a **mutex**?"}).to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();

@@ -132,6 +132,7 @@ pub async fn per_task_project(
                 budget_minor: budget,
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
@@ -142,6 +143,8 @@ pub async fn per_task_project(
             data: json!({"text": format!("item {i}")}).to_string(),
             priority: 0,
             gold: None,
+            sensitivity: 0,
+            own_sensitivity: 0,
         })
         .collect();
     let (tx, rx) = tokio::sync::mpsc::channel(1);

@@ -309,6 +309,7 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
             ),
         },
         adaptive_overlap: None,
+        wellbeing: None,
     })
 }
 

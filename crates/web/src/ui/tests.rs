@@ -223,6 +223,7 @@ impl T {
                     budget_minor: None,
                     gold_rate: None,
                     adaptive_overlap: None,
+                    wellbeing: None,
                 },
             )
             .await
@@ -236,6 +237,8 @@ impl T {
                     data: json!({ "text": t }).to_string(),
                     priority: 0,
                     gold: None,
+                    sensitivity: 0,
+                    own_sensitivity: 0,
                 })
                 .collect(),
         )
@@ -1366,6 +1369,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
@@ -1379,6 +1383,8 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 data: json!({"text": format!("t{i}")}).to_string(),
                 priority: 0,
                 gold: None,
+                sensitivity: 0,
+                own_sensitivity: 0,
             })
             .collect(),
     )
@@ -1611,6 +1617,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 budget_minor: None,
                 gold_rate: Some(0.1),
                 adaptive_overlap: None,
+                wellbeing: None,
             },
         )
         .await
