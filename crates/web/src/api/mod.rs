@@ -10,6 +10,7 @@ pub mod review;
 pub mod terms;
 pub mod time;
 pub mod transparency;
+pub mod wellbeing;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -98,6 +99,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::settle))
         .routes(routes!(ledger::retry))
         .merge(review_routes())
+        .merge(wellbeing_routes())
+}
+
+/// The wellbeing endpoints (docs/wellbeing.md), apart for the same reason.
+fn wellbeing_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(wellbeing::categories))
+        .routes(routes!(wellbeing::get_project, wellbeing::put_project))
+        .routes(routes!(wellbeing::get_mine, wellbeing::put_mine))
+        .routes(routes!(wellbeing::break_status))
+        .routes(routes!(wellbeing::take_break))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

@@ -36,6 +36,7 @@ pub mod render;
 pub mod review;
 pub mod session;
 mod terms;
+mod wellbeing;
 #[cfg(test)]
 mod tests;
 
@@ -77,6 +78,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(pages::skip),
         )
         .route("/settings", get(pages::settings))
+        .route(
+            "/settings/sensitivity",
+            get(wellbeing::sensitivity_page).post(wellbeing::save_sensitivity),
+        )
+        .route(
+            "/projects/{id}/wellbeing",
+            get(wellbeing::project_page).post(wellbeing::save_project),
+        )
+        .route(
+            "/projects/{id}/wellbeing/opt-in",
+            axum::routing::post(wellbeing::opt_in_project),
+        )
+        .route("/work/break", axum::routing::post(wellbeing::take_break))
         .route(
             "/settings/password",
             axum::routing::post(pages::change_password),
@@ -323,6 +337,14 @@ async fn asset(Path(file): Path<String>) -> Response {
         "heartbeat.js" => (
             include_str!("../../assets/heartbeat.js"),
             "text/javascript; charset=utf-8",
+        ),
+        "wellbeing.js" => (
+            include_str!("../../assets/wellbeing.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "wellbeing.css" => (
+            include_str!("../../assets/wellbeing.css"),
+            "text/css; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
         "review.css" => (

@@ -1856,7 +1856,7 @@ async fn a_worker_sees_what_changed_in_the_guidelines_and_acknowledges_it() {
         .unwrap()
     {
         t.app
-            .skip(&worker, a, fairloop_app::work::SkipBody { reason: None })
+            .skip(&worker, a, fairloop_app::work::SkipBody::default())
             .await
             .unwrap();
     }
