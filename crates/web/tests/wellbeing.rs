@@ -34,7 +34,7 @@ async fn projects_carry_categories_from_creation_and_workers_opt_in_for_themselv
         let mut body = json!({"name": "Wounds", "template": minimal_template(), "overlap": 1,
             "wellbeing": {"sensitivity": ["gore"]}});
         let e = expect_error(app.create_project(&req.token, &body).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_sensitivity").await;
-        assert!(e["error"]["message"].as_str().unwrap().contains("\"gore\""), "{e}");
+        assert!(e["message"].as_str().unwrap().contains("\"gore\""), "{e}");
         body["wellbeing"] = json!({"sensitivity": ["graphic_injury"], "daily_exposure_limit": 500});
         expect_error(app.create_project(&req.token, &body).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_wellbeing").await;
         body["wellbeing"] = json!({"sensitivity": ["graphic_injury"], "daily_exposure_limit": 10, "break_after_minutes": 30});

@@ -91,6 +91,14 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/project_new.html"),
             ),
             ("upload.html", include_str!("../../templates/upload.html")),
+            (
+                "sensitivity.html",
+                include_str!("../../templates/sensitivity.html"),
+            ),
+            (
+                "project_wellbeing.html",
+                include_str!("../../templates/project_wellbeing.html"),
+            ),
             ("terms.html", include_str!("../../templates/terms.html")),
             (
                 "transparency.html",
