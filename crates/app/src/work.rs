@@ -29,7 +29,8 @@ pub struct TaskItem {
     #[schema(value_type = Object)]
     pub data: Value,
     /// The item's sensitivity categories (keys; its own and its project's): show it blurred until the worker
-    /// reveals it. Empty for most items.
+    /// reveals it. Absent for most items (those without any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sensitivity: Vec<String>,
 }
 
