@@ -215,26 +215,27 @@ impl App {
                 limits.clone(),
                 progress.clone(),
             );
-            let (report, mask) = tokio::task::spawn_blocking(move || -> AppResult<(ImportReport, Mask)> {
-                let mut report = ImportReport::default();
-                let mut mask = 0;
-                for rec in open_records(&path, format, &limits, &progress)? {
-                    progress.records.fetch_add(1, Ordering::Relaxed);
-                    let outcome = rec
-                        .map_err(|e| BadLine {
-                            line: e.line,
-                            message: e.message,
-                        })
-                        .and_then(|r| check(&template, r, 0));
-                    match outcome {
-                        Ok(item) => mask |= item.own_sensitivity,
-                        Err(bad) => note_error(&mut report, bad, max_errors),
+            let (report, mask) =
+                tokio::task::spawn_blocking(move || -> AppResult<(ImportReport, Mask)> {
+                    let mut report = ImportReport::default();
+                    let mut mask = 0;
+                    for rec in open_records(&path, format, &limits, &progress)? {
+                        progress.records.fetch_add(1, Ordering::Relaxed);
+                        let outcome = rec
+                            .map_err(|e| BadLine {
+                                line: e.line,
+                                message: e.message,
+                            })
+                            .and_then(|r| check(&template, r, 0));
+                        match outcome {
+                            Ok(item) => mask |= item.own_sensitivity,
+                            Err(bad) => note_error(&mut report, bad, max_errors),
+                        }
                     }
-                }
-                Ok((report, mask))
-            })
-            .await
-            .map_err(|e| AppError::Internal(format!("import validation task: {e}")))??;
+                    Ok((report, mask))
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("import validation task: {e}")))??;
             if report.error_count > 0 {
                 return Ok(ImportReport {
                     rejected: true,
@@ -244,7 +245,12 @@ impl App {
             // Noted now: the atomic write below holds SQLite's writer until the whole file is in.
             if mask != 0 {
                 self.store
-                    .note_item_sensitivity(org, project_id, mask, fairloop_domain::time::now_millis())
+                    .note_item_sensitivity(
+                        org,
+                        project_id,
+                        mask,
+                        fairloop_domain::time::now_millis(),
+                    )
                     .await?;
                 noted = mask;
             }

@@ -100,8 +100,7 @@ pub struct App {
     /// organization too, so a hit never answers for another organization's project.
     pub(crate) pay_policies: ledger::PayPolicyCache,
     /// Whether each project has sensitive content (see `wellbeing`): picks the claim path without a statement.
-    pub(crate) sensitive_projects:
-        Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
+    pub(crate) sensitive_projects: Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
 }
 
 impl App {

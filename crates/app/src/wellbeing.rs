@@ -304,7 +304,9 @@ impl App {
             break_after_minutes: w.break_minutes.unwrap_or(defaults.break_after_minutes),
             break_after_minutes_override: w.break_minutes,
             support_is_custom: w.support_markdown.is_some(),
-            support: w.support_markdown.unwrap_or_else(|| defaults.support.clone()),
+            support: w
+                .support_markdown
+                .unwrap_or_else(|| defaults.support.clone()),
             distressing_skips,
         })
     }
@@ -326,12 +328,10 @@ impl App {
             exposure_today: exposure
                 .iter()
                 .filter_map(|e| {
-                    CATEGORIES
-                        .get(e.category as usize)
-                        .map(|c| ExposureView {
-                            category: c.key,
-                            items: e.items,
-                        })
+                    CATEGORIES.get(e.category as usize).map(|c| ExposureView {
+                        category: c.key,
+                        items: e.items,
+                    })
                 })
                 .collect(),
         })

@@ -122,16 +122,16 @@ impl App {
         self.check_guidelines_acknowledged(principal, project)
             .await?;
         // Projects with sensitive content take the sensitive claim (wellbeing.rs); the others, the tuned one.
-        let sensitive = self
-            .project_is_sensitive(principal.org_id, project)
-            .await?;
+        let sensitive = self.project_is_sensitive(principal.org_id, project).await?;
         // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
         let hold = self.hold_budget(principal, project, now).await?;
         if hold == crate::ledger::Hold::Exhausted {
             return Ok(None);
         }
         if sensitive {
-            return self.sensitive_task_held(principal, project, now, hold).await;
+            return self
+                .sensitive_task_held(principal, project, now, hold)
+                .await;
         }
         if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
             if let crate::ledger::Hold::Held(reservation) = hold {
@@ -147,7 +147,9 @@ impl App {
             .or_not_found("project")?;
         if claim.is_none() && self.turned_sensitive(principal.org_id, project).await? {
             // Another process (or an import) gave the project sensitive content since this one looked.
-            return self.sensitive_task_held(principal, project, now, hold).await;
+            return self
+                .sensitive_task_held(principal, project, now, hold)
+                .await;
         }
         if let crate::ledger::Hold::Held(reservation) = hold {
             let fresh = claim

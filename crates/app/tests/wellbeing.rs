@@ -135,14 +135,20 @@ async fn items_of_categories_not_opted_into_are_never_claimed() {
         let app = &b.app;
         let org = unique("org");
         let req = user(app, &org, Role::Requester).await;
-        let file = lines("plain", 4, &[]) + &lines("violent", 3, &["violence"]) + &lines("hateful", 3, &["hate"]);
+        let file = lines("plain", 4, &[])
+            + &lines("violent", 3, &["violence"])
+            + &lines("hateful", 3, &["hate"]);
         let p = project(app, &req, None, 2, &file).await;
 
         // Nobody opted in: only the plain items, for every worker.
         let shy = user(app, &org, Role::Worker).await;
         let got = drain(app, &shy, p).await;
         assert_eq!(got.len(), 4, "{}: {got:?}", b.name);
-        assert!(got.iter().all(|i| i.starts_with("plain")), "{}: {got:?}", b.name);
+        assert!(
+            got.iter().all(|i| i.starts_with("plain")),
+            "{}: {got:?}",
+            b.name
+        );
 
         // Opted into violence: the violent items too, with their categories; never the hateful ones.
         let brave = user(app, &org, Role::Worker).await;
@@ -153,7 +159,11 @@ async fn items_of_categories_not_opted_into_are_never_claimed() {
             .await
             .unwrap();
         seen.extend(drain(app, &brave, p).await);
-        assert!(seen.iter().all(|i| !i.starts_with("hateful")), "{}: {seen:?}", b.name);
+        assert!(
+            seen.iter().all(|i| !i.starts_with("hateful")),
+            "{}: {seen:?}",
+            b.name
+        );
         assert_eq!(
             seen.iter().filter(|i| i.starts_with("violent")).count(),
             3,
@@ -169,7 +179,14 @@ async fn a_project_with_categories_hands_out_nothing_until_the_worker_opts_in() 
         let app = &b.app;
         let org = unique("org");
         let req = user(app, &org, Role::Requester).await;
-        let p = project(app, &req, declared(&["self_harm"], None), 2, &lines("x", 3, &[])).await;
+        let p = project(
+            app,
+            &req,
+            declared(&["self_harm"], None),
+            2,
+            &lines("x", 3, &[]),
+        )
+        .await;
         let w = user(app, &org, Role::Worker).await;
         let e = app.next_task(&w, p).await.unwrap_err();
         assert_eq!(code(e), "sensitivity_opt_in_required", "{}", b.name);
@@ -237,9 +254,26 @@ async fn the_daily_exposure_limit_holds_under_concurrent_claims() {
         let org = unique("org");
         let req = user(app, &org, Role::Requester).await;
         // Two projects showing violence, each allowing 5 a day; the count is the worker's, across projects.
-        let a = project(app, &req, declared(&["violence"], Some(5)), 100, &lines("a", 30, &[])).await;
+        let a = project(
+            app,
+            &req,
+            declared(&["violence"], Some(5)),
+            100,
+            &lines("a", 30, &[]),
+        )
+        .await;
         let file = lines("bv", 30, &["violence"]) + &lines("bplain", 10, &[]);
-        let bp = project(app, &req, Some(WellbeingInput { daily_exposure_limit: Some(5), ..Default::default() }), 100, &file).await;
+        let bp = project(
+            app,
+            &req,
+            Some(WellbeingInput {
+                daily_exposure_limit: Some(5),
+                ..Default::default()
+            }),
+            100,
+            &file,
+        )
+        .await;
         let w = user(app, &org, Role::Worker).await;
         opt_in(app, &w, &["violence"]).await;
 
@@ -247,7 +281,9 @@ async fn the_daily_exposure_limit_holds_under_concurrent_claims() {
         for i in 0..48 {
             let (app, w) = (app.clone(), w.clone());
             let project = if i % 2 == 0 { a } else { bp };
-            claims.push(tokio::spawn(async move { app.next_task(&w, project).await }));
+            claims.push(tokio::spawn(
+                async move { app.next_task(&w, project).await },
+            ));
         }
         let mut violent = std::collections::HashSet::new();
         let mut plain = std::collections::HashSet::new();
@@ -261,19 +297,38 @@ async fn the_daily_exposure_limit_holds_under_concurrent_claims() {
                 }
             }
         }
-        assert_eq!(violent.len(), 5, "{}: never over the limit, and up to it", b.name);
+        assert_eq!(
+            violent.len(),
+            5,
+            "{}: never over the limit, and up to it",
+            b.name
+        );
         // Other items still come: every plain item of the second project.
         assert_eq!(plain.len(), 10, "{}", b.name);
         let mine = app.my_sensitivity(&w).await.unwrap();
         assert_eq!(mine.exposure_today.len(), 1);
-        assert_eq!((mine.exposure_today[0].category, mine.exposure_today[0].items), ("violence", 5));
+        assert_eq!(
+            (
+                mine.exposure_today[0].category,
+                mine.exposure_today[0].items
+            ),
+            ("violence", 5)
+        );
         // Nothing new: at most a lease the worker already holds comes back.
         let again = app.next_task(&w, a).await.unwrap();
-        assert!(again.as_ref().is_none_or(|t| t.reused), "{}: {again:?}", b.name);
+        assert!(
+            again.as_ref().is_none_or(|t| t.reused),
+            "{}: {again:?}",
+            b.name
+        );
         assert_eq!(app.project_gates(&w).await.unwrap()[&a].at_limit, 1);
         // The next UTC day the count starts again.
         let tomorrow = fairloop_domain::time::now_millis() + 86_400_000;
-        let fresh = app.next_task_at(&w, a, tomorrow).await.unwrap().expect("a task tomorrow");
+        let fresh = app
+            .next_task_at(&w, a, tomorrow)
+            .await
+            .unwrap()
+            .expect("a task tomorrow");
         assert!(!fresh.reused, "{}", b.name);
     }
 }
@@ -297,7 +352,8 @@ async fn skipping_a_sensitive_item_or_as_too_distressing_never_counts() {
                 &w,
                 t.assignment_id,
                 SkipBody {
-                    reason: Some(if sensitive { "not today" } else { "" }.into()).filter(|r: &String| !r.is_empty()),
+                    reason: Some(if sensitive { "not today" } else { "" }.into())
+                        .filter(|r: &String| !r.is_empty()),
                     too_distressing,
                 },
             )
@@ -329,9 +385,16 @@ async fn skipping_a_sensitive_item_or_as_too_distressing_never_counts() {
             })
             .await
             .unwrap();
-        assert!(reasons.contains(&"Too distressing".to_string()), "{reasons:?}");
+        assert!(
+            reasons.contains(&"Too distressing".to_string()),
+            "{reasons:?}"
+        );
         // Nothing in the review queue, no pause: the worker goes on working at once.
-        assert!(app.review_queue(&req, p).await.unwrap().is_empty(), "{}", b.name);
+        assert!(
+            app.review_queue(&req, p).await.unwrap().is_empty(),
+            "{}",
+            b.name
+        );
         assert!(app.check_not_paused(&w, p).await.is_ok());
     }
 }
@@ -346,27 +409,62 @@ async fn a_worker_cannot_read_or_change_another_workers_opt_ins() {
         let stranger = user(app, &unique("org"), Role::Worker).await;
         opt_in(app, &a, &["violence", "hate"]).await;
         opt_in(app, &other, &["drugs"]).await;
-        assert_eq!(app.my_sensitivity(&a).await.unwrap().opted_in, vec!["violence", "hate"]);
-        assert_eq!(app.my_sensitivity(&other).await.unwrap().opted_in, vec!["drugs"]);
-        assert!(app.my_sensitivity(&stranger).await.unwrap().opted_in.is_empty());
+        assert_eq!(
+            app.my_sensitivity(&a).await.unwrap().opted_in,
+            vec!["violence", "hate"]
+        );
+        assert_eq!(
+            app.my_sensitivity(&other).await.unwrap().opted_in,
+            vec!["drugs"]
+        );
+        assert!(
+            app.my_sensitivity(&stranger)
+                .await
+                .unwrap()
+                .opted_in
+                .is_empty()
+        );
         // The store refuses a worker id outside the caller's organization.
         let e = app
             .store
             .set_opted_in(stranger.org_id, a.user_id, 1, 0)
             .await
             .unwrap_err();
-        assert!(matches!(e, fairloop_store::StoreError::NotFound), "{}: {e:?}", b.name);
-        assert_eq!(app.store.opted_in(stranger.org_id, a.user_id).await.unwrap(), 0);
-        assert_eq!(app.my_sensitivity(&a).await.unwrap().opted_in, vec!["violence", "hate"]);
+        assert!(
+            matches!(e, fairloop_store::StoreError::NotFound),
+            "{}: {e:?}",
+            b.name
+        );
+        assert_eq!(
+            app.store
+                .opted_in(stranger.org_id, a.user_id)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            app.my_sensitivity(&a).await.unwrap().opted_in,
+            vec!["violence", "hate"]
+        );
         // Requesters do not opt in (they take no tasks); unknown categories are named.
         let req = user(app, &org, Role::Requester).await;
         let e = app
-            .set_my_sensitivity(&req, OptInBody { opted_in: vec!["violence".into()] })
+            .set_my_sensitivity(
+                &req,
+                OptInBody {
+                    opted_in: vec!["violence".into()],
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden { .. }));
         let e = app
-            .set_my_sensitivity(&a, OptInBody { opted_in: vec!["gore".into()] })
+            .set_my_sensitivity(
+                &a,
+                OptInBody {
+                    opted_in: vec!["gore".into()],
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(code(e), "invalid_sensitivity");
@@ -386,7 +484,9 @@ async fn imports_name_unknown_categories_and_exports_carry_them() {
         assert_eq!(report.errors.len(), 1);
         assert_eq!(report.errors[0].line, 2);
         assert!(
-            report.errors[0].message.starts_with("sensitivity: unknown sensitivity category \"gore\""),
+            report.errors[0]
+                .message
+                .starts_with("sensitivity: unknown sensitivity category \"gore\""),
             "{}",
             report.errors[0].message
         );
@@ -394,7 +494,12 @@ async fn imports_name_unknown_categories_and_exports_carry_them() {
         assert_eq!(view.item_sensitivity, vec!["medical_imagery"]);
         // Export: the item's categories as imported.
         let mut rx = app
-            .export(&req, p, fairloop_app::export::ExportFormat::Jsonl, Default::default())
+            .export(
+                &req,
+                p,
+                fairloop_app::export::ExportFormat::Jsonl,
+                Default::default(),
+            )
             .await
             .expect("export");
         let mut out = Vec::new();
@@ -402,12 +507,26 @@ async fn imports_name_unknown_categories_and_exports_carry_them() {
             out.extend(chunk.expect("chunk"));
         }
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains(r#""sensitivity":["medical_imagery"]"#), "{}: {text}", b.name);
+        assert!(
+            text.contains(r#""sensitivity":["medical_imagery"]"#),
+            "{}: {text}",
+            b.name
+        );
         // Limits above the platform's are refused with the field named.
         let e = app
-            .set_project_wellbeing(&req, p, WellbeingInput { daily_exposure_limit: Some(1000), ..Default::default() })
+            .set_project_wellbeing(
+                &req,
+                p,
+                WellbeingInput {
+                    daily_exposure_limit: Some(1000),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap_err();
-        assert!(format!("{e:?}").contains("wellbeing.daily_exposure_limit"), "{e:?}");
+        assert!(
+            format!("{e:?}").contains("wellbeing.daily_exposure_limit"),
+            "{e:?}"
+        );
     }
 }

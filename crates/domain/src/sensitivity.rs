@@ -157,7 +157,10 @@ mod tests {
             assert_eq!(c.bit as usize, i, "{} is out of order", c.key);
         }
         assert_eq!(ALL.count_ones() as usize, CATEGORIES.len());
-        assert!(CATEGORIES.len() < 63, "a mask must fit a signed 64-bit integer");
+        assert!(
+            CATEGORIES.len() < 63,
+            "a mask must fit a signed 64-bit integer"
+        );
     }
 
     #[test]

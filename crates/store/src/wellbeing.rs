@@ -152,11 +152,7 @@ fn wellbeing_from(r: &crate::portable::Row, at: usize) -> StoreResult<ProjectWel
     })
 }
 
-fn project_wellbeing(
-    tx: &dyn Tx,
-    org: OrgId,
-    project: ProjectId,
-) -> StoreResult<ProjectWellbeing> {
+fn project_wellbeing(tx: &dyn Tx, org: OrgId, project: ProjectId) -> StoreResult<ProjectWellbeing> {
     let row = tx.query_one(PROJECT_WELLBEING, params![project, org])?;
     wellbeing_from(&row, 0)
 }
@@ -181,6 +177,9 @@ fn exposure(tx: &dyn Tx, org: OrgId, worker: UserId, day: i64) -> StoreResult<Ve
         .collect()
 }
 
+/// An item just taken: id, external id, data, categories.
+type Taken = (i64, Option<String>, String, Mask);
+
 /// Takes one slot of the first item `candidate` finds (PostgreSQL: skipping rows another claim holds, then,
 /// when that finds nothing, waiting for them once, as `ops.rs` does).
 fn take(
@@ -189,8 +188,8 @@ fn take(
     project: ProjectId,
     worker: UserId,
     blocked: Mask,
-) -> StoreResult<Option<(i64, Option<String>, String, Mask)>> {
-    let run = |lock: &str| -> StoreResult<Option<(i64, Option<String>, String, Mask)>> {
+) -> StoreResult<Option<Taken>> {
+    let run = |lock: &str| -> StoreResult<Option<Taken>> {
         let sql = format!(
             "UPDATE items SET free_slots = free_slots - 1 WHERE id = ({candidate}{lock}) \
              RETURNING id, external_id, data, sensitivity"
@@ -238,10 +237,7 @@ fn claim(tx: &dyn Tx, req: SensitiveClaimRequest) -> StoreResult<SensitiveClaim>
     // Held leases come first, as in the ordinary claim: they were counted when they were taken.
     let held = tx.query(crate::sql::HELD_LEASES, params![worker, project])?;
     if held.iter().any(|h| h.i64(2).is_ok_and(|e| e <= now)) {
-        let expired = tx.query(
-            crate::sql::EXPIRE_OWN_LEASES,
-            params![now, worker, project],
-        )?;
+        let expired = tx.query(crate::sql::EXPIRE_OWN_LEASES, params![now, worker, project])?;
         for r in expired {
             tx.execute(crate::sql::RELEASE_SLOT, params![r.i64(0)?])?;
         }
@@ -262,11 +258,17 @@ fn claim(tx: &dyn Tx, req: SensitiveClaimRequest) -> StoreResult<SensitiveClaim>
     }
     let oldest = live.first().cloned();
     if live.len() as i64 >= max_open {
-        return Ok(oldest.map_or(SensitiveClaim::Nothing { at_limit }, SensitiveClaim::Claimed));
+        return Ok(oldest.map_or(
+            SensitiveClaim::Nothing { at_limit },
+            SensitiveClaim::Claimed,
+        ));
     }
     if settings.sensitivity & at_limit != 0 {
         // Every item of the project is in a category at today's limit.
-        return Ok(oldest.map_or(SensitiveClaim::Nothing { at_limit }, SensitiveClaim::Claimed));
+        return Ok(oldest.map_or(
+            SensitiveClaim::Nothing { at_limit },
+            SensitiveClaim::Claimed,
+        ));
     }
     let blocked = (ALL & !opted) | at_limit;
     let mut taken = None;
@@ -277,7 +279,10 @@ fn claim(tx: &dyn Tx, req: SensitiveClaimRequest) -> StoreResult<SensitiveClaim>
         taken = take(tx, SENSITIVE_CANDIDATE, project, worker, blocked)?;
     }
     let Some((item_id, external_id, data, sensitivity)) = taken else {
-        return Ok(oldest.map_or(SensitiveClaim::Nothing { at_limit }, SensitiveClaim::Claimed));
+        return Ok(oldest.map_or(
+            SensitiveClaim::Nothing { at_limit },
+            SensitiveClaim::Claimed,
+        ));
     };
     let expires_at = now + lease_seconds * 1000;
     let assignment_id = tx
@@ -288,10 +293,7 @@ fn claim(tx: &dyn Tx, req: SensitiveClaimRequest) -> StoreResult<SensitiveClaim>
         .i64(0)?;
     let counted = sensitivity | settings.sensitivity;
     for c in CATEGORIES.iter().filter(|c| counted & (1 << c.bit) != 0) {
-        tx.execute(
-            COUNT_EXPOSURE,
-            params![worker, day, i64::from(c.bit), org],
-        )?;
+        tx.execute(COUNT_EXPOSURE, params![worker, day, i64::from(c.bit), org])?;
     }
     Ok(SensitiveClaim::Claimed(Claim {
         assignment_id,

@@ -138,7 +138,11 @@ async fn sensitive_items_blur_until_revealed_by_keyboard_and_breaks_are_suggeste
     b.press("v", None).await;
     assert!(blur(&b).await.contains("blur"), "V blurs again");
     b.press(ENTER, None).await;
-    assert_eq!(blur(&b).await, "none", "Enter on the focused summary reveals");
+    assert_eq!(
+        blur(&b).await,
+        "none",
+        "Enter on the focused summary reveals"
+    );
     // H: support beside the item; Esc closes it.
     b.press("h", None).await;
     assert_eq!(
@@ -146,7 +150,11 @@ async fn sensitive_items_blur_until_revealed_by_keyboard_and_breaks_are_suggeste
             .await,
         json!(true)
     );
-    assert!(b.text("#support-text").await.contains("wellbeing@demo.test"));
+    assert!(
+        b.text("#support-text")
+            .await
+            .contains("wellbeing@demo.test")
+    );
     b.press("\u{E00C}", None).await;
     assert_eq!(
         b.script("return document.getElementById('support').open")
@@ -181,8 +189,10 @@ async fn sensitive_items_blur_until_revealed_by_keyboard_and_breaks_are_suggeste
     let bench = b.url().await;
     b.goto(&format!("{bench}?after=heartbeats")).await;
     assert_eq!(
-        b.script("return [document.getElementById('break-reminder').open, document.activeElement.id]")
-            .await,
+        b.script(
+            "return [document.getElementById('break-reminder').open, document.activeElement.id]"
+        )
+        .await,
         json!([true, "break-take"]),
         "the reminder opens with the break button focused"
     );

@@ -225,7 +225,14 @@ pub(super) fn claim_next(
         .prepare_cached(crate::sql::HELD_LEASES)
         .and_then(|mut s| {
             s.query_map(params![worker, project], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect()
         })
@@ -243,18 +250,17 @@ pub(super) fn claim_next(
     }
     let mut live = held.into_iter().filter(|h| h.2 > now);
     let count = live.clone().count() as i64;
-    let oldest_held =
-        live.next().map(
-            |(assignment_id, item_id, expires_at, external_id, data, sensitivity)| Claim {
-                assignment_id,
-                item_id,
-                external_id,
-                data,
-                expires_at,
-                reused: true,
-                sensitivity,
-            },
-        );
+    let oldest_held = live.next().map(
+        |(assignment_id, item_id, expires_at, external_id, data, sensitivity)| Claim {
+            assignment_id,
+            item_id,
+            external_id,
+            data,
+            expires_at,
+            reused: true,
+            sensitivity,
+        },
+    );
     if count >= max_open {
         return Ok(oldest_held);
     }

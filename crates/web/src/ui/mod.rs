@@ -36,9 +36,9 @@ pub mod render;
 pub mod review;
 pub mod session;
 mod terms;
-mod wellbeing;
 #[cfg(test)]
 mod tests;
+mod wellbeing;
 
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.

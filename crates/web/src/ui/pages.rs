@@ -420,8 +420,8 @@ pub async fn start(
                 .await?
                 .remove(&project)
                 .unwrap_or_default();
-            let at_limit = (gate.at_limit != 0)
-                .then(|| fairloop_domain::sensitivity::names(gate.at_limit));
+            let at_limit =
+                (gate.at_limit != 0).then(|| fairloop_domain::sensitivity::names(gate.at_limit));
             let project = ui.state.app.project(p, project).await?;
             Ok(render(
                 "done.html",
@@ -503,7 +503,8 @@ async fn load_bench(
         .await?
         .map(|g| (g.version, render::markdown(&g.markdown)));
     let breaks = ui.state.app.break_status(p, project.id).await?;
-    let support_html = render::markdown(&ui.state.app.project_wellbeing(p, project.id).await?.support);
+    let support_html =
+        render::markdown(&ui.state.app.project_wellbeing(p, project.id).await?.support);
     Ok(Ok(Bench {
         sensitivity: ctx.sensitivity,
         breaks,

@@ -75,7 +75,9 @@ pub async fn sensitivity_page(
         .map(|e| (e.category.to_string(), e.items))
         .collect();
     let notice = match q.done.as_deref() {
-        Some("saved") => Some("Saved. Projects and items follow your choice from the next task on."),
+        Some("saved") => {
+            Some("Saved. Projects and items follow your choice from the next task on.")
+        }
         _ => None,
     };
     Ok(render(
@@ -109,7 +111,8 @@ pub async fn save_sensitivity(
         .await?;
     let back = session::safe_next(form_value(&form, "back"));
     Ok(see_other(
-        back.as_deref().unwrap_or("/settings/sensitivity?done=saved"),
+        back.as_deref()
+            .unwrap_or("/settings/sensitivity?done=saved"),
     ))
 }
 
@@ -211,16 +214,17 @@ pub async fn opt_in_project(
         .app
         .set_my_sensitivity(p, OptInBody { opted_in: keys })
         .await?;
-    Ok(see_other(&format!("/projects/{project}/wellbeing?done=saved")))
+    Ok(see_other(&format!(
+        "/projects/{project}/wellbeing?done=saved"
+    )))
 }
 
 fn optional_number(form: &[(String, String)], field: &str) -> Result<Option<i64>, String> {
     match form_value(form, field).map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{field} must be a whole number, or empty for the platform default")),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            format!("{field} must be a whole number, or empty for the platform default")
+        }),
     }
 }
 
@@ -252,7 +256,9 @@ pub async fn save_project(
         Err(message) => Err(AppError::invalid("invalid_wellbeing", message)),
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/projects/{project}/wellbeing?done=saved"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/projects/{project}/wellbeing?done=saved"
+        ))),
         Err(AppError::Invalid { message, .. }) => {
             project_view(
                 &ui,
