@@ -43,6 +43,7 @@ pub mod time;
 pub mod transparency;
 pub mod users;
 pub mod webhooks;
+pub mod wellbeing;
 pub mod work;
 mod zipfile;
 
@@ -76,6 +77,8 @@ pub struct AppConfig {
     pub webhooks: webhooks::WebhookConfig,
     /// Upload size, pixel limit and posters of media files.
     pub media: media::MediaConfig,
+    /// The platform's wellbeing defaults: daily exposure limit, break interval, support text.
+    pub wellbeing: wellbeing::WellbeingDefaults,
 }
 
 impl Default for AppConfig {
@@ -87,6 +90,7 @@ impl Default for AppConfig {
             platform_fee_bps: 0,
             webhooks: webhooks::WebhookConfig::default(),
             media: media::MediaConfig::default(),
+            wellbeing: wellbeing::WellbeingDefaults::default(),
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct App {
     pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
     /// Where media bytes live (see [`media`]); unconfigured until [`App::with_media`].
     pub(crate) media: fairloop_media::MediaStore,
+    /// Whether each project has sensitive content (see `wellbeing`): picks the claim path without a statement.
+    pub(crate) sensitive_projects: Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
 }
 
 impl App {
@@ -133,6 +139,7 @@ impl App {
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
             media: fairloop_media::MediaStore::unconfigured(),
+            sensitive_projects: Arc::default(),
         }
     }
 

@@ -30,6 +30,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                wellbeing: None,
             },
         )
         .await
@@ -42,6 +43,8 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 data: serde_json::json!({"text": "x"}).to_string(),
                 priority: 0,
                 gold: None,
+                sensitivity: 0,
+                own_sensitivity: 0,
             })
             .collect(),
     )

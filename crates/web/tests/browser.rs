@@ -79,6 +79,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                wellbeing: None,
             },
         )
         .await
@@ -90,6 +91,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
             .to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();
@@ -587,6 +590,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                wellbeing: None,
             },
         )
         .await
@@ -598,6 +602,8 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
         data: json!({"prompt": "What is a **mutex**?"}).to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();

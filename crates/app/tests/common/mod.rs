@@ -134,6 +134,7 @@ pub async fn per_task_project(
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                wellbeing: None,
             },
         )
         .await
@@ -144,6 +145,8 @@ pub async fn per_task_project(
             data: json!({"text": format!("item {i}")}).to_string(),
             priority: 0,
             gold: None,
+            sensitivity: 0,
+            own_sensitivity: 0,
         })
         .collect();
     let (tx, rx) = tokio::sync::mpsc::channel(1);
