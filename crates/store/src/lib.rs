@@ -32,6 +32,7 @@ pub mod pay_disputes;
 pub mod payouts;
 pub mod portable;
 pub mod postgres;
+pub mod privacy;
 pub mod quality;
 pub mod quiz;
 pub mod review;
@@ -40,6 +41,7 @@ pub mod sqlite;
 pub mod terms;
 pub mod time;
 pub mod transparency;
+pub mod vendors;
 pub mod webhooks;
 pub mod worktools;
 
