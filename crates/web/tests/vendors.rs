@@ -192,7 +192,7 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
         let r = post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": "Vendor Z"})).await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
-        assert!(body["error"]["message"].as_str().unwrap().starts_with("vendor:"));
+        assert!(body["message"].as_str().unwrap().starts_with("vendor:"));
         // A lab is not a vendor: its name does not contract it.
         let r = post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": "Other Lab"})).await;
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
@@ -312,7 +312,8 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         // An invitation made on the page is A's and admits to the lab.
         let r = sa.post(&app, "/vendor/invitations", &format!("org_id={}&email=cat%40workers.test&valid_days=3", admin.org_id)).await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.text().await.unwrap().contains("/invite/"));
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"new-link\"") && html.contains("invite&#x2f;"), "{html}");
         let listed = expect_status(app.get(&a, "/api/v1/vendor/invitations").await, StatusCode::OK).await;
         assert_eq!(listed["invitations"][0]["email"], "cat@workers.test");
         // The lab's page names the vendors.
@@ -344,8 +345,6 @@ async fn data_download_holds_the_workers_data_and_nobody_elses() {
         let project = paid_project(&app, &admin.token, 6).await;
         work(&app, &w1.token, project, 2).await;
         work(&app, &w2.token, project, 1).await;
-        let sp = app.project(&stranger.token, json!({"name": "Theirs", "template": minimal_template()})).await;
-        let _ = sp;
         post_pay(&app).await;
 
         let r = app.get(&w1.token, "/api/v1/me/data").await;
@@ -407,10 +406,10 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         // Wrong password, or money still owed: refused, and nothing changes.
         let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": "not my password"})).await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "wrong_password").await;
-        assert!(body["error"]["message"].as_str().unwrap().starts_with("password:"));
+        assert!(body["message"].as_str().unwrap().starts_with("password:"));
         let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
         let body = expect_error(r, StatusCode::CONFLICT, "money_owed").await;
-        assert!(body["error"]["message"].as_str().unwrap().contains("800 EUR"), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("800 EUR"), "{body}");
         // Admins and requesters do not delete themselves here.
         let r = post(&app, &admin.token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
@@ -494,10 +493,10 @@ async fn an_email_that_has_an_account_is_refused_in_any_case_or_spacing() {
         // Inviting: by the lab, and by a vendor.
         let r = post(&app, &admin.token, "/api/v1/invitations", json!({"role": "worker", "email": " PAT@lab.TEST "})).await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
-        assert!(body["error"]["message"].as_str().unwrap().contains("pat@lab.test"));
+        assert!(body["message"].as_str().unwrap().contains("pat@lab.test"));
         let r = post(&app, &manager, "/api/v1/vendor/invitations", json!({"org_id": admin.org_id, "email": "pat@LAB.test"})).await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
-        assert!(body["error"]["message"].as_str().unwrap().starts_with("email:"));
+        assert!(body["message"].as_str().unwrap().starts_with("email:"));
         // Adding by an admin.
         let r = post(&app, &admin.token, "/api/v1/users", json!({"email": "PAT@lab.test", "role": "worker"})).await;
         expect_error(r, StatusCode::CONFLICT, "email_taken").await;
