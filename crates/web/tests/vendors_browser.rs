@@ -21,6 +21,9 @@ async fn shoot(b: &Browser, name: &str) {
     b.viewport(1280, 800, false).await;
     b.screenshot(&dir, &format!("{name}-desktop")).await;
     b.viewport(375, 812, true).await;
+    // A page opened at an anchor shows that part on the phone too.
+    b.script("if (location.hash) { document.querySelector(location.hash)?.scrollIntoView(); } return null")
+        .await;
     b.screenshot(&dir, &format!("{name}-phone")).await;
     let wide = b
         .script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -118,7 +121,7 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
             &p,
             claim.assignment_id,
             fairloop_app::work::SubmitBody {
-                answers: json!({"sentiment": "positive"}),
+                answers: json!({"sentiment": "pos"}),
                 integrity: None,
             },
             None,
