@@ -12,8 +12,8 @@
 use fairloop_domain::time::now_millis;
 use fairloop_domain::{OrgId, Role, UserId};
 use fairloop_store::vendors::{
-    Balance, Contract, KIND_VENDOR, LabWorker, NewVendorInvitation, VendorInvitation,
-    VendorWorker, VendorWorkerDetail,
+    Balance, Contract, KIND_VENDOR, LabWorker, NewVendorInvitation, VendorInvitation, VendorWorker,
+    VendorWorkerDetail,
 };
 use fairloop_store::{Principal, StoreError, User};
 
@@ -83,7 +83,9 @@ impl App {
         name: &str,
         password: Option<&str>,
     ) -> AppResult<(User, String)> {
-        let (user, token) = self.add_user(org, email, name, Role::Admin, password).await?;
+        let (user, token) = self
+            .add_user(org, email, name, Role::Admin, password)
+            .await?;
         if self.store.org_kind(user.org_id).await? != KIND_VENDOR {
             self.store.make_vendor(user.org_id).await?;
         }
@@ -239,7 +241,11 @@ impl App {
     }
 
     /// One of the vendor's workers in detail; 404 for anyone who is not the vendor's.
-    pub async fn vendor_worker(&self, p: &Principal, worker: UserId) -> AppResult<VendorWorkerDetail> {
+    pub async fn vendor_worker(
+        &self,
+        p: &Principal,
+        worker: UserId,
+    ) -> AppResult<VendorWorkerDetail> {
         let vendor = self.vendor_of(p).await?;
         self.store
             .vendor_worker(vendor, worker)

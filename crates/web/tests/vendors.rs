@@ -123,7 +123,11 @@ async fn vendor_worker(app: &TestApp, manager: &str, lab: i64, email: &str) -> (
         )
         .await
         .unwrap();
-    let (_, token) = app.app.issue_token(signed_in.user.id, "test").await.unwrap();
+    let (_, token) = app
+        .app
+        .issue_token(signed_in.user.id, "test")
+        .await
+        .unwrap();
     (signed_in.user.id, token)
 }
 
@@ -186,19 +190,49 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         let (vendor_b, b) = vendor(&app, "Vendor B", "b@vendor-b.test").await;
 
         // Contracting: lab admins only, by the vendor's exact name.
-        let r = post(&app, &requester.token, "/api/v1/vendors/contracts", json!({"vendor": "Vendor A"})).await;
+        let r = post(
+            &app,
+            &requester.token,
+            "/api/v1/vendors/contracts",
+            json!({"vendor": "Vendor A"}),
+        )
+        .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(&app, &a, "/api/v1/vendors/contracts", json!({"vendor": "Vendor B"})).await;
+        let r = post(
+            &app,
+            &a,
+            "/api/v1/vendors/contracts",
+            json!({"vendor": "Vendor B"}),
+        )
+        .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": "Vendor Z"})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/vendors/contracts",
+            json!({"vendor": "Vendor Z"}),
+        )
+        .await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
         assert!(body["message"].as_str().unwrap().starts_with("vendor:"));
         // A lab is not a vendor: its name does not contract it.
-        let r = post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": "Other Lab"})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/vendors/contracts",
+            json!({"vendor": "Other Lab"}),
+        )
+        .await;
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
         for name in ["Vendor A", "Vendor B"] {
             let c = expect_status(
-                post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": name})).await,
+                post(
+                    &app,
+                    &admin.token,
+                    "/api/v1/vendors/contracts",
+                    json!({"vendor": name}),
+                )
+                .await,
                 StatusCode::CREATED,
             )
             .await;
@@ -206,12 +240,34 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         }
 
         // A vendor invites only into labs that contract it, and only vendor managers use the vendor API.
-        let r = post(&app, &a, "/api/v1/vendor/invitations", json!({"org_id": other_lab.org_id})).await;
+        let r = post(
+            &app,
+            &a,
+            "/api/v1/vendor/invitations",
+            json!({"org_id": other_lab.org_id}),
+        )
+        .await;
         expect_error(r, StatusCode::CONFLICT, "no_contract").await;
-        let r = post(&app, &admin.token, "/api/v1/vendor/invitations", json!({"org_id": admin.org_id})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/vendor/invitations",
+            json!({"org_id": admin.org_id}),
+        )
+        .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(app.get(&admin.token, "/api/v1/vendor/workers").await, StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(app.get(&direct.token, "/api/v1/vendor/workers").await, StatusCode::FORBIDDEN, "forbidden").await;
+        expect_error(
+            app.get(&admin.token, "/api/v1/vendor/workers").await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        expect_error(
+            app.get(&direct.token, "/api/v1/vendor/workers").await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
 
         let (wa, wa_token) = vendor_worker(&app, &a, admin.org_id, "ann@workers.test").await;
         let (wb, wb_token) = vendor_worker(&app, &b, admin.org_id, "bob@workers.test").await;
@@ -238,16 +294,30 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         assert_eq!(balances[0]["worker_id"], wa);
         assert_eq!(balances[0]["kind"], "earnings");
         assert_eq!(balances[0]["balance_minor"], 800);
-        let detail = expect_status(app.get(&a, &format!("/api/v1/vendor/workers/{wa}")).await, StatusCode::OK).await;
+        let detail = expect_status(
+            app.get(&a, &format!("/api/v1/vendor/workers/{wa}")).await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(detail["projects"][0]["name"], "Skin images");
         assert_eq!(detail["projects"][0]["annotations"], 2);
         let entries = detail["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 2, "{detail}");
-        assert!(entries.iter().all(|e| e["kind"] == "task_pay" && e["amount_minor"] == 400));
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["kind"] == "task_pay" && e["amount_minor"] == 400)
+        );
 
         // Vendor B: the mirror image.
-        let pool_b = expect_status(app.get(&b, "/api/v1/vendor/workers").await, StatusCode::OK).await;
-        let ids: Vec<&Value> = pool_b["workers"].as_array().unwrap().iter().map(|w| &w["id"]).collect();
+        let pool_b =
+            expect_status(app.get(&b, "/api/v1/vendor/workers").await, StatusCode::OK).await;
+        let ids: Vec<&Value> = pool_b["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| &w["id"])
+            .collect();
         assert_eq!(ids, vec![&json!(wb)]);
         assert_eq!(pool_b["balances"][0]["balance_minor"], 400);
 
@@ -255,38 +325,103 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         for other in [wb, direct.id] {
             let path = format!("/api/v1/vendor/workers/{other}");
             expect_error(app.get(&a, &path).await, StatusCode::NOT_FOUND, "not_found").await;
-            let r = send(&app, reqwest::Method::PUT, &a, &path, Some(json!({"reference": "mine now"}))).await;
+            let r = send(
+                &app,
+                reqwest::Method::PUT,
+                &a,
+                &path,
+                Some(json!({"reference": "mine now"})),
+            )
+            .await;
             expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
         }
         let path = format!("/api/v1/vendor/workers/{wa}");
-        let r = send(&app, reqwest::Method::PUT, &a, &path, Some(json!({"reference": "EMP-7"}))).await;
+        let r = send(
+            &app,
+            reqwest::Method::PUT,
+            &a,
+            &path,
+            Some(json!({"reference": "EMP-7"})),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         let detail = expect_status(app.get(&a, &path).await, StatusCode::OK).await;
         assert_eq!(detail["worker"]["vendor_ref"], "EMP-7");
-        let detail_b = expect_status(app.get(&b, &format!("/api/v1/vendor/workers/{wb}")).await, StatusCode::OK).await;
+        let detail_b = expect_status(
+            app.get(&b, &format!("/api/v1/vendor/workers/{wb}")).await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(detail_b["worker"]["vendor_ref"], Value::Null);
 
         // Invitations: B cannot withdraw A's.
         let open = expect_status(
-            post(&app, &a, "/api/v1/vendor/invitations", json!({"org_id": admin.org_id})).await,
+            post(
+                &app,
+                &a,
+                "/api/v1/vendor/invitations",
+                json!({"org_id": admin.org_id}),
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
         let inv = open["id"].as_i64().unwrap();
-        let r = send(&app, reqwest::Method::DELETE, &b, &format!("/api/v1/vendor/invitations/{inv}"), None).await;
+        let r = send(
+            &app,
+            reqwest::Method::DELETE,
+            &b,
+            &format!("/api/v1/vendor/invitations/{inv}"),
+            None,
+        )
+        .await;
         expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
-        let listed = expect_status(app.get(&b, "/api/v1/vendor/invitations").await, StatusCode::OK).await;
-        assert!(listed["invitations"].as_array().unwrap().iter().all(|i| i["id"] != inv));
-        let r = send(&app, reqwest::Method::DELETE, &a, &format!("/api/v1/vendor/invitations/{inv}"), None).await;
+        let listed = expect_status(
+            app.get(&b, "/api/v1/vendor/invitations").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(
+            listed["invitations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["id"] != inv)
+        );
+        let r = send(
+            &app,
+            reqwest::Method::DELETE,
+            &a,
+            &format!("/api/v1/vendor/invitations/{inv}"),
+            None,
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
         // The lab sees who came through which vendor.
-        let lab = expect_status(app.get(&requester.token, "/api/v1/vendors/workers").await, StatusCode::OK).await;
-        let by_id = |id: i64| lab["workers"].as_array().unwrap().iter().find(|w| w["id"] == id).cloned().unwrap();
+        let lab = expect_status(
+            app.get(&requester.token, "/api/v1/vendors/workers").await,
+            StatusCode::OK,
+        )
+        .await;
+        let by_id = |id: i64| {
+            lab["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|w| w["id"] == id)
+                .cloned()
+                .unwrap()
+        };
         assert_eq!(by_id(wa)["vendor_name"], "Vendor A");
         assert_eq!(by_id(wb)["vendor_name"], "Vendor B");
         assert_eq!(by_id(direct.id)["vendor_name"], Value::Null);
-        expect_error(app.get(&wa_token, "/api/v1/vendors/workers").await, StatusCode::FORBIDDEN, "forbidden").await;
+        expect_error(
+            app.get(&wa_token, "/api/v1/vendors/workers").await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
         let labs = expect_status(app.get(&a, "/api/v1/vendor/labs").await, StatusCode::OK).await;
         assert_eq!(labs["labs"].as_array().unwrap().len(), 1);
         assert_eq!(labs["labs"][0]["org_name"], "Lab");
@@ -301,32 +436,86 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         assert!(html.contains("€8.00") || html.contains("8.00"), "{html}");
         let (status, html) = sa.get(&app, &format!("/vendor/workers/{wa}")).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("Skin images") && html.contains("EMP-7"), "{html}");
+        assert!(
+            html.contains("Skin images") && html.contains("EMP-7"),
+            "{html}"
+        );
         let (status, html) = sa.get(&app, &format!("/vendor/workers/{wb}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(!html.contains("bob@workers.test"));
-        let r = sa.post(&app, &format!("/vendor/workers/{wb}/reference"), "reference=stolen").await;
+        let r = sa
+            .post(
+                &app,
+                &format!("/vendor/workers/{wb}/reference"),
+                "reference=stolen",
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
-        let detail_b = expect_status(app.get(&b, &format!("/api/v1/vendor/workers/{wb}")).await, StatusCode::OK).await;
+        let detail_b = expect_status(
+            app.get(&b, &format!("/api/v1/vendor/workers/{wb}")).await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(detail_b["worker"]["vendor_ref"], Value::Null);
         // An invitation made on the page is A's and admits to the lab.
-        let r = sa.post(&app, "/vendor/invitations", &format!("org_id={}&email=cat%40workers.test&valid_days=3", admin.org_id)).await;
+        let r = sa
+            .post(
+                &app,
+                "/vendor/invitations",
+                &format!(
+                    "org_id={}&email=cat%40workers.test&valid_days=3",
+                    admin.org_id
+                ),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         let html = r.text().await.unwrap();
-        assert!(html.contains("id=\"new-link\"") && html.contains("invite&#x2f;"), "{html}");
-        let listed = expect_status(app.get(&a, "/api/v1/vendor/invitations").await, StatusCode::OK).await;
+        assert!(
+            html.contains("id=\"new-link\"") && html.contains("invite&#x2f;"),
+            "{html}"
+        );
+        let listed = expect_status(
+            app.get(&a, "/api/v1/vendor/invitations").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(listed["invitations"][0]["email"], "cat@workers.test");
         // The lab's page names the vendors.
-        app.app.add_user("Lab", "admin2@lab.test", "Admin Two", Role::Admin, Some(PASSWORD)).await.unwrap();
+        app.app
+            .add_user(
+                "Lab",
+                "admin2@lab.test",
+                "Admin Two",
+                Role::Admin,
+                Some(PASSWORD),
+            )
+            .await
+            .unwrap();
         let sl = Session::open(&app, "admin2@lab.test").await;
         let (status, html) = sl.get(&app, "/vendors").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("Vendor A") && html.contains("Vendor B") && html.contains("direct"), "{html}");
+        assert!(
+            html.contains("Vendor A") && html.contains("Vendor B") && html.contains("direct"),
+            "{html}"
+        );
 
         // Ending the contract stops A's invitations; A's worker stays, still A's.
-        let r = send(&app, reqwest::Method::DELETE, &admin.token, &format!("/api/v1/vendors/contracts/{vendor_a}"), None).await;
+        let r = send(
+            &app,
+            reqwest::Method::DELETE,
+            &admin.token,
+            &format!("/api/v1/vendors/contracts/{vendor_a}"),
+            None,
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        let r = post(&app, &a, "/api/v1/vendor/invitations", json!({"org_id": admin.org_id})).await;
+        let r = post(
+            &app,
+            &a,
+            "/api/v1/vendor/invitations",
+            json!({"org_id": admin.org_id}),
+        )
+        .await;
         expect_error(r, StatusCode::CONFLICT, "no_contract").await;
         let pool = expect_status(app.get(&a, "/api/v1/vendor/workers").await, StatusCode::OK).await;
         assert_eq!(pool["workers"][0]["id"], wa);
@@ -349,34 +538,78 @@ async fn data_download_holds_the_workers_data_and_nobody_elses() {
 
         let r = app.get(&w1.token, "/api/v1/me/data").await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("attachment")
+        );
         let doc: Value = r.json().await.unwrap();
         assert_eq!(doc["format"], "fairloop-personal-data/1");
         assert_eq!(doc["account"]["email"], "one@lab.test");
         assert_eq!(doc["account"]["organization"], "Lab");
         let annotations = doc["annotations"].as_array().unwrap();
         assert_eq!(annotations.len(), 2);
-        assert!(annotations.iter().all(|a| a["project"] == "Skin images" && a["answers"]["label"] == "a"));
+        assert!(
+            annotations
+                .iter()
+                .all(|a| a["project"] == "Skin images" && a["answers"]["label"] == "a")
+        );
         let entries = doc["ledger_entries"].as_array().unwrap();
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries.iter().map(|e| e["amount_minor"].as_i64().unwrap()).sum::<i64>(), 800);
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e["amount_minor"].as_i64().unwrap())
+                .sum::<i64>(),
+            800
+        );
         assert_eq!(doc["ledger_accounts"][0]["balance_minor"], 800);
         assert_eq!(doc["assignments"].as_array().unwrap().len(), 2);
-        for key in ["time_records", "terms_decisions", "guideline_acknowledgements", "notices", "payouts", "reviews"] {
+        for key in [
+            "time_records",
+            "terms_decisions",
+            "guideline_acknowledgements",
+            "notices",
+            "payouts",
+            "reviews",
+        ] {
             assert!(doc[key].is_array(), "{key} missing");
         }
         // Nothing of the other worker: not their email, not their answers, not their pay.
         let text = doc.to_string();
         assert!(!text.contains("two@lab.test") && !text.contains("x@else.test"));
-        let ids: Vec<i64> = annotations.iter().map(|a| a["id"].as_i64().unwrap()).collect();
-        let doc2: Value = app.get(&w2.token, "/api/v1/me/data").await.json().await.unwrap();
-        let ids2: Vec<i64> = doc2["annotations"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = annotations
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+        let doc2: Value = app
+            .get(&w2.token, "/api/v1/me/data")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids2: Vec<i64> = doc2["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids2.len(), 1);
         assert!(ids2.iter().all(|i| !ids.contains(i)));
         assert_eq!(doc2["ledger_entries"].as_array().unwrap().len(), 1);
 
         // The settings page offers it too, to a signed-in browser.
-        app.app.add_user("Lab", "three@lab.test", "Three", Role::Worker, Some(PASSWORD)).await.unwrap();
+        app.app
+            .add_user(
+                "Lab",
+                "three@lab.test",
+                "Three",
+                Role::Worker,
+                Some(PASSWORD),
+            )
+            .await
+            .unwrap();
         let s = Session::open(&app, "three@lab.test").await;
         let (status, html) = s.get(&app, "/settings").await;
         assert_eq!(status, StatusCode::OK);
@@ -395,78 +628,198 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         let admin = app.user("Lab", "admin@lab.test", Role::Admin).await;
         let (worker, worker_token) = app
             .app
-            .add_user("Lab", "leaver@lab.test", "Lee Leaver", Role::Worker, Some(PASSWORD))
+            .add_user(
+                "Lab",
+                "leaver@lab.test",
+                "Lee Leaver",
+                Role::Worker,
+                Some(PASSWORD),
+            )
             .await
             .unwrap();
-        app.app.set_my_country(&principal(&app, &worker_token).await, "DE").await.unwrap();
+        app.app
+            .set_my_country(&principal(&app, &worker_token).await, "DE")
+            .await
+            .unwrap();
         let project = paid_project(&app, &admin.token, 4).await;
         work(&app, &worker_token, project, 2).await;
         post_pay(&app).await;
 
         // Wrong password, or money still owed: refused, and nothing changes.
-        let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": "not my password"})).await;
+        let r = post(
+            &app,
+            &worker_token,
+            "/api/v1/me/delete",
+            json!({"password": "not my password"}),
+        )
+        .await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "wrong_password").await;
         assert!(body["message"].as_str().unwrap().starts_with("password:"));
-        let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
+        let r = post(
+            &app,
+            &worker_token,
+            "/api/v1/me/delete",
+            json!({"password": PASSWORD}),
+        )
+        .await;
         let body = expect_error(r, StatusCode::CONFLICT, "money_owed").await;
-        assert!(body["message"].as_str().unwrap().contains("800 EUR"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("800 EUR"),
+            "{body}"
+        );
         // Admins and requesters do not delete themselves here.
-        let r = post(&app, &admin.token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/me/delete",
+            json!({"password": PASSWORD}),
+        )
+        .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
 
         // Paid out (pending, then paid): now it may go.
-        let run = expect_status(post(&app, &admin.token, "/api/v1/payouts/run", json!({})).await, StatusCode::OK).await;
-        let payout = run[0]["id"].as_i64().unwrap();
-        let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
-        expect_error(r, StatusCode::CONFLICT, "payout_pending").await;
-        expect_status(
-            post(&app, &admin.token, &format!("/api/v1/payouts/{payout}/settle"), json!({"status": "paid"})).await,
+        let run = expect_status(
+            post(&app, &admin.token, "/api/v1/payouts/run", json!({})).await,
             StatusCode::OK,
         )
         .await;
-        let spend_before = expect_status(app.get(&admin.token, "/api/v1/ledger").await, StatusCode::OK).await;
+        let payout = run[0]["id"].as_i64().unwrap();
+        let r = post(
+            &app,
+            &worker_token,
+            "/api/v1/me/delete",
+            json!({"password": PASSWORD}),
+        )
+        .await;
+        expect_error(r, StatusCode::CONFLICT, "payout_pending").await;
+        expect_status(
+            post(
+                &app,
+                &admin.token,
+                &format!("/api/v1/payouts/{payout}/settle"),
+                json!({"status": "paid"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let spend_before = expect_status(
+            app.get(&admin.token, "/api/v1/ledger").await,
+            StatusCode::OK,
+        )
+        .await;
         let browser = Session::open(&app, "leaver@lab.test").await;
-        let r = post(&app, &worker_token, "/api/v1/me/delete", json!({"password": PASSWORD})).await;
+        let r = post(
+            &app,
+            &worker_token,
+            "/api/v1/me/delete",
+            json!({"password": PASSWORD}),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
         // Identity gone: token, session and password all stop working.
-        assert_eq!(app.me(&worker_token).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.me(&worker_token).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
         let (status, _) = browser.get(&app, "/settings").await;
         assert_ne!(status, StatusCode::OK);
-        assert!(app.app.sign_in("leaver@lab.test", PASSWORD, None).await.is_err());
-        let lab = expect_status(app.get(&admin.token, "/api/v1/vendors/workers").await, StatusCode::OK).await;
-        let row = lab["workers"].as_array().unwrap().iter().find(|w| w["id"] == worker.id).cloned().unwrap();
+        assert!(
+            app.app
+                .sign_in("leaver@lab.test", PASSWORD, None)
+                .await
+                .is_err()
+        );
+        let lab = expect_status(
+            app.get(&admin.token, "/api/v1/vendors/workers").await,
+            StatusCode::OK,
+        )
+        .await;
+        let row = lab["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == worker.id)
+            .cloned()
+            .unwrap();
         assert_eq!(row["name"], format!("deleted worker #{}", worker.id));
         assert!(!row.to_string().contains("leaver") && !row.to_string().contains("Lee"));
         assert!(row["deleted_at"].is_i64());
         // Work and money stay: the export still has the answers, the ledger balances, the org's books agree.
-        assert_eq!(app.stats_json(&admin.token, project).await["annotations"], 2);
+        assert_eq!(
+            app.stats_json(&admin.token, project).await["annotations"],
+            2
+        );
         let report = app.app.verify_ledger(|_, _| {}).await.unwrap();
         assert!(report.problems.is_empty(), "{:?}", report.problems);
-        let spend_after = expect_status(app.get(&admin.token, "/api/v1/ledger").await, StatusCode::OK).await;
+        let spend_after = expect_status(
+            app.get(&admin.token, "/api/v1/ledger").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(spend_before["accounts"], spend_after["accounts"]);
 
         // The email is free again: a new person, a new account.
         let (again, _) = app
             .app
-            .add_user("Lab", "Leaver@lab.test ", "New Lee", Role::Worker, Some(PASSWORD))
+            .add_user(
+                "Lab",
+                "Leaver@lab.test ",
+                "New Lee",
+                Role::Worker,
+                Some(PASSWORD),
+            )
             .await
             .unwrap();
         assert_ne!(again.id, worker.id);
-        assert!(app.app.sign_in("leaver@lab.test", PASSWORD, None).await.is_ok());
-        let doc: Value = app.get(&app.app.issue_token(again.id, "t").await.unwrap().1, "/api/v1/me/data").await.json().await.unwrap();
+        assert!(
+            app.app
+                .sign_in("leaver@lab.test", PASSWORD, None)
+                .await
+                .is_ok()
+        );
+        let doc: Value = app
+            .get(
+                &app.app.issue_token(again.id, "t").await.unwrap().1,
+                "/api/v1/me/data",
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(doc["annotations"].as_array().unwrap().len(), 0);
 
         // The page flow: the box must be ticked, then the account goes and the browser is signed out.
-        app.app.add_user("Lab", "page@lab.test", "Page", Role::Worker, Some(PASSWORD)).await.unwrap();
+        app.app
+            .add_user("Lab", "page@lab.test", "Page", Role::Worker, Some(PASSWORD))
+            .await
+            .unwrap();
         let s = Session::open(&app, "page@lab.test").await;
-        let r = s.post(&app, "/settings/delete", &format!("password={}", PASSWORD.replace(' ', "+"))).await;
+        let r = s
+            .post(
+                &app,
+                "/settings/delete",
+                &format!("password={}", PASSWORD.replace(' ', "+")),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("Tick the box"));
-        let r = s.post(&app, "/settings/delete", &format!("password={}&confirm=yes", PASSWORD.replace(' ', "+"))).await;
+        let r = s
+            .post(
+                &app,
+                "/settings/delete",
+                &format!("password={}&confirm=yes", PASSWORD.replace(' ', "+")),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], "/signin?deleted=1");
-        assert!(app.app.sign_in("page@lab.test", PASSWORD, None).await.is_err());
+        assert!(
+            app.app
+                .sign_in("page@lab.test", PASSWORD, None)
+                .await
+                .is_err()
+        );
     })
     .await;
 }
@@ -482,32 +835,72 @@ async fn an_email_that_has_an_account_is_refused_in_any_case_or_spacing() {
         app.user("Lab", "Pat@Lab.test", Role::Worker).await;
         let (_, manager) = vendor(&app, "Vendor A", "a@vendor-a.test").await;
         expect_status(
-            post(&app, &admin.token, "/api/v1/vendors/contracts", json!({"vendor": "Vendor A"})).await,
+            post(
+                &app,
+                &admin.token,
+                "/api/v1/vendors/contracts",
+                json!({"vendor": "Vendor A"}),
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
         // Stored normalized.
-        let me: Value = app.me(&app.user("Lab", "  Pat@LAB.test ", Role::Worker).await.token).await.json().await.unwrap();
+        let me: Value = app
+            .me(&app.user("Lab", "  Pat@LAB.test ", Role::Worker).await.token)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(me["email"], "pat@lab.test");
 
         // Inviting: by the lab, and by a vendor.
-        let r = post(&app, &admin.token, "/api/v1/invitations", json!({"role": "worker", "email": " PAT@lab.TEST "})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/invitations",
+            json!({"role": "worker", "email": " PAT@lab.TEST "}),
+        )
+        .await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
         assert!(body["message"].as_str().unwrap().contains("pat@lab.test"));
-        let r = post(&app, &manager, "/api/v1/vendor/invitations", json!({"org_id": admin.org_id, "email": "pat@LAB.test"})).await;
+        let r = post(
+            &app,
+            &manager,
+            "/api/v1/vendor/invitations",
+            json!({"org_id": admin.org_id, "email": "pat@LAB.test"}),
+        )
+        .await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
         assert!(body["message"].as_str().unwrap().starts_with("email:"));
         // Adding by an admin.
-        let r = post(&app, &admin.token, "/api/v1/users", json!({"email": "PAT@lab.test", "role": "worker"})).await;
+        let r = post(
+            &app,
+            &admin.token,
+            "/api/v1/users",
+            json!({"email": "PAT@lab.test", "role": "worker"}),
+        )
+        .await;
         expect_error(r, StatusCode::CONFLICT, "email_taken").await;
 
         // Accepting an open link with that email.
         let created = expect_status(
-            post(&app, &admin.token, "/api/v1/invitations", json!({"role": "worker"})).await,
+            post(
+                &app,
+                &admin.token,
+                "/api/v1/invitations",
+                json!({"role": "worker"}),
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
-        let secret = created["path"].as_str().unwrap().strip_prefix("/invite/").unwrap().to_string();
+        let secret = created["path"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("/invite/")
+            .unwrap()
+            .to_string();
         let err = app
             .app
             .accept_invitation(

@@ -155,7 +155,10 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
     sign_in(&b, &base, "admin@demo.fairloop.test").await;
     b.goto(&format!("{base}/vendors")).await;
     let lab = b.text("#lab-workers").await;
-    assert!(lab.contains("Nia Vendorworker") && lab.contains("Acme Staffing"), "{lab}");
+    assert!(
+        lab.contains("Nia Vendorworker") && lab.contains("Acme Staffing"),
+        "{lab}"
+    );
     shoot(&b, "vendors-lab").await;
 
     // A demo worker with nothing owed deletes their account from the settings page.
@@ -176,8 +179,10 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
         .await;
     b.press(" ", None).await;
     b.click("#delete-account").await;
-    b.wait_for_url("the sign-in page after deletion", |u| u.contains("deleted=1"))
-        .await;
+    b.wait_for_url("the sign-in page after deletion", |u| {
+        u.contains("deleted=1")
+    })
+    .await;
     assert!(b.text("#signin-deleted").await.contains("deleted"));
     shoot(&b, "account-deleted").await;
     b.type_into("#email", "leaving@workers.test").await;

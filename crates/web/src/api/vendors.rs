@@ -81,7 +81,9 @@ pub async fn contract(
 /// The caller's contracts: a lab's vendors (requesters, admins) or a vendor's labs (vendor managers).
 #[utoipa::path(get, path = "/api/v1/vendors/contracts", responses((status = 200, description = "contracts")))]
 pub async fn contracts(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({"contracts": s.app.vendor_contracts(&p).await?})))
+    Ok(Json(
+        json!({"contracts": s.app.vendor_contracts(&p).await?}),
+    ))
 }
 
 /// Ends the lab's contract with a vendor (lab admins).
@@ -160,7 +162,11 @@ pub async fn workers(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json
 /// One of the vendor's workers: projects, balances, ledger entries; 404 for anyone else's.
 #[utoipa::path(get, path = "/api/v1/vendor/workers/{id}", params(("id" = i64, Path)),
     responses((status = 200, description = "the worker"), (status = 404)))]
-pub async fn worker(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Json<Value>> {
+pub async fn worker(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
     Ok(Json(json!(s.app.vendor_worker(&p, id).await?)))
 }
 

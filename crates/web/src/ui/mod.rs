@@ -42,9 +42,9 @@ pub mod render;
 pub mod review;
 pub mod session;
 mod terms;
-mod vendors;
 #[cfg(test)]
 mod tests;
+mod vendors;
 
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
@@ -91,7 +91,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/tokens", axum::routing::post(pages::create_token))
         .route("/settings/country", axum::routing::post(pages::set_country))
         .route("/settings/data", get(pages::download_data))
-        .route("/settings/delete", axum::routing::post(pages::delete_account))
+        .route(
+            "/settings/delete",
+            axum::routing::post(pages::delete_account),
+        )
         .route("/vendors", get(vendors::page))
         .route("/vendors/contracts", axum::routing::post(vendors::contract))
         .route(

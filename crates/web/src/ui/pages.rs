@@ -116,7 +116,7 @@ fn signin_page_with(
     let html = render(
         "signin.html",
         context! { title => "Sign in", csrf => csrf, email => email, next => next, error => error,
-            deleted => deleted },
+        deleted => deleted },
     );
     let mut resp = (status, html).into_response();
     resp.headers_mut().append(

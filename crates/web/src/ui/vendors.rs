@@ -20,10 +20,10 @@ use fairloop_store::vendors::VendorWorker;
 use minijinja::context;
 use serde::Serialize;
 
+use super::Ui;
 use super::pages::{PageResult, capitalise, id, parse_form, see_other, short_time, user_view};
 use super::render::{money, render, ser};
 use super::session::{CurrentUser, form_value};
-use super::Ui;
 
 #[derive(Serialize)]
 struct WorkerRow {
@@ -71,8 +71,17 @@ fn amounts(list: &[(String, i64)]) -> String {
         .join(", ")
 }
 
-fn worker_row(w: &VendorWorker, balances: &HashMap<(i64, String), Vec<(String, i64)>>) -> WorkerRow {
-    let get = |kind: &str| amounts(balances.get(&(w.id, kind.to_string())).map_or(&[][..], |v| v));
+fn worker_row(
+    w: &VendorWorker,
+    balances: &HashMap<(i64, String), Vec<(String, i64)>>,
+) -> WorkerRow {
+    let get = |kind: &str| {
+        amounts(
+            balances
+                .get(&(w.id, kind.to_string()))
+                .map_or(&[][..], |v| v),
+        )
+    };
     WorkerRow {
         id: w.id,
         name: w.name.clone(),
@@ -120,7 +129,11 @@ async fn vendor_console(
             .or_default()
             .push((b.currency.clone(), b.balance_minor));
     }
-    let workers: Vec<WorkerRow> = pool.workers.iter().map(|w| worker_row(w, &balances)).collect();
+    let workers: Vec<WorkerRow> = pool
+        .workers
+        .iter()
+        .map(|w| worker_row(w, &balances))
+        .collect();
     let now = now_millis();
     let invitations: Vec<_> = app
         .vendor_invitations(p)
@@ -137,7 +150,7 @@ async fn vendor_console(
                 "open"
             };
             context! { id => i.id, lab => i.org_name, email => i.email, status => status,
-                expires => short_time(i.expires_at).0, expires_iso => short_time(i.expires_at).1 }
+            expires => short_time(i.expires_at).0, expires_iso => short_time(i.expires_at).1 }
         })
         .collect();
     let active_labs: Vec<_> = labs
@@ -158,7 +171,12 @@ async fn vendor_console(
     Ok(no_store((status, html).into_response()))
 }
 
-async fn lab_page(ui: &Ui, user: &CurrentUser, status: StatusCode, error: Option<String>) -> PageResult {
+async fn lab_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
     let p = &user.session.principal;
     let app = &ui.state.app;
     let contracts = app.vendor_contracts(p).await?;
@@ -168,14 +186,14 @@ async fn lab_page(ui: &Ui, user: &CurrentUser, status: StatusCode, error: Option
         .into_iter()
         .map(|w| {
             context! { id => w.id, name => w.name, email => w.email,
-                vendor => w.vendor_name, deleted => w.deleted_at.is_some() }
+            vendor => w.vendor_name, deleted => w.deleted_at.is_some() }
         })
         .collect();
     let contracts: Vec<_> = contracts
         .iter()
         .map(|c| {
             context! { vendor_id => c.vendor_id, vendor => &c.vendor_name, workers => c.workers,
-                active => c.ended_at.is_none(), since => short_time(c.created_at).0 }
+            active => c.ended_at.is_none(), since => short_time(c.created_at).0 }
         })
         .collect();
     let html = render(
@@ -227,7 +245,15 @@ pub async fn contract(
             AppError::Invalid { message, .. }
             | AppError::Conflict { message, .. }
             | AppError::Forbidden { message, .. },
-        ) => lab_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(capitalise(&message))).await,
+        ) => {
+            lab_page(
+                &ui,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(capitalise(&message)),
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -267,7 +293,12 @@ pub async fn invite(
     match ui
         .state
         .app
-        .vendor_invite(&user.session.principal, org, form_value(&form, "email"), days)
+        .vendor_invite(
+            &user.session.principal,
+            org,
+            form_value(&form, "email"),
+            days,
+        )
         .await
     {
         Ok(inv) => {
@@ -282,7 +313,14 @@ pub async fn invite(
                 error: Some(capitalise(&message)),
                 ..Default::default()
             };
-            vendor_console(&ui, &user, &headers, StatusCode::UNPROCESSABLE_ENTITY, extras).await
+            vendor_console(
+                &ui,
+                &user,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                extras,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -334,7 +372,7 @@ pub async fn worker(
         .map(|e| {
             let (when, iso) = short_time(e.created_at);
             context! { kind => &e.kind, memo => &e.memo, account => &e.account,
-                amount => money(e.amount_minor, &e.currency), when => when, iso => iso }
+            amount => money(e.amount_minor, &e.currency), when => when, iso => iso }
         })
         .collect();
     let w = &d.worker;
