@@ -83,6 +83,18 @@ impl App {
         name: &str,
         password: Option<&str>,
     ) -> AppResult<(User, String)> {
+        // Refuse before creating anyone: a typo naming a lab must not add an admin to that lab.
+        if let Some(kind) = self.store.org_kind_by_name(org.trim()).await?
+            && kind != KIND_VENDOR
+        {
+            return Err(AppError::Conflict {
+                code: "organization_in_use",
+                message: format!(
+                    "{:?} is a lab, not a vendor; a vendor is an organization of its own",
+                    org.trim()
+                ),
+            });
+        }
         let (user, token) = self
             .add_user(org, email, name, Role::Admin, password)
             .await?;

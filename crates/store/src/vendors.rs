@@ -276,6 +276,20 @@ impl dyn Store + '_ {
         .await
     }
 
+    /// The kind of the organization with this name, if one exists.
+    pub async fn org_kind_by_name(&self, name: &str) -> StoreResult<Option<String>> {
+        let name = name.to_string();
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                "SELECT kind FROM organizations WHERE name = $1",
+                params![&name],
+            )?
+            .map(|r| r.string(0))
+            .transpose()
+        })
+        .await
+    }
+
     /// Marks an organization as a vendor. Refused for an organization that already runs projects or has workers,
     /// so a lab cannot turn into a vendor with its data.
     pub async fn make_vendor(&self, org: OrgId) -> StoreResult<()> {

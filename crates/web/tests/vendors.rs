@@ -189,6 +189,31 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         let (vendor_a, a) = vendor(&app, "Vendor A", "a@vendor-a.test").await;
         let (vendor_b, b) = vendor(&app, "Vendor B", "b@vendor-b.test").await;
 
+        // A lab cannot be turned into a vendor, and the refusal adds no one to it.
+        let err = app
+            .app
+            .create_vendor("Lab", "sneaky@vendor.test", "Sneaky", None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                fairloop_app::AppError::Conflict {
+                    code: "organization_in_use",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            app.app
+                .store
+                .user_by_email("sneaky@vendor.test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
         // Contracting: lab admins only, by the vendor's exact name.
         let r = post(
             &app,
