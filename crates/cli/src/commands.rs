@@ -143,8 +143,12 @@ pub async fn users_add(
     org: &str,
     name: &str,
     password_stdin: bool,
+    vendor: bool,
 ) -> Result<()> {
     let role: Role = role.parse()?;
+    if vendor && role != Role::Admin {
+        anyhow::bail!("a vendor's users are its managers: use --role admin with --vendor");
+    }
     let password = if password_stdin {
         let mut s = String::new();
         std::io::stdin()
@@ -155,10 +159,15 @@ pub async fn users_add(
         None
     };
     let (_, app) = open(storage, None).await?;
-    let (user, token) = app
-        .add_user(org, email, name, role, password.as_deref())
-        .await
-        .map_err(app_err)?;
+    let (user, token) = if vendor {
+        app.create_vendor(org, email, name, password.as_deref())
+            .await
+            .map_err(app_err)?
+    } else {
+        app.add_user(org, email, name, role, password.as_deref())
+            .await
+            .map_err(app_err)?
+    };
     eprintln!(
         "user {} ({}) in organization #{}",
         user.email, user.role, user.org_id

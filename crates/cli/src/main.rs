@@ -124,6 +124,9 @@ enum UsersCommand {
         /// Read a password for web sign-in from standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// The organization is a staffing vendor and the user one of its managers (role admin; docs/vendors.md).
+        #[arg(long)]
+        vendor: bool,
     },
 }
 
@@ -172,8 +175,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     org,
                     name,
                     password_stdin,
+                    vendor,
                 },
-        } => commands::users_add(&storage, &email, &role, &org, &name, password_stdin).await,
+        } => {
+            commands::users_add(&storage, &email, &role, &org, &name, password_stdin, vendor).await
+        }
         Command::Import {
             storage,
             project_id,

@@ -245,6 +245,29 @@ impl dyn Store + '_ {
                     ],
                 )?
                 .i64(0)?;
+            // A vendor's invitation tags the worker with the vendor, while the lab's contract with it holds.
+            let vendor = tx
+                .query_one(
+                    "SELECT vendor_id FROM invitations WHERE id = $1",
+                    params![inv.id],
+                )?
+                .opt_i64(0)?;
+            if let Some(vendor) = vendor {
+                let active = tx.query_opt(
+                    "SELECT id FROM vendor_contracts WHERE org_id = $1 AND vendor_id = $2 AND ended_at IS NULL",
+                    params![inv.org_id, vendor],
+                )?;
+                if active.is_none() {
+                    return Err(conflict(
+                        "invitation_revoked",
+                        "the contract behind this invitation has ended; ask whoever invited you",
+                    ));
+                }
+                tx.execute(
+                    "UPDATE users SET vendor_id = $1 WHERE id = $2",
+                    params![vendor, id],
+                )?;
+            }
             tx.execute(
                 "UPDATE invitations SET accepted_by = $1, accepted_at = $2 WHERE id = $3",
                 params![id, who.now, inv.id],

@@ -13,6 +13,7 @@ pub mod review;
 pub mod terms;
 pub mod time;
 pub mod transparency;
+pub mod vendors;
 pub mod webhooks;
 pub mod wellbeing;
 pub mod work;
@@ -67,6 +68,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::create_user))
         .routes(routes!(account::create_token))
         .routes(routes!(account::revoke_token))
+        .routes(routes!(vendors::contract, vendors::contracts))
+        .routes(routes!(vendors::end_contract))
+        .routes(routes!(vendors::lab_workers))
+        .routes(routes!(vendors::labs))
+        .routes(routes!(vendors::invite, vendors::invitations))
+        .routes(routes!(vendors::revoke_invitation))
+        .routes(routes!(vendors::workers))
+        .routes(routes!(vendors::worker, vendors::set_reference))
+        .routes(routes!(vendors::my_data))
+        .routes(routes!(vendors::delete_me))
         .routes(routes!(
             invitations::create_invitation,
             invitations::list_invitations

@@ -94,7 +94,7 @@ async fn list_page(
 }
 
 /// `https://host` as the browser reached us, so the link shown can be copied as it is.
-fn origin(headers: &HeaderMap) -> String {
+pub(super) fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -9,7 +9,9 @@
 //! `GET|POST /work/{project}/{assignment}`, `POST /work/{project}/{assignment}/skip`,
 //! `GET /settings`, `POST /settings/password`, `POST /settings/tokens`, `POST /settings/tokens/{id}/revoke`,
 //! `GET /projects`, `GET /projects/{id}/export`, `GET /projects/{id}/quality`, `GET /assets/{file}`; the review
-//! pages are listed in [`review`], the media page and `/media/{key}` in [`media`].
+//! pages are listed in [`review`], the media page and `/media/{key}` in [`media`], the vendor pages in
+//! [`vendors`]; `GET /settings/data` downloads the user's data and `POST /settings/delete` deletes a worker's
+//! account.
 
 use std::sync::Arc;
 
@@ -43,6 +45,7 @@ mod terms;
 #[cfg(test)]
 mod tests;
 mod wellbeing;
+mod vendors;
 
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
@@ -101,6 +104,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/settings/tokens", axum::routing::post(pages::create_token))
         .route("/settings/country", axum::routing::post(pages::set_country))
+        .route("/settings/data", get(pages::download_data))
+        .route(
+            "/settings/delete",
+            axum::routing::post(pages::delete_account),
+        )
+        .route("/vendors", get(vendors::page))
+        .route("/vendors/contracts", axum::routing::post(vendors::contract))
+        .route(
+            "/vendors/contracts/{vendor}/end",
+            axum::routing::post(vendors::end_contract),
+        )
+        .route("/vendor/invitations", axum::routing::post(vendors::invite))
+        .route(
+            "/vendor/invitations/{id}/revoke",
+            axum::routing::post(vendors::revoke),
+        )
+        .route("/vendor/workers/{id}", get(vendors::worker))
+        .route(
+            "/vendor/workers/{id}/reference",
+            axum::routing::post(vendors::set_reference),
+        )
         .route(
             "/settings/tokens/{id}/revoke",
             axum::routing::post(pages::revoke_token),

@@ -89,6 +89,8 @@ pub(crate) fn see_other(to: &str) -> Response {
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     next: Option<String>,
+    /// Set after an account deletion, to say it is done.
+    deleted: Option<String>,
 }
 
 fn signin_page(
@@ -99,9 +101,22 @@ fn signin_page(
     error: Option<&str>,
     secure: bool,
 ) -> Response {
+    signin_page_with(status, csrf, email, next, error, secure, false)
+}
+
+fn signin_page_with(
+    status: StatusCode,
+    csrf: &str,
+    email: &str,
+    next: Option<&str>,
+    error: Option<&str>,
+    secure: bool,
+    deleted: bool,
+) -> Response {
     let html = render(
         "signin.html",
-        context! { title => "Sign in", csrf => csrf, email => email, next => next, error => error },
+        context! { title => "Sign in", csrf => csrf, email => email, next => next, error => error,
+        deleted => deleted },
     );
     let mut resp = (status, html).into_response();
     resp.headers_mut().append(
@@ -123,13 +138,14 @@ pub async fn signin_form(
     {
         return Ok(see_other(next.as_deref().unwrap_or("/")));
     }
-    Ok(signin_page(
+    Ok(signin_page_with(
         StatusCode::OK,
         &random_secret(),
         "",
         next.as_deref(),
         None,
         session::is_https(&headers),
+        q.deleted.is_some(),
     ))
 }
 
@@ -830,6 +846,7 @@ struct SettingsExtras<'a> {
     label: &'a str,
     new_token: Option<(&'a str, &'a str)>,
     country_error: Option<String>,
+    delete_error: Option<String>,
 }
 
 async fn settings_page(
@@ -865,7 +882,8 @@ async fn settings_page(
             token_error => extras.token_error, label => extras.label,
             new_token => extras.new_token.map(|(label, token)| context! { label => label, token => token }),
             country => ui.state.app.my_country(&user.session.principal).await?,
-            country_error => extras.country_error,
+            country_error => extras.country_error, delete_error => extras.delete_error,
+            user_id => user.session.principal.user_id,
         },
     );
     let mut resp = (status, html).into_response();
@@ -929,6 +947,73 @@ pub async fn set_country(
             )
             .await
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Downloads everything stored about the signed-in user as one JSON file (see `App::personal_data`).
+pub async fn download_data(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageResult {
+    let doc = ui.state.app.personal_data(&user.session.principal).await?;
+    let body = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| AppError::Internal(format!("data download: {e}")))?;
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"fairloop-my-data.json\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// Deletes the signed-in worker's account (password and a tick to confirm), then shows the signed-out page.
+pub async fn delete_account(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let refuse = async |message: String| {
+        settings_page(
+            &ui,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            SettingsExtras {
+                delete_error: Some(message),
+                ..Default::default()
+            },
+        )
+        .await
+    };
+    if form_value(&form, "confirm") != Some("yes") {
+        return refuse("Tick the box to confirm that you want your account deleted.".into()).await;
+    }
+    let password = form_value(&form, "password").unwrap_or_default();
+    match ui
+        .state
+        .app
+        .delete_account(&user.session.principal, password)
+        .await
+    {
+        Ok(_) => {
+            let mut resp = see_other("/signin?deleted=1");
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                session::clear_cookie(session::SESSION_COOKIE, session::is_https(&headers)),
+            );
+            Ok(resp)
+        }
+        Err(
+            AppError::Invalid { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::Forbidden { message, .. },
+        ) => refuse(capitalise(&message)).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -134,6 +134,12 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/webhooks.html"),
             ),
             ("webhook.html", include_str!("../../templates/webhook.html")),
+            ("vendors.html", include_str!("../../templates/vendors.html")),
+            ("vendor.html", include_str!("../../templates/vendor.html")),
+            (
+                "vendor_worker.html",
+                include_str!("../../templates/vendor_worker.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
