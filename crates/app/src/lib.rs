@@ -13,6 +13,7 @@ use fairloop_domain::template::TaskTemplate;
 use fairloop_store::Store;
 
 pub mod accounts;
+pub mod assessments;
 pub mod auth;
 pub mod dashboard;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod export;
 pub mod floor;
 pub mod guidelines;
 pub mod import;
+pub mod interview;
 pub mod invitations;
 pub mod jobs;
 pub mod ledger;
@@ -76,6 +78,8 @@ pub struct AppConfig {
     pub webhooks: webhooks::WebhookConfig,
     /// Upload size, pixel limit and posters of media files.
     pub media: media::MediaConfig,
+    /// The screening interview's model endpoint; `None` when the platform runs no interviews.
+    pub interview: Option<interview::InterviewConfig>,
 }
 
 impl Default for AppConfig {
@@ -87,6 +91,7 @@ impl Default for AppConfig {
             platform_fee_bps: 0,
             webhooks: webhooks::WebhookConfig::default(),
             media: media::MediaConfig::default(),
+            interview: None,
         }
     }
 }
@@ -118,6 +123,9 @@ pub struct App {
     pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
     /// Where media bytes live (see [`media`]); unconfigured until [`App::with_media`].
     pub(crate) media: fairloop_media::MediaStore,
+    /// Whether a project has qualification requirements (see [`assessments`]): keeps the claim path of
+    /// projects without any free of extra statements.
+    pub(crate) requirements_cache: assessments::RequirementsCache,
 }
 
 impl App {
@@ -133,6 +141,7 @@ impl App {
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
             media: fairloop_media::MediaStore::unconfigured(),
+            requirements_cache: Arc::default(),
         }
     }
 

@@ -107,6 +107,8 @@ impl App {
         self.check_terms_accepted(principal, project).await?;
         self.check_guidelines_acknowledged(principal, project)
             .await?;
+        // Qualification requirements: no statement for projects without any (assessments.rs).
+        self.check_qualified(principal, project).await?;
         // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
         let hold = self.hold_budget(principal, project, now).await?;
         if hold == crate::ledger::Hold::Exhausted {

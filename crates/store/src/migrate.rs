@@ -38,6 +38,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0014_messages"),
     migration!("0015_media"),
     migration!("0017_onboarding"),
+    migration!("0019_assessments"),
+    migration!("0020_interviews"),
 ];
 
 /// The bookkeeping table, the same on both backends.

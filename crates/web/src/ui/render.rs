@@ -126,6 +126,19 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/webhooks.html"),
             ),
             ("webhook.html", include_str!("../../templates/webhook.html")),
+            (
+                "assessment.html",
+                include_str!("../../templates/assessment.html"),
+            ),
+            ("attempt.html", include_str!("../../templates/attempt.html")),
+            (
+                "interview.html",
+                include_str!("../../templates/interview.html"),
+            ),
+            (
+                "assessment_reviews.html",
+                include_str!("../../templates/assessment_reviews.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));
