@@ -27,6 +27,18 @@ if (timer) {
   setInterval(tick, 1000);
 }
 document.addEventListener("keydown", (e) => {
+  // Number keys pick the option of the question that has focus, as on the workbench.
+  const group = document.activeElement && document.activeElement.closest && document.activeElement.closest("fieldset.group");
+  if (group && /^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    const options = group.querySelectorAll("input[type=radio], input[type=checkbox]");
+    const pick = options[Number(e.key) - 1];
+    if (pick) {
+      e.preventDefault();
+      pick.click();
+      pick.focus();
+    }
+    return;
+  }
   if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
     const form = document.getElementById("attempt-form") || document.getElementById("answer-form");
     if (form) {

@@ -71,7 +71,6 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     let base_url = fake_model(vec![
         Some(json!({"follow_up": "Which sign changes first?"}).to_string()),
         None,
-        Some(json!({"follow_up": null}).to_string()),
         Some(
             json!({"scores": [{"criterion": "accuracy", "score": 1, "reason": "Named two of the five signs."}]})
                 .to_string(),
@@ -98,10 +97,10 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
         .unwrap();
     let project = app
         .store
-        .project_by_name(requester.org_id, "Named entities in news")
+        .project_by_name(requester.org_id, "Compare two LLM answers")
         .await
         .unwrap()
-        .expect("the demo's entity project")
+        .expect("the demo's comparison project")
         .id;
     let principal = fairloop_store::Principal {
         user_id: requester.id,
@@ -124,7 +123,7 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
                 "keys": {"org": "organization", "loc": "place"},
                 "explanations": {"org": "Companies are organizations, even when named like people.",
                                  "loc": "Cities are places."},
-                "time_limit_minutes": 10, "max_attempts": 2, "pass_mark": 50
+                "time_limit_minutes": 10, "max_attempts": 2, "pass_mark": 50, "paid": true
             }))
             .unwrap(),
         )
@@ -158,6 +157,11 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     // The home card offers the assessment instead of Start.
     b.goto(&format!("{base}/")).await;
     let link = format!("[data-assessment='{assessment}']");
+    let home = b.script("return document.body.innerText").await;
+    assert!(
+        home.as_str().unwrap_or_default().contains("Take the assessment"),
+        "{home}"
+    );
     assert!(b.text(&link).await.contains("Take the assessment"));
     b.click(&link).await;
     b.wait_for_url("the assessment page", |u| u.contains("/assessments/"))
@@ -168,9 +172,9 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
         .await;
     assert!(b.text("#timer").await.contains("Time left"));
     // The countdown runs (script) and the questions are plain radio buttons, picked by keyboard.
-    b.script("document.querySelector('input[name=\"q.org\"][value=\"person\"]').focus()")
+    b.script("document.querySelector('input[name=\"q.org\"][value=\"place\"]').focus()")
         .await;
-    b.press(" ", None).await;
+    b.press("1", None).await;
     b.script("document.querySelector('input[name=\"q.loc\"][value=\"place\"]').focus()")
         .await;
     b.press(" ", None).await;
@@ -234,5 +238,40 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     assert!(outcome.contains("a person reviews them"), "{outcome}");
     assert!(b.text("#scores").await.contains("Named two of the five signs."));
     shoot(&b, "interview-result").await;
+
+    // A reviewer finds the case from the review page and decides; the decision is what the candidate sees.
+    b.click("#signout").await;
+    b.wait_for_url("the sign-in page", |u| u.contains("/signin")).await;
+    sign_in(&b, &base, "reviewer@demo.fairloop.test").await;
+    b.goto(&format!("{base}/review")).await;
+    b.click("#assessment-reviews").await;
+    b.wait_for_url("the decisions page", |u| u.ends_with("/assessment-reviews"))
+        .await;
+    let case = b.script("return document.querySelector('.review-case').id").await;
+    let case = case.as_str().unwrap().to_string();
+    assert!(case.starts_with("interview-"), "{case}");
+    assert!(b.text(&format!("#{case}")).await.contains("worker1@demo.fairloop.test"));
+    shoot(&b, "interview-review").await;
+    b.type_into(&format!("#{case} textarea"), "Sound reasoning about context; welcome.")
+        .await;
+    b.click(&format!("#{case} button[value=pass]")).await;
+    b.wait_for_url("the decisions page again", |u| u.ends_with("/assessment-reviews"))
+        .await;
+    let id: i64 = case.trim_start_matches("interview-").parse().unwrap();
+    let reviewer = app
+        .store
+        .user_by_email("reviewer@demo.fairloop.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let rp = fairloop_store::Principal {
+        user_id: reviewer.id,
+        org_id: reviewer.org_id,
+        role: fairloop_domain::Role::Reviewer,
+        email: reviewer.email.clone(),
+    };
+    let decided = app.interview(&rp, id).await.unwrap();
+    assert_eq!(decided.outcome, "passed");
+    assert_eq!(decided.decision.unwrap().note, "Sound reasoning about context; welcome.");
     b.quit().await;
 }

@@ -300,8 +300,15 @@ async fn interview_outcome(
     match result {
         Ok(_) => Ok(see_other(&format!("/projects/{project}/interview"))),
         Err(AppError::Unavailable { message, .. }) => {
-            let message = format!("{}.", capitalise(&message));
-            interview_view_page(ui, user, project, StatusCode::SERVICE_UNAVAILABLE, Some(message), "").await
+            interview_view_page(
+                ui,
+                user,
+                project,
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(capitalise(&message)),
+                "",
+            )
+            .await
         }
         Err(AppError::Invalid { message, .. }) => {
             interview_view_page(
