@@ -322,19 +322,19 @@ fn validate(input: &AssessmentInput) -> AppResult<(String, Spec)> {
             (Some(key), None) => {
                 if let Err(errors) =
                     check.validate_answers(&json!({ q.name.clone(): key }), &Map::new())
+                    && let Some(e) = errors.first()
                 {
-                    if let Some(e) = errors.first() {
-                        return Err(invalid(format!("keys.{}: {}", q.name, e.message)));
-                    }
+                    return Err(invalid(format!("keys.{}: {}", q.name, e.message)));
                 }
-                score_question(&q.kind, Some(key), key, q.gold.unwrap_or_default())
-                    .ok_or_else(|| {
+                score_question(&q.kind, Some(key), key, q.gold.unwrap_or_default()).ok_or_else(
+                    || {
                         invalid(format!(
                             "keys.{}: {} questions cannot be scored against a key",
                             q.name,
                             q.kind.type_name()
                         ))
-                    })?;
+                    },
+                )?;
             }
             (None, Some(_)) => {}
         }
@@ -389,12 +389,17 @@ fn label_of(t: &TaskTemplate, name: &str) -> String {
 
 /// Grades keyed answers; rubric questions stay `None` for a person. Answers the outcomes and, when nothing waits
 /// for a person, the score in percent.
-fn grade(spec: &Spec, template: &TaskTemplate, answers: &Value) -> (Vec<QuestionOutcome>, Option<i64>) {
+fn grade(
+    spec: &Spec,
+    template: &TaskTemplate,
+    answers: &Value,
+) -> (Vec<QuestionOutcome>, Option<i64>) {
     let mut out = Vec::new();
     for q in &template.questions {
         let correct = spec.keys.get(&q.name).map(|key| {
             let given = answers.get(&q.name).filter(|v| !v.is_null());
-            score_question(&q.kind, given, key, q.gold.unwrap_or_default()).unwrap_or(0.0) >= 0.999_999
+            score_question(&q.kind, given, key, q.gold.unwrap_or_default()).unwrap_or(0.0)
+                >= 0.999_999
         });
         out.push(QuestionOutcome {
             name: q.name.clone(),
@@ -444,7 +449,10 @@ fn attempt_view(a: &Attempt, pass_mark: i64, now: Millis) -> AttemptView {
         pass_mark,
         passed: a.passed,
         results,
-        answers: a.answers.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        answers: a
+            .answers
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
     }
 }
 
@@ -459,9 +467,7 @@ impl App {
         require_manager(principal)?;
         let p = self.project(principal, project).await?;
         let (title, spec) = validate(&input)?;
-        if input.paid
-            && crate::onboarding::OnboardingPay::from_stored(p.pay.as_deref()).is_none()
-        {
+        if input.paid && crate::onboarding::OnboardingPay::from_stored(p.pay.as_deref()).is_none() {
             return Err(invalid(
                 "paid: this project pays no onboarding time; give it onboarding_pay or set paid to false",
             ));
@@ -600,7 +606,10 @@ impl App {
         if t.worker_id != principal.user_id && !can_review(principal.role) {
             return Err(AppError::NotFound("attempt"));
         }
-        let a = self.store.assessment(principal.org_id, t.assessment_id).await?;
+        let a = self
+            .store
+            .assessment(principal.org_id, t.assessment_id)
+            .await?;
         Ok(attempt_view(&t, a.pass_mark, now_millis()))
     }
 
@@ -632,7 +641,10 @@ impl App {
         if t.worker_id != principal.user_id {
             return Err(AppError::NotFound("attempt"));
         }
-        let a = self.store.assessment(principal.org_id, t.assessment_id).await?;
+        let a = self
+            .store
+            .assessment(principal.org_id, t.assessment_id)
+            .await?;
         let spec = spec_of(&a)?;
         let template = lenient(&spec.template)?;
         // Past the deadline nothing is checked or scored: the store closes the attempt as expired.
@@ -699,7 +711,10 @@ impl App {
         }
         let mut out = Vec::new();
         for t in self.store.attempts_to_grade(principal.org_id).await? {
-            let a = self.store.assessment(principal.org_id, t.assessment_id).await?;
+            let a = self
+                .store
+                .assessment(principal.org_id, t.assessment_id)
+                .await?;
             let spec = spec_of(&a)?;
             let template = lenient(&spec.template)?;
             let answers: Value = t
@@ -753,7 +768,10 @@ impl App {
         if t.worker_id == principal.user_id {
             return Err(AppError::forbidden("you cannot grade your own attempt"));
         }
-        let a = self.store.assessment(principal.org_id, t.assessment_id).await?;
+        let a = self
+            .store
+            .assessment(principal.org_id, t.assessment_id)
+            .await?;
         let spec = spec_of(&a)?;
         let mut results: Vec<QuestionOutcome> = t
             .results
@@ -767,7 +785,10 @@ impl App {
                 )));
             }
         }
-        for r in results.iter_mut().filter(|r| spec.rubrics.contains_key(&r.name)) {
+        for r in results
+            .iter_mut()
+            .filter(|r| spec.rubrics.contains_key(&r.name))
+        {
             let Some(g) = body.grades.get(&r.name) else {
                 return Err(invalid(format!("grades.{} is missing", r.name)));
             };
@@ -778,7 +799,8 @@ impl App {
                 r.explanation = spec.explanations.get(&r.name).cloned();
             }
         }
-        let score = score_of(&results).ok_or_else(|| invalid("grades must cover every rubric question"))?;
+        let score =
+            score_of(&results).ok_or_else(|| invalid("grades must cover every rubric question"))?;
         let passed = score >= a.pass_mark;
         let t = self
             .store
@@ -890,7 +912,10 @@ impl App {
         let has = match known {
             Some(h) => h,
             None => {
-                let h = self.store.has_requirements(principal.org_id, project).await?;
+                let h = self
+                    .store
+                    .has_requirements(principal.org_id, project)
+                    .await?;
                 self.requirements_cache
                     .lock()
                     .expect("requirements cache lock")
@@ -990,7 +1015,12 @@ mod tests {
         assert!(validate(&i).unwrap_err().to_string().contains("pass_mark"));
         let mut i = input();
         i.explanations.insert("nope".into(), json!("x"));
-        assert!(validate(&i).unwrap_err().to_string().contains("explanations.nope"));
+        assert!(
+            validate(&i)
+                .unwrap_err()
+                .to_string()
+                .contains("explanations.nope")
+        );
     }
 
     #[test]
@@ -999,12 +1029,18 @@ mod tests {
         let t = lenient(&spec.template).unwrap();
         let (out, score) = grade(&spec, &t, &json!({"color": "red", "why": "ripe"}));
         assert_eq!(out[0].correct, Some(false));
-        assert_eq!(out[0].explanation.as_deref(), Some("Ripe bananas are yellow."));
+        assert_eq!(
+            out[0].explanation.as_deref(),
+            Some("Ripe bananas are yellow.")
+        );
         assert_eq!(out[1].correct, None);
         assert_eq!(score, None);
         assert_eq!(score_of(&[out[0].clone()]), Some(0));
         let mut right = out[0].clone();
         right.correct = Some(true);
-        assert_eq!(score_of(&[right.clone(), right.clone(), out[0].clone()]), Some(67));
+        assert_eq!(
+            score_of(&[right.clone(), right.clone(), out[0].clone()]),
+            Some(67)
+        );
     }
 }

@@ -264,7 +264,8 @@ impl ChatClient {
     }
 
     async fn post(&self, body: String) -> Result<Vec<u8>, ChatError> {
-        let down = |what: &str, e: &dyn std::fmt::Display| ChatError::Unreachable(format!("{what}: {e}"));
+        let down =
+            |what: &str, e: &dyn std::fmt::Display| ChatError::Unreachable(format!("{what}: {e}"));
         let base = self.config.base_url.trim_end_matches('/');
         let url = url::Url::parse(&format!("{base}/chat/completions"))
             .map_err(|e| down("the configured base URL", &e))?;
@@ -322,9 +323,10 @@ async fn exchange<IO>(
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
-        .await
-        .map_err(|e| ChatError::Unreachable(format!("HTTP handshake: {e}")))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+            .await
+            .map_err(|e| ChatError::Unreachable(format!("HTTP handshake: {e}")))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -417,7 +419,9 @@ fn parse_scores(content: &str, setup: &InterviewSetup) -> Result<Vec<CriterionSc
         });
     }
     if list.len() != setup.rubric.len() {
-        return Err(ChatError::Garbage("scores name criteria outside the rubric".into()));
+        return Err(ChatError::Garbage(
+            "scores name criteria outside the rubric".into(),
+        ));
     }
     Ok(out)
 }
@@ -437,7 +441,11 @@ fn transcript_text(i: &Interview) -> String {
         .map(|t| {
             format!(
                 "{}: {}",
-                if t.role == "interviewer" { "Interviewer" } else { "Candidate" },
+                if t.role == "interviewer" {
+                    "Interviewer"
+                } else {
+                    "Candidate"
+                },
                 t.content
             )
         })
@@ -590,7 +598,10 @@ fn view(i: &Interview, setup: &InterviewSetup, reviewer: bool) -> InterviewView 
             .collect(),
         question_number: i.question_index + 1,
         question_count: setup.questions.len() as i64,
-        scores: i.scores.as_deref().and_then(|s| serde_json::from_str(s).ok()),
+        scores: i
+            .scores
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
         model_total: i.model_total,
         model_max: i.model_max,
         pass_mark: i64::from(setup.pass_mark),
@@ -765,7 +776,11 @@ impl App {
     }
 
     /// Retries the step the interviewer owes (a follow-up or next question, or the scores) after a failure.
-    pub async fn retry_interview(&self, principal: &Principal, id: i64) -> AppResult<InterviewView> {
+    pub async fn retry_interview(
+        &self,
+        principal: &Principal,
+        id: i64,
+    ) -> AppResult<InterviewView> {
         let chat = self.chat()?;
         let (i, _) = self.load_interview(principal, id).await?;
         if i.worker_id != principal.user_id {
@@ -860,14 +875,23 @@ impl App {
         let (_, setup) = self.load_interview(principal, id).await?;
         let i = self
             .store
-            .request_interview_review(principal.org_id, id, principal.user_id, reason, now_millis())
+            .request_interview_review(
+                principal.org_id,
+                id,
+                principal.user_id,
+                reason,
+                now_millis(),
+            )
             .await
             .or_not_found("interview")?;
         Ok(view(&i, &setup, false))
     }
 
     /// Interviews of the organization waiting for a person (reviewers, requesters, admins).
-    pub async fn interviews_to_review(&self, principal: &Principal) -> AppResult<Vec<InterviewView>> {
+    pub async fn interviews_to_review(
+        &self,
+        principal: &Principal,
+    ) -> AppResult<Vec<InterviewView>> {
         if !can_review(principal.role) {
             return Err(AppError::forbidden(format!(
                 "reviewing interviews needs the reviewer, requester or admin role; you are a {}",
@@ -899,11 +923,20 @@ impl App {
         let note = check_text("note", note)?;
         let (i, setup) = self.load_interview(principal, id).await?;
         if i.worker_id == principal.user_id {
-            return Err(AppError::forbidden("you cannot decide on your own interview"));
+            return Err(AppError::forbidden(
+                "you cannot decide on your own interview",
+            ));
         }
         let i = self
             .store
-            .decide_interview(principal.org_id, id, pass, note, principal.user_id, now_millis())
+            .decide_interview(
+                principal.org_id,
+                id,
+                pass,
+                note,
+                principal.user_id,
+                now_millis(),
+            )
             .await?;
         Ok(view(&i, &setup, true))
     }
@@ -954,6 +987,11 @@ mod tests {
         assert!(e.contains("rubric[0].levels"), "{e}");
         let mut s = setup();
         s.pass_mark = 3;
-        assert!(validate_setup(s).unwrap_err().to_string().contains("pass_mark"));
+        assert!(
+            validate_setup(s)
+                .unwrap_err()
+                .to_string()
+                .contains("pass_mark")
+        );
     }
 }

@@ -347,6 +347,7 @@ impl dyn Store + '_ {
 
     /// Stores the model's scores of an answered interview: `scored` when they reach the pass mark, otherwise
     /// `needs_review` (a person decides before anyone is turned away).
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_interview_scores(
         &self,
         org: OrgId,

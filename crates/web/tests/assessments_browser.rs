@@ -51,7 +51,10 @@ async fn fake_model(replies: Vec<Option<String>>) -> String {
                 let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
                 assert_eq!(v["model"], "browser-model");
                 match replies.lock().unwrap().pop_front().flatten() {
-                    Some(c) => json!({"choices": [{"message": {"role": "assistant", "content": c}}]}).to_string(),
+                    Some(c) => {
+                        json!({"choices": [{"message": {"role": "assistant", "content": c}}]})
+                            .to_string()
+                    }
                     None => "not json".to_string(),
                 }
             }
@@ -159,7 +162,9 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     let link = format!("[data-assessment='{assessment}']");
     let home = b.script("return document.body.innerText").await;
     assert!(
-        home.as_str().unwrap_or_default().contains("Take the assessment"),
+        home.as_str()
+            .unwrap_or_default()
+            .contains("Take the assessment"),
         "{home}"
     );
     assert!(b.text(&link).await.contains("Take the assessment"));
@@ -183,13 +188,19 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     b.press(ENTER, Some(CONTROL)).await;
     b.wait_for_url("the result", |u| u == attempt_url).await;
     for _ in 0..50 {
-        if b.script("return !!document.getElementById('attempt-score')").await == json!(true) {
+        if b.script("return !!document.getElementById('attempt-score')")
+            .await
+            == json!(true)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let score = b.text("#attempt-score").await;
-    assert!(score.contains("50 %") && score.contains("You passed"), "{score}");
+    assert!(
+        score.contains("50 %") && score.contains("You passed"),
+        "{score}"
+    );
     let results = b.text("#results").await;
     assert!(
         results.contains("Companies are organizations"),
@@ -199,64 +210,104 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     shoot(&b, "assessment-result").await;
 
     // The interview, text only.
-    b.goto(&format!("{base}/projects/{project}/interview")).await;
+    b.goto(&format!("{base}/projects/{project}/interview"))
+        .await;
     shoot(&b, "interview-intro").await;
     b.click("#interview-start").await;
-    b.wait_for_url("the interview", |u| u.ends_with("/interview")).await;
-    b.type_into("#answer", "Companies and agencies are organizations; people have personal names.")
+    b.wait_for_url("the interview", |u| u.ends_with("/interview"))
         .await;
+    b.type_into(
+        "#answer",
+        "Companies and agencies are organizations; people have personal names.",
+    )
+    .await;
     b.press(ENTER, Some(CONTROL)).await;
     for _ in 0..50 {
-        if b.text("#transcript").await.contains("Which sign changes first?") {
+        if b.text("#transcript")
+            .await
+            .contains("Which sign changes first?")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(b.text("#transcript").await.contains("Which sign changes first?"));
+    assert!(
+        b.text("#transcript")
+            .await
+            .contains("Which sign changes first?")
+    );
     // The next model reply is garbage: the page says so, keeps the answer, and offers a retry.
-    b.type_into("#answer", "Context: verbs like hired point to an organization.")
-        .await;
+    b.type_into(
+        "#answer",
+        "Context: verbs like hired point to an organization.",
+    )
+    .await;
     b.click("#answer-send").await;
     for _ in 0..50 {
-        if b.script("return !!document.getElementById('interview-error')").await == json!(true) {
+        if b.script("return !!document.getElementById('interview-error')")
+            .await
+            == json!(true)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let error = b.text("#interview-error").await;
-    assert!(error.contains("saved") && error.contains("nothing was scored"), "{error}");
+    assert!(
+        error.contains("saved") && error.contains("nothing was scored"),
+        "{error}"
+    );
     assert!(b.text("#transcript").await.contains("verbs like hired"));
     shoot(&b, "interview-retry").await;
     b.click("#retry").await;
     for _ in 0..50 {
-        if b.script("return !!document.getElementById('outcome')").await == json!(true) {
+        if b.script("return !!document.getElementById('outcome')")
+            .await
+            == json!(true)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let outcome = b.text("#outcome").await;
     assert!(outcome.contains("a person reviews them"), "{outcome}");
-    assert!(b.text("#scores").await.contains("Named two of the five signs."));
+    assert!(
+        b.text("#scores")
+            .await
+            .contains("Named two of the five signs.")
+    );
     shoot(&b, "interview-result").await;
 
     // A reviewer finds the case from the review page and decides; the decision is what the candidate sees.
     b.click("#signout").await;
-    b.wait_for_url("the sign-in page", |u| u.contains("/signin")).await;
+    b.wait_for_url("the sign-in page", |u| u.contains("/signin"))
+        .await;
     sign_in(&b, &base, "reviewer@demo.fairloop.test").await;
     b.goto(&format!("{base}/review")).await;
     b.click("#assessment-reviews").await;
     b.wait_for_url("the decisions page", |u| u.ends_with("/assessment-reviews"))
         .await;
-    let case = b.script("return document.querySelector('.review-case').id").await;
+    let case = b
+        .script("return document.querySelector('.review-case').id")
+        .await;
     let case = case.as_str().unwrap().to_string();
     assert!(case.starts_with("interview-"), "{case}");
-    assert!(b.text(&format!("#{case}")).await.contains("worker1@demo.fairloop.test"));
+    assert!(
+        b.text(&format!("#{case}"))
+            .await
+            .contains("worker1@demo.fairloop.test")
+    );
     shoot(&b, "interview-review").await;
-    b.type_into(&format!("#{case} textarea"), "Sound reasoning about context; welcome.")
-        .await;
+    b.type_into(
+        &format!("#{case} textarea"),
+        "Sound reasoning about context; welcome.",
+    )
+    .await;
     b.click(&format!("#{case} button[value=pass]")).await;
-    b.wait_for_url("the decisions page again", |u| u.ends_with("/assessment-reviews"))
-        .await;
+    b.wait_for_url("the decisions page again", |u| {
+        u.ends_with("/assessment-reviews")
+    })
+    .await;
     let id: i64 = case.trim_start_matches("interview-").parse().unwrap();
     let reviewer = app
         .store
@@ -272,6 +323,9 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
     };
     let decided = app.interview(&rp, id).await.unwrap();
     assert_eq!(decided.outcome, "passed");
-    assert_eq!(decided.decision.unwrap().note, "Sound reasoning about context; welcome.");
+    assert_eq!(
+        decided.decision.unwrap().note,
+        "Sound reasoning about context; welcome."
+    );
     b.quit().await;
 }

@@ -13,7 +13,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use axum::response::IntoResponse;
-use common::{TestApp, TestUser, expect_error, expect_status, minimal_template, on_every_backend_with};
+use common::{
+    TestApp, TestUser, expect_error, expect_status, minimal_template, on_every_backend_with,
+};
 use fairloop_app::AppConfig;
 use fairloop_app::interview::InterviewConfig;
 use fairloop_domain::Role;
@@ -42,8 +44,15 @@ struct Script {
     requests: Mutex<Vec<Value>>,
 }
 
-async fn completions(State(s): State<Arc<Script>>, headers: HeaderMap, body: String) -> axum::response::Response {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+async fn completions(
+    State(s): State<Arc<Script>>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     if auth != format!("Bearer {KEY}") || v["model"] != MODEL || !v["messages"].is_array() {
         return (AxumStatus::UNAUTHORIZED, "wrong key or model").into_response();
@@ -112,13 +121,23 @@ fn scores(accuracy: i64, clarity: i64) -> Reply {
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.api.client.post(app.api.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    app.api
+        .client
+        .post(app.api.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A project with a two-question interview, one follow-up allowed, pass mark 3 of 4.
 async fn project_with_interview(app: &TestApp, req: &TestUser, followups: u32) -> i64 {
     let project = app
-        .project(&req.token, json!({"name": "Dermatology", "template": minimal_template(), "overlap": 1}))
+        .project(
+            &req.token,
+            json!({"name": "Dermatology", "template": minimal_template(), "overlap": 1}),
+        )
         .await;
     let setup = json!({
         "questions": ["How do you tell a melanoma from a benign mole?", "When do you refer a patient?"],
@@ -132,7 +151,10 @@ async fn project_with_interview(app: &TestApp, req: &TestUser, followups: u32) -
     let r = app
         .api
         .client
-        .put(app.api.url(&format!("/api/v1/projects/{project}/interview")))
+        .put(
+            app.api
+                .url(&format!("/api/v1/projects/{project}/interview")),
+        )
         .bearer_auth(&req.token)
         .json(&setup)
         .send()
@@ -144,12 +166,24 @@ async fn project_with_interview(app: &TestApp, req: &TestUser, followups: u32) -
 
 async fn answer(app: &TestApp, w: &TestUser, i: &Value, text: &str) -> reqwest::Response {
     let id = i["id"].as_i64().unwrap();
-    let after = i["turns"].as_array().unwrap().last().unwrap()["seq"].as_i64().unwrap();
-    post(app, &w.token, &format!("/api/v1/interviews/{id}/answer"), json!({"after_seq": after, "answer": text})).await
+    let after = i["turns"].as_array().unwrap().last().unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    post(
+        app,
+        &w.token,
+        &format!("/api/v1/interviews/{id}/answer"),
+        json!({"after_seq": after, "answer": text}),
+    )
+    .await
 }
 
 async fn get(app: &TestApp, token: &str, id: i64) -> Value {
-    expect_status(app.get(token, &format!("/api/v1/interviews/{id}")).await, StatusCode::OK).await
+    expect_status(
+        app.get(token, &format!("/api/v1/interviews/{id}")).await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,23 +193,69 @@ async fn the_interview_runs_end_to_end_against_a_chat_completions_server() {
         let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
         let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
         let project = project_with_interview(&app, &req, 1).await;
-        script(&fake, vec![follow_up(Some("Which of the ABCDE signs matters most?")), follow_up(None), scores(2, 2)]);
+        script(
+            &fake,
+            vec![
+                follow_up(Some("Which of the ABCDE signs matters most?")),
+                follow_up(None),
+                scores(2, 2),
+            ],
+        );
 
-        let i = expect_status(post(&app, &w.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await, StatusCode::CREATED).await;
-        assert_eq!(i["turns"][0]["content"], "How do you tell a melanoma from a benign mole?");
+        let i = expect_status(
+            post(
+                &app,
+                &w.token,
+                &format!("/api/v1/projects/{project}/interviews"),
+                json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(
+            i["turns"][0]["content"],
+            "How do you tell a melanoma from a benign mole?"
+        );
         assert_eq!(i["waiting_for"], "candidate");
-        let i = expect_status(answer(&app, &w, &i, "Asymmetry, border, colour, diameter, evolution.").await, StatusCode::OK).await;
+        let i = expect_status(
+            answer(
+                &app,
+                &w,
+                &i,
+                "Asymmetry, border, colour, diameter, evolution.",
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(i["turns"][2]["role"], "interviewer");
-        assert_eq!(i["turns"][2]["content"], "Which of the ABCDE signs matters most?");
+        assert_eq!(
+            i["turns"][2]["content"],
+            "Which of the ABCDE signs matters most?"
+        );
         // The one follow-up allowed is used: the next answer moves on without asking the model.
-        let i = expect_status(answer(&app, &w, &i, "Evolution: a changing lesion.").await, StatusCode::OK).await;
+        let i = expect_status(
+            answer(&app, &w, &i, "Evolution: a changing lesion.").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(i["turns"][4]["content"], "When do you refer a patient?");
         assert_eq!(i["question_number"], 2);
         assert_eq!(fake.requests.lock().unwrap().len(), 1);
         // A stale page cannot answer twice.
         let stale = json!({"id": i["id"], "turns": [{"seq": 1}]});
-        expect_error(answer(&app, &w, &stale, "again").await, StatusCode::CONFLICT, "interview_out_of_order").await;
-        let i = expect_status(answer(&app, &w, &i, "Any lesion with two or more signs.").await, StatusCode::OK).await;
+        expect_error(
+            answer(&app, &w, &stale, "again").await,
+            StatusCode::CONFLICT,
+            "interview_out_of_order",
+        )
+        .await;
+        let i = expect_status(
+            answer(&app, &w, &i, "Any lesion with two or more signs.").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(i["status"], "scored");
         assert_eq!(i["outcome"], "passed");
         assert_eq!(i["model_total"], 4);
@@ -188,9 +268,15 @@ async fn the_interview_runs_end_to_end_against_a_chat_completions_server() {
         assert_eq!(sent[0]["messages"][1]["role"], "assistant");
         assert_eq!(sent[0]["messages"][2]["role"], "user");
         let rubric = sent[2]["messages"][0]["content"].as_str().unwrap();
-        assert!(rubric.contains("accuracy (0 to 2)") && rubric.contains("right and complete"), "{rubric}");
+        assert!(
+            rubric.contains("accuracy (0 to 2)") && rubric.contains("right and complete"),
+            "{rubric}"
+        );
         let transcript = sent[2]["messages"][1]["content"].as_str().unwrap();
-        assert!(transcript.contains("Candidate: Any lesion with two or more signs."), "{transcript}");
+        assert!(
+            transcript.contains("Candidate: Any lesion with two or more signs."),
+            "{transcript}"
+        );
 
         // The stored transcript reads back the same.
         let again = get(&app, &w.token, i["id"].as_i64().unwrap()).await;
@@ -212,7 +298,17 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
 
         // A low score: not a rejection, a case for a person.
         script(&fake, vec![scores(1, 1)]);
-        let i = expect_status(post(&app, &w.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await, StatusCode::CREATED).await;
+        let i = expect_status(
+            post(
+                &app,
+                &w.token,
+                &format!("/api/v1/projects/{project}/interviews"),
+                json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
         let i = expect_status(answer(&app, &w, &i, "Look at it.").await, StatusCode::OK).await;
         let i = expect_status(answer(&app, &w, &i, "When unsure.").await, StatusCode::OK).await;
         let id = i["id"].as_i64().unwrap();
@@ -221,60 +317,142 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         assert_eq!(i["model_total"], 2);
 
         // Tenancy: another worker and another organization's requester cannot read the transcript.
-        expect_error(app.get(&w2.token, &format!("/api/v1/interviews/{id}")).await, StatusCode::NOT_FOUND, "not_found").await;
-        expect_error(app.get(&stranger.token, &format!("/api/v1/interviews/{id}")).await, StatusCode::NOT_FOUND, "not_found").await;
-        let theirs = expect_status(app.get(&stranger.token, "/api/v1/interview-reviews").await, StatusCode::OK).await;
-        assert_eq!(theirs["interviews"].as_array().unwrap().len(), 0);
         expect_error(
-            post(&app, &stranger.token, &format!("/api/v1/interviews/{id}/decision"), json!({"pass": false, "note": "x"})).await,
+            app.get(&w2.token, &format!("/api/v1/interviews/{id}"))
+                .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
-        expect_error(app.get(&w2.token, "/api/v1/interview-reviews").await, StatusCode::FORBIDDEN, "forbidden").await;
+        expect_error(
+            app.get(&stranger.token, &format!("/api/v1/interviews/{id}"))
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let theirs = expect_status(
+            app.get(&stranger.token, "/api/v1/interview-reviews").await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(theirs["interviews"].as_array().unwrap().len(), 0);
+        expect_error(
+            post(
+                &app,
+                &stranger.token,
+                &format!("/api/v1/interviews/{id}/decision"),
+                json!({"pass": false, "note": "x"}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            app.get(&w2.token, "/api/v1/interview-reviews").await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
 
-        let queue = expect_status(app.get(&rev.token, "/api/v1/interview-reviews").await, StatusCode::OK).await;
+        let queue = expect_status(
+            app.get(&rev.token, "/api/v1/interview-reviews").await,
+            StatusCode::OK,
+        )
+        .await;
         let case = &queue["interviews"][0];
         assert_eq!(case["id"], id);
         assert_eq!(case["worker_email"], "w@clinic.test");
         assert_eq!(case["turns"].as_array().unwrap().len(), 4);
         expect_error(
-            post(&app, &rev.token, &format!("/api/v1/interviews/{id}/decision"), json!({"pass": true, "note": " "})).await,
+            post(
+                &app,
+                &rev.token,
+                &format!("/api/v1/interviews/{id}/decision"),
+                json!({"pass": true, "note": " "}),
+            )
+            .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_interview",
         )
         .await;
         let decided = expect_status(
-            post(&app, &rev.token, &format!("/api/v1/interviews/{id}/decision"), json!({"pass": true, "note": "Brief but right; clinic experience checks out."})).await,
+            post(
+                &app,
+                &rev.token,
+                &format!("/api/v1/interviews/{id}/decision"),
+                json!({"pass": true, "note": "Brief but right; clinic experience checks out."}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
         assert_eq!(decided["outcome"], "passed");
         let mine = get(&app, &w.token, id).await;
         assert_eq!(mine["outcome"], "passed");
-        assert_eq!(mine["decision"]["note"], "Brief but right; clinic experience checks out.");
+        assert_eq!(
+            mine["decision"]["note"],
+            "Brief but right; clinic experience checks out."
+        );
         assert!(mine["worker_email"].is_null());
-        let queue = expect_status(app.get(&rev.token, "/api/v1/interview-reviews").await, StatusCode::OK).await;
+        let queue = expect_status(
+            app.get(&rev.token, "/api/v1/interview-reviews").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(queue["interviews"].as_array().unwrap().len(), 0);
 
         // A passing model result the candidate contests: a person's "no" is what counts.
         script(&fake, vec![scores(2, 2)]);
-        let i = expect_status(post(&app, &w2.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await, StatusCode::CREATED).await;
+        let i = expect_status(
+            post(
+                &app,
+                &w2.token,
+                &format!("/api/v1/projects/{project}/interviews"),
+                json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
         let i = expect_status(answer(&app, &w2, &i, "A").await, StatusCode::OK).await;
         let i = expect_status(answer(&app, &w2, &i, "B").await, StatusCode::OK).await;
         assert_eq!(i["outcome"], "passed");
         let id2 = i["id"].as_i64().unwrap();
         expect_error(
-            post(&app, &w.token, &format!("/api/v1/interviews/{id2}/review-request"), json!({})).await,
+            post(
+                &app,
+                &w.token,
+                &format!("/api/v1/interviews/{id2}/review-request"),
+                json!({}),
+            )
+            .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
-        let asked = expect_status(post(&app, &w2.token, &format!("/api/v1/interviews/{id2}/review-request"), json!({"reason": "Please check"})).await, StatusCode::OK).await;
+        let asked = expect_status(
+            post(
+                &app,
+                &w2.token,
+                &format!("/api/v1/interviews/{id2}/review-request"),
+                json!({"reason": "Please check"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(asked["outcome"], "awaiting_review");
         assert!(asked["review_requested"].as_bool().unwrap());
         let decided = expect_status(
-            post(&app, &rev.token, &format!("/api/v1/interviews/{id2}/decision"), json!({"pass": false, "note": "The answers are one letter long."})).await,
+            post(
+                &app,
+                &rev.token,
+                &format!("/api/v1/interviews/{id2}/decision"),
+                json!({"pass": false, "note": "The answers are one letter long."}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
@@ -291,20 +469,46 @@ async fn garbage_slow_and_failing_replies_score_nothing_and_a_retry_continues() 
         let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
         let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
         let project = project_with_interview(&app, &req, 1).await;
-        let bad_scores = Reply::Content(json!({"scores": [{"criterion": "accuracy", "score": 7, "reason": "x"}]}).to_string());
-        script(&fake, vec![
-            Reply::Garbage,
-            Reply::Slow(Duration::from_millis(2500), json!({"follow_up": null}).to_string()),
-            Reply::Status(500),
-            follow_up(None),
-            follow_up(None),
-            bad_scores,
-            scores(2, 1),
-        ]);
-        let i = expect_status(post(&app, &w.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await, StatusCode::CREATED).await;
+        let bad_scores = Reply::Content(
+            json!({"scores": [{"criterion": "accuracy", "score": 7, "reason": "x"}]}).to_string(),
+        );
+        script(
+            &fake,
+            vec![
+                Reply::Garbage,
+                Reply::Slow(
+                    Duration::from_millis(2500),
+                    json!({"follow_up": null}).to_string(),
+                ),
+                Reply::Status(500),
+                follow_up(None),
+                follow_up(None),
+                bad_scores,
+                scores(2, 1),
+            ],
+        );
+        let i = expect_status(
+            post(
+                &app,
+                &w.token,
+                &format!("/api/v1/projects/{project}/interviews"),
+                json!({}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
         let id = i["id"].as_i64().unwrap();
-        let e = expect_error(answer(&app, &w, &i, "Asymmetry and colour.").await, StatusCode::SERVICE_UNAVAILABLE, "interviewer_unavailable").await;
-        assert!(e["message"].as_str().unwrap().contains("could not use"), "{e}");
+        let e = expect_error(
+            answer(&app, &w, &i, "Asymmetry and colour.").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "interviewer_unavailable",
+        )
+        .await;
+        assert!(
+            e["message"].as_str().unwrap().contains("could not use"),
+            "{e}"
+        );
         // The answer is kept; the page now offers a retry; nothing is scored.
         let now = get(&app, &w.token, id).await;
         assert_eq!(now["turns"].as_array().unwrap().len(), 2);
@@ -314,17 +518,41 @@ async fn garbage_slow_and_failing_replies_score_nothing_and_a_retry_continues() 
 
         let retry_path = format!("/api/v1/interviews/{id}/retry");
         let retry = || post(&app, &w.token, &retry_path, json!({}));
-        let e = expect_error(retry().await, StatusCode::SERVICE_UNAVAILABLE, "interviewer_unavailable").await;
-        assert!(e["message"].as_str().unwrap().contains("no answer within"), "{e}");
-        let e = expect_error(retry().await, StatusCode::SERVICE_UNAVAILABLE, "interviewer_unavailable").await;
+        let e = expect_error(
+            retry().await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "interviewer_unavailable",
+        )
+        .await;
+        assert!(
+            e["message"].as_str().unwrap().contains("no answer within"),
+            "{e}"
+        );
+        let e = expect_error(
+            retry().await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "interviewer_unavailable",
+        )
+        .await;
         assert!(e["message"].as_str().unwrap().contains("HTTP 500"), "{e}");
-        assert_eq!(get(&app, &w.token, id).await["turns"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            get(&app, &w.token, id).await["turns"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         let i = expect_status(retry().await, StatusCode::OK).await;
         assert_eq!(i["turns"].as_array().unwrap().len(), 3);
         assert_eq!(i["turns"][2]["content"], "When do you refer a patient?");
 
         // Scores out of the rubric's range are an error, not a score; the retry scores.
-        let e = expect_error(answer(&app, &w, &i, "Two signs or more.").await, StatusCode::SERVICE_UNAVAILABLE, "interviewer_unavailable").await;
+        let e = expect_error(
+            answer(&app, &w, &i, "Two signs or more.").await,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "interviewer_unavailable",
+        )
+        .await;
         assert!(e["message"].as_str().unwrap().contains("accuracy"), "{e}");
         let now = get(&app, &w.token, id).await;
         assert_eq!(now["status"], "answered");
@@ -345,24 +573,48 @@ async fn an_endpoint_that_is_down_keeps_the_answer_and_interviews_need_configuri
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    on_every_backend_with(config(format!("http://{closed}/v1")), async |app: TestApp| {
-        let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
-        let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
-        let project = project_with_interview(&app, &req, 1).await;
-        let i = expect_status(post(&app, &w.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await, StatusCode::CREATED).await;
-        let e = expect_error(answer(&app, &w, &i, "Kept.").await, StatusCode::SERVICE_UNAVAILABLE, "interviewer_unavailable").await;
-        assert!(e["message"].as_str().unwrap().contains("connecting"), "{e}");
-        let now = get(&app, &w.token, i["id"].as_i64().unwrap()).await;
-        assert_eq!(now["turns"][1]["content"], "Kept.");
-        assert!(now["scores"].is_null());
-    })
+    on_every_backend_with(
+        config(format!("http://{closed}/v1")),
+        async |app: TestApp| {
+            let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
+            let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
+            let project = project_with_interview(&app, &req, 1).await;
+            let i = expect_status(
+                post(
+                    &app,
+                    &w.token,
+                    &format!("/api/v1/projects/{project}/interviews"),
+                    json!({}),
+                )
+                .await,
+                StatusCode::CREATED,
+            )
+            .await;
+            let e = expect_error(
+                answer(&app, &w, &i, "Kept.").await,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "interviewer_unavailable",
+            )
+            .await;
+            assert!(e["message"].as_str().unwrap().contains("connecting"), "{e}");
+            let now = get(&app, &w.token, i["id"].as_i64().unwrap()).await;
+            assert_eq!(now["turns"][1]["content"], "Kept.");
+            assert!(now["scores"].is_null());
+        },
+    )
     .await;
     on_every_backend_with(AppConfig::default(), async |app: TestApp| {
         let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
         let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
         let project = project_with_interview(&app, &req, 1).await;
         expect_error(
-            post(&app, &w.token, &format!("/api/v1/projects/{project}/interviews"), json!({})).await,
+            post(
+                &app,
+                &w.token,
+                &format!("/api/v1/projects/{project}/interviews"),
+                json!({}),
+            )
+            .await,
             StatusCode::SERVICE_UNAVAILABLE,
             "interview_not_configured",
         )

@@ -144,7 +144,10 @@ pub async fn start(
     Auth(p): Auth,
     Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<AttemptView>)> {
-    Ok((StatusCode::CREATED, Json(s.app.start_attempt(&p, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.start_attempt(&p, id).await?),
+    ))
 }
 
 /// An attempt: the worker's own, or any of the organization's for reviewers, requesters and admins.
@@ -205,7 +208,10 @@ pub async fn set_requirements(
     ApiJson(body): ApiJson<RequirementsBody>,
 ) -> ApiResult<Json<RequirementList>> {
     Ok(Json(RequirementList {
-        requirements: s.app.set_requirements(&p, project, body.requirements).await?,
+        requirements: s
+            .app
+            .set_requirements(&p, project, body.requirements)
+            .await?,
     }))
 }
 
@@ -349,6 +355,8 @@ pub async fn decide(
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> ApiResult<Json<InterviewView>> {
     Ok(Json(
-        s.app.decide_interview(&p, id, body.pass, &body.note).await?,
+        s.app
+            .decide_interview(&p, id, body.pass, &body.note)
+            .await?,
     ))
 }

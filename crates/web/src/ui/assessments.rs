@@ -34,10 +34,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments/{id}", get(assessment_page))
         .route("/assessments/{id}/start", post(start))
-        .route(
-            "/assessment-attempts/{id}",
-            get(attempt_page).post(submit),
-        )
+        .route("/assessment-attempts/{id}", get(attempt_page).post(submit))
         .route(
             "/projects/{id}/interview",
             get(interview_page).post(interview_start),
@@ -162,7 +159,15 @@ pub async fn attempt_page(
 ) -> PageResult {
     let tid = id(&raw)?;
     let t = ui.state.app.attempt(&user.session.principal, tid).await?;
-    attempt_view_page(&ui, &user, &t, StatusCode::OK, &render::FormValues::new(), None).await
+    attempt_view_page(
+        &ui,
+        &user,
+        &t,
+        StatusCode::OK,
+        &render::FormValues::new(),
+        None,
+    )
+    .await
 }
 
 /// Sends the answers; after the deadline the page says they were not taken.
@@ -182,7 +187,10 @@ pub async fn submit(
     let answers = render::answers_from_form(&template, &values);
     match ui.state.app.submit_attempt(p, tid, answers).await {
         Ok(_) => Ok(see_other(&format!("/assessment-attempts/{tid}"))),
-        Err(AppError::Conflict { code, message }) if code == "time_limit_passed" => {
+        Err(AppError::Conflict {
+            code: "time_limit_passed",
+            message,
+        }) => {
             let t = ui.state.app.attempt(p, tid).await?;
             attempt_view_page(
                 &ui,
@@ -322,8 +330,15 @@ async fn interview_outcome(
             .await
         }
         Err(AppError::Conflict { message, .. }) => {
-            interview_view_page(ui, user, project, StatusCode::CONFLICT, Some(capitalise(&message)), draft)
-                .await
+            interview_view_page(
+                ui,
+                user,
+                project,
+                StatusCode::CONFLICT,
+                Some(capitalise(&message)),
+                draft,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -311,9 +311,11 @@ impl From<AppError> for UiError {
             AppError::Conflict { message, .. } => {
                 UiError::page(StatusCode::CONFLICT, "That did not work", message)
             }
-            AppError::Unavailable { message, .. } => {
-                UiError::page(StatusCode::SERVICE_UNAVAILABLE, "Not available right now", message)
-            }
+            AppError::Unavailable { message, .. } => UiError::page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not available right now",
+                message,
+            ),
             AppError::BadRequest { message, .. } | AppError::Invalid { message, .. } => {
                 UiError::page(StatusCode::BAD_REQUEST, "That did not work", message)
             }

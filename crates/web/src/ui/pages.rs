@@ -353,8 +353,10 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let qual_projects: Vec<i64> = unmet.iter().map(|(project, _)| *project).collect();
     let quals: Vec<minijinja::Value> = unmet
         .iter()
-        .map(|(project, r)| context! { project_id => project, assessment_id => r.assessment_id,
-            title => &r.title, pass_mark => r.pass_mark })
+        .map(|(project, r)| {
+            context! { project_id => project, assessment_id => r.assessment_id,
+            title => &r.title, pass_mark => r.pass_mark }
+        })
         .collect();
     Ok(render(
         "home.html",
