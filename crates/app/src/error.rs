@@ -57,6 +57,15 @@ pub enum AppError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A service this depends on (the interview model's endpoint) is down, slow or answered nonsense (503):
+    /// nothing was lost and the same request may be retried.
+    #[error("{message}")]
+    Unavailable {
+        /// Stable code.
+        code: &'static str,
+        /// Sentence for the user.
+        message: String,
+    },
     /// Something failed on our side; logged with its cause, opaque to the user (500).
     #[error("internal error: {0}")]
     Internal(String),

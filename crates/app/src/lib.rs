@@ -13,6 +13,7 @@ use fairloop_domain::template::TaskTemplate;
 use fairloop_store::Store;
 
 pub mod accounts;
+pub mod assessments;
 pub mod auth;
 pub mod dashboard;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod export;
 pub mod floor;
 pub mod guidelines;
 pub mod import;
+pub mod interview;
 pub mod invitations;
 pub mod jobs;
 pub mod ledger;
@@ -81,6 +83,8 @@ pub struct AppConfig {
     pub media: media::MediaConfig,
     /// The platform's wellbeing defaults: daily exposure limit, break interval, support text.
     pub wellbeing: wellbeing::WellbeingDefaults,
+    /// The screening interview's model endpoint; `None` when the platform runs no interviews.
+    pub interview: Option<interview::InterviewConfig>,
 }
 
 impl Default for AppConfig {
@@ -93,6 +97,7 @@ impl Default for AppConfig {
             webhooks: webhooks::WebhookConfig::default(),
             media: media::MediaConfig::default(),
             wellbeing: wellbeing::WellbeingDefaults::default(),
+            interview: None,
         }
     }
 }
@@ -126,6 +131,9 @@ pub struct App {
     pub(crate) media: fairloop_media::MediaStore,
     /// Whether each project has sensitive content (see `wellbeing`): picks the claim path without a statement.
     pub(crate) sensitive_projects: Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
+    /// Whether a project has qualification requirements (see [`assessments`]): keeps the claim path of
+    /// projects without any free of extra statements.
+    pub(crate) requirements_cache: assessments::RequirementsCache,
 }
 
 impl App {
@@ -142,6 +150,7 @@ impl App {
             pay_policies: Arc::default(),
             media: fairloop_media::MediaStore::unconfigured(),
             sensitive_projects: Arc::default(),
+            requirements_cache: Arc::default(),
         }
     }
 

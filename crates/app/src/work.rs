@@ -124,6 +124,8 @@ impl App {
             .await?;
         // Projects with sensitive content take the sensitive claim (wellbeing.rs); the others, the tuned one.
         let sensitive = self.project_is_sensitive(principal.org_id, project).await?;
+        // Qualification requirements: no statement for projects without any (assessments.rs).
+        self.check_qualified(principal, project).await?;
         // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
         let hold = self.hold_budget(principal, project, now).await?;
         if hold == crate::ledger::Hold::Exhausted {

@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub max_image_pixels: Option<u64>,
     /// Make video posters with ffmpeg when it is on the PATH (else a placeholder).
     pub video_posters_with_ffmpeg: Option<bool>,
+    /// The screening interview's model endpoint (absent: no interviews).
+    pub interview: Option<InterviewFile>,
     /// The platform's wellbeing defaults (docs/wellbeing.md).
     #[serde(default)]
     pub wellbeing: WellbeingFile,
@@ -73,6 +75,50 @@ pub struct WellbeingFile {
     pub break_after_minutes: Option<i64>,
     /// Support resources (Markdown) shown to workers, unless a project sets its own.
     pub support: Option<String>,
+}
+
+/// The `[interview]` section: any OpenAI-compatible chat-completions server.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewFile {
+    /// Base URL; requests go to `{base_url}/chat/completions`.
+    pub base_url: String,
+    /// The model name.
+    pub model: String,
+    /// The name of the environment variable holding the API key (the key itself never goes in the file).
+    pub api_key_env: Option<String>,
+    /// Seconds one request may take (default 30).
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Reads the interview section: the key from the named environment variable, which must be set when named.
+fn interview_config(
+    f: Option<InterviewFile>,
+    file_path: &Path,
+) -> Result<Option<fairloop_app::interview::InterviewConfig>> {
+    let Some(f) = f else { return Ok(None) };
+    if !(f.base_url.starts_with("http://") || f.base_url.starts_with("https://")) {
+        bail!(
+            "interview.base_url in {} must start with http:// or https://, got {:?}",
+            file_path.display(),
+            f.base_url
+        );
+    }
+    let api_key = match &f.api_key_env {
+        Some(var) => Some(std::env::var(var).with_context(|| {
+            format!(
+                "interview.api_key_env in {} names {var}, which is not set",
+                file_path.display()
+            )
+        })?),
+        None => None,
+    };
+    Ok(Some(fairloop_app::interview::InterviewConfig {
+        base_url: f.base_url,
+        model: f.model,
+        api_key,
+        timeout: std::time::Duration::from_secs(f.timeout_seconds.unwrap_or(30).clamp(1, 600)),
+    }))
 }
 
 /// The merged configuration.
@@ -168,6 +214,7 @@ impl Config {
                         .unwrap_or(defaults.media.use_ffmpeg),
                 },
                 wellbeing: wellbeing_config(file.wellbeing, defaults.wellbeing.clone())?,
+                interview: interview_config(file.interview, &file_path)?,
                 ..defaults
             },
             media_url: storage.media_url.clone().or(file.media_url),
@@ -292,6 +339,15 @@ daily_exposure_limit = 40
 break_after_minutes = 50
 # Support resources shown on project pages and in the workbench (Markdown), unless a project sets its own.
 # support = "Our wellbeing team: [wellbeing@example.com](mailto:wellbeing@example.com)"
+
+# The screening interview (docs/assessments.md): any OpenAI-compatible server answering
+# POST {base_url}/chat/completions. Without this section projects cannot run interviews. The API key is read from
+# the environment variable named here, never from this file.
+# [interview]
+# base_url = "https://api.example.com/v1"
+# model = "some-model"
+# api_key_env = "FAIRLOOP_INTERVIEW_API_KEY"
+# timeout_seconds = 30
 "#;
 
 #[cfg(test)]

@@ -18,8 +18,10 @@ use fairloop_domain::time::Millis;
 use fairloop_domain::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, Role, UserId};
 use tokio::sync::mpsc;
 
+pub mod assessments;
 pub mod dashboard;
 pub mod floor;
+pub mod interviews;
 pub mod invitations;
 pub mod ledger;
 pub mod lifecycle;

@@ -39,6 +39,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0014_messages"),
     migration!("0015_media"),
     migration!("0017_onboarding"),
+    migration!("0019_assessments"),
+    migration!("0020_interviews"),
     migration!("0021_vendors"),
 ];
 

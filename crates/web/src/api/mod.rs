@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
 pub mod account;
+pub mod assessments;
 pub mod guidelines;
 pub mod invitations;
 pub mod ledger;
@@ -134,6 +135,29 @@ fn message_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::test))
         .routes(routes!(webhooks::retry))
         .merge(lifecycle_routes())
+        .merge(assessment_routes())
+}
+
+/// Assessments, qualification requirements and screening interviews, kept apart so the main list merges easily.
+fn assessment_routes() -> OpenApiRouter<AppState> {
+    use assessments as a;
+    OpenApiRouter::new()
+        .routes(routes!(a::create, a::list))
+        .routes(routes!(a::get))
+        .routes(routes!(a::start))
+        .routes(routes!(a::attempt))
+        .routes(routes!(a::submit))
+        .routes(routes!(a::grading))
+        .routes(routes!(a::grade))
+        .routes(routes!(a::set_requirements, a::requirements))
+        .routes(routes!(a::put_setup, a::get_setup))
+        .routes(routes!(a::start_interview))
+        .routes(routes!(a::get_interview))
+        .routes(routes!(a::answer))
+        .routes(routes!(a::retry))
+        .routes(routes!(a::request_review))
+        .routes(routes!(a::review_queue))
+        .routes(routes!(a::decide))
 }
 
 /// The lifecycle and guideline-quiz endpoints, kept apart like the review ones so the main list merges easily.

@@ -27,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
+mod assessments;
 mod charts;
 mod console;
 mod create;
@@ -217,6 +218,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(review_router())
         .merge(message_router())
         .merge(lifecycle_router())
+        .merge(assessments::router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))
@@ -347,6 +349,11 @@ impl From<AppError> for UiError {
             AppError::Conflict { message, .. } => {
                 UiError::page(StatusCode::CONFLICT, "That did not work", message)
             }
+            AppError::Unavailable { message, .. } => UiError::page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not available right now",
+                message,
+            ),
             AppError::BadRequest { message, .. } | AppError::Invalid { message, .. } => {
                 UiError::page(StatusCode::BAD_REQUEST, "That did not work", message)
             }
@@ -425,6 +432,10 @@ async fn asset(Path(file): Path<String>) -> Response {
         ),
         "video.js" => (
             include_str!("../../assets/video.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "assess.js" => (
+            include_str!("../../assets/assess.js"),
             "text/javascript; charset=utf-8",
         ),
         "heartbeat.js" => (

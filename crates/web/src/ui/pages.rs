@@ -382,10 +382,21 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         .filter(|(_, minor)| *minor != 0)
         .map(|(currency, minor)| render::money(minor, &currency))
         .collect();
+    // Qualification requirements not met yet: the card offers the assessment instead of "Start".
+    let unmet = ui.state.app.my_unmet_requirements(p).await?;
+    let qual_projects: Vec<i64> = unmet.iter().map(|(project, _)| *project).collect();
+    let quals: Vec<minijinja::Value> = unmet
+        .iter()
+        .map(|(project, r)| {
+            context! { project_id => project, assessment_id => r.assessment_id,
+            title => &r.title, pass_mark => r.pass_mark }
+        })
+        .collect();
     Ok(render(
         "home.html",
         context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),
-        csrf => &user.session.csrf_token, projects => ser(&cards), owed => owed },
+        csrf => &user.session.csrf_token, projects => ser(&cards), owed => owed,
+        qual_projects => qual_projects, quals => quals },
     )
     .into_response())
 }

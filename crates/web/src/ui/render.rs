@@ -140,6 +140,19 @@ fn env() -> &'static Environment<'static> {
                 "vendor_worker.html",
                 include_str!("../../templates/vendor_worker.html"),
             ),
+            (
+                "assessment.html",
+                include_str!("../../templates/assessment.html"),
+            ),
+            ("attempt.html", include_str!("../../templates/attempt.html")),
+            (
+                "interview.html",
+                include_str!("../../templates/interview.html"),
+            ),
+            (
+                "assessment_reviews.html",
+                include_str!("../../templates/assessment_reviews.html"),
+            ),
         ] {
             env.add_template(name, src)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

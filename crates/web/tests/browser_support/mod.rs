@@ -61,12 +61,17 @@ pub struct Server {
 }
 
 pub async fn start_server() -> Server {
+    start_server_with(AppConfig::default()).await
+}
+
+/// [`start_server`] with a given application configuration (e.g. an interview endpoint).
+pub async fn start_server_with(config: AppConfig) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = fairloop_store::connect(&fairloop_store::sqlite_url_in(dir.path()))
         .await
         .unwrap();
     let media = fairloop_media::MediaStore::local(&dir.path().join("media")).unwrap();
-    let app = App::new(store, AppConfig::default()).with_media(media);
+    let app = App::new(store, config).with_media(media);
     app.seed_demo().await.unwrap();
     let router = fairloop_web::router(AppState {
         app: app.clone(),
