@@ -447,6 +447,8 @@ struct Bench {
     guidelines: Option<(i64, String)>,
     /// The page of the next item, for the browser to fetch in the background.
     prefetch: Option<String>,
+    /// Frame rates read from uploaded video files, by field name, for video fields whose item gives none.
+    file_fps: Vec<(String, f64)>,
 }
 
 async fn load_bench(
@@ -491,7 +493,7 @@ async fn load_bench(
         .await
         .map_err(AppError::from)?;
     let needed = stats.items * i64::from(project.policy.overlap);
-    let data = serde_json::from_str(&ctx.item_data)
+    let data: serde_json::Map<String, Value> = serde_json::from_str(&ctx.item_data)
         .map_err(|e| AppError::Internal(format!("stored item data: {e}")))?;
     let guidelines = ui
         .state
@@ -499,13 +501,33 @@ async fn load_bench(
         .guidelines(p, project.id)
         .await?
         .map(|g| (g.version, render::markdown(&g.markdown)));
+    let template = template_of(&project)?;
+    // A video's frame rate comes from the item, else from the uploaded file (its container said it at upload),
+    // so frame stepping matches the file without the requester repeating it in every item.
+    let mut file_fps = Vec::new();
+    for f in &template.fields {
+        if f.kind != fairloop_domain::template::FieldKind::Video || f.fps_in(&data).is_some() {
+            continue;
+        }
+        let Some(value) = data.get(f.source()).and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(fps) = super::media::media_details(&ui.state.app, p, value)
+            .await
+            .and_then(|m| m.fps)
+            .filter(|f| *f > 0.0)
+        {
+            file_fps.push((f.name.clone(), fps));
+        }
+    }
     Ok(Ok(Bench {
-        template: template_of(&project)?,
+        template,
         remaining: (needed - stats.annotations).max(0),
         project,
         data,
         guidelines,
         prefetch: None,
+        file_fps,
     }))
 }
 
@@ -529,7 +551,7 @@ fn bench_page(
                                   pay => render::pay_text(bench.project.pay.as_deref()) },
             assignment => assignment,
             remaining => bench.remaining,
-            fields => ser(&render::fields(&bench.template, &bench.data)),
+            fields => ser(&render::with_file_fps(render::fields(&bench.template, &bench.data), &bench.file_fps)),
             questions => ser(&questions),
             workable => workable,
             error => general_error,
