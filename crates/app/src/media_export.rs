@@ -481,8 +481,9 @@ async fn coco(ctx: &Ctx, tx: &mpsc::Sender<AppResult<Vec<u8>>>) -> AppResult<()>
                 let mut img = json!({
                     "id": image_id(row.item_id, i),
                     "file_name": image_file_name(value),
-                    "width": size.map(|s| s.0),
-                    "height": size.map(|s| s.1),
+                    // COCO readers expect whole pixels here.
+                    "width": size.map(|s| s.0.round() as i64),
+                    "height": size.map(|s| s.1.round() as i64),
                     "fairloop_item_id": item_id(row),
                     "fairloop_field": field,
                 });

@@ -36,7 +36,7 @@ pub struct Mark {
 pub struct Overlay {
     /// The marks, in answer order.
     pub marks: Vec<Mark>,
-    /// One line per shape: `1. objects: car (box 64×160 at 10%, 20%)`.
+    /// One line per shape, numbered like the marks' titles: `objects: car (box at 10%, 20% of the image, …)`.
     pub legend: Vec<LegendLine>,
 }
 
@@ -155,7 +155,7 @@ pub fn overlay(template: &TaskTemplate, field: &str, answers: &Value) -> Overlay
             };
             out.legend.push(LegendLine {
                 class: class.clone(),
-                text: format!("{title} ({text})"),
+                text: format!("{}: {shown} ({text})", q.name),
             });
         }
     }
@@ -193,8 +193,9 @@ mod tests {
         assert_eq!((o.marks[0].x, o.marks[0].w), (0.1, 0.3));
         assert_eq!(o.marks[1].points, "0,0 0.5,0 0.5,0.5");
         assert_eq!(o.legend.len(), 3);
-        assert!(o.legend[0].text.starts_with("1. objects: person (box at 10%"), "{:?}", o.legend);
-        assert_eq!(o.legend[2].text, "3. people: person (2 of 2 keypoints placed)");
+        assert!(o.legend[0].text.starts_with("objects: person (box at 10%"), "{:?}", o.legend);
+        assert_eq!(o.legend[2].text, "people: person (2 of 2 keypoints placed)");
+        assert_eq!(o.marks[0].title, "1. objects: person");
         assert_eq!(overlay(&t, "other", &answers).marks.len(), 1);
         assert!(overlay(&t, "photo", &json!({})).marks.is_empty());
     }
