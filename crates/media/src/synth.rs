@@ -36,7 +36,14 @@ pub fn street_scene(seed: u32, width: u32, height: u32) -> (Vec<u8>, Vec<DrawnOb
     // Sky fading to the horizon, buildings, a road with a centre line.
     for y in 0..horizon {
         let t = y * 120 / horizon.max(1);
-        fill(&mut img, 0, y, w, y + 1, [(110 + t / 2) as u8, (160 + t / 3) as u8, 230]);
+        fill(
+            &mut img,
+            0,
+            y,
+            w,
+            y + 1,
+            [(110 + t / 2) as u8, (160 + t / 3) as u8, 230],
+        );
     }
     let mut rng = seed.wrapping_mul(2_654_435_761).wrapping_add(12345);
     let mut next = move |n: u32| {
@@ -50,14 +57,28 @@ pub fn street_scene(seed: u32, width: u32, height: u32) -> (Vec<u8>, Vec<DrawnOb
         let bw = w / 10 + next(w / 8);
         let bh = horizon / 3 + next(horizon / 2);
         let shade = 90 + next(60) as u8;
-        fill(&mut img, x, horizon - bh.min(horizon), x + bw, horizon, [shade, shade - 10, shade - 25]);
+        fill(
+            &mut img,
+            x,
+            horizon - bh.min(horizon),
+            x + bw,
+            horizon,
+            [shade, shade - 10, shade - 25],
+        );
         x += bw + 2;
     }
     fill(&mut img, 0, horizon, w, h, [70, 72, 78]);
     let mid = horizon + (h - horizon) / 2;
     let mut x = 0;
     while x < w {
-        fill(&mut img, x, mid, x + w / 20, mid + (h / 120).max(2), [235, 220, 120]);
+        fill(
+            &mut img,
+            x,
+            mid,
+            x + w / 20,
+            mid + (h / 120).max(2),
+            [235, 220, 120],
+        );
         x += w / 10;
     }
     let mut objects = Vec::new();
@@ -71,10 +92,31 @@ pub fn street_scene(seed: u32, width: u32, height: u32) -> (Vec<u8>, Vec<DrawnOb
         let cy = cy.min(h - ch - 1);
         let colour = colours[next(colours.len() as u32) as usize];
         fill(&mut img, cx, cy + ch / 3, cx + cw, cy + ch * 5 / 6, colour);
-        fill(&mut img, cx + cw / 5, cy, cx + cw * 4 / 5, cy + ch / 3, colour);
-        fill(&mut img, cx + cw / 4, cy + ch / 12, cx + cw * 3 / 4, cy + ch / 3, [170, 210, 235]);
+        fill(
+            &mut img,
+            cx + cw / 5,
+            cy,
+            cx + cw * 4 / 5,
+            cy + ch / 3,
+            colour,
+        );
+        fill(
+            &mut img,
+            cx + cw / 4,
+            cy + ch / 12,
+            cx + cw * 3 / 4,
+            cy + ch / 3,
+            [170, 210, 235],
+        );
         for wx in [cx + cw / 8, cx + cw * 5 / 8] {
-            fill(&mut img, wx, cy + ch * 2 / 3, wx + cw / 4, cy + ch, [20, 20, 20]);
+            fill(
+                &mut img,
+                wx,
+                cy + ch * 2 / 3,
+                wx + cw / 4,
+                cy + ch,
+                [20, 20, 20],
+            );
         }
         objects.push(DrawnObject {
             label: "car",
@@ -90,9 +132,30 @@ pub fn street_scene(seed: u32, width: u32, height: u32) -> (Vec<u8>, Vec<DrawnOb
         let pw = (ph / 3).max(3);
         let px = next(w - pw - 1);
         let py = (horizon - ph / 2).min(h - ph - 1);
-        fill(&mut img, px + pw / 3, py, px + pw * 2 / 3, py + ph / 5, [230, 190, 160]);
-        fill(&mut img, px, py + ph / 5, px + pw, py + ph * 3 / 5, [60, 60, 160]);
-        fill(&mut img, px + pw / 6, py + ph * 3 / 5, px + pw * 5 / 6, py + ph, [40, 40, 40]);
+        fill(
+            &mut img,
+            px + pw / 3,
+            py,
+            px + pw * 2 / 3,
+            py + ph / 5,
+            [230, 190, 160],
+        );
+        fill(
+            &mut img,
+            px,
+            py + ph / 5,
+            px + pw,
+            py + ph * 3 / 5,
+            [60, 60, 160],
+        );
+        fill(
+            &mut img,
+            px + pw / 6,
+            py + ph * 3 / 5,
+            px + pw * 5 / 6,
+            py + ph,
+            [40, 40, 40],
+        );
         objects.push(DrawnObject {
             label: "person",
             x: f64::from(px) / f64::from(w),
@@ -120,9 +183,16 @@ mod tests {
         assert!(objects.iter().any(|o| o.label == "car"));
         assert!(objects.iter().any(|o| o.label == "person"));
         for o in &objects {
-            assert!(o.x >= 0.0 && o.y >= 0.0 && o.x + o.w <= 1.0 && o.y + o.h <= 1.0, "{o:?}");
+            assert!(
+                o.x >= 0.0 && o.y >= 0.0 && o.x + o.w <= 1.0 && o.y + o.h <= 1.0,
+                "{o:?}"
+            );
         }
-        assert_eq!(street_scene(3, 640, 400).0, png, "the same seed draws the same bytes");
+        assert_eq!(
+            street_scene(3, 640, 400).0,
+            png,
+            "the same seed draws the same bytes"
+        );
         assert_ne!(street_scene(4, 640, 400).0, png);
     }
 }

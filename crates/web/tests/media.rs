@@ -1031,16 +1031,25 @@ async fn delete_media(t: &TestApp, token: &str, key: &str) -> reqwest::Response 
 
 /// The delete scenario, on whatever media store `t` has (files or a bucket).
 async fn delete_scenario(t: &TestApp) {
-    let lab = t.user("Delete Lab", "lab@delete.test", Role::Requester).await;
+    let lab = t
+        .user("Delete Lab", "lab@delete.test", Role::Requester)
+        .await;
     for (key, body) in [
         ("scans/a.png", png(40, 30)),
         ("b.png", png(20, 20)),
         ("clip.mp4", fixture("h264-64x48-25fps-2s.mp4")),
     ] {
-        expect_status(upload_raw(t, &lab.token, Some(key), body).await, StatusCode::CREATED).await;
+        expect_status(
+            upload_raw(t, &lab.token, Some(key), body).await,
+            StatusCode::CREATED,
+        )
+        .await;
     }
     let project = t
-        .project(&lab.token, json!({"name": "Scans", "overlap": 1, "template": image_template()}))
+        .project(
+            &lab.token,
+            json!({"name": "Scans", "overlap": 1, "template": image_template()}),
+        )
         .await;
     let items = [
         r#"{"id":"one","data":{"image":"media:scans/a.png"}}"#,
@@ -1048,24 +1057,60 @@ async fn delete_scenario(t: &TestApp) {
         r#"{"id":"three","data":{"image":"b.png"}}"#,
     ]
     .join("\n");
-    expect_status(t.import_jsonl(&lab.token, project, &items, None).await, StatusCode::CREATED).await;
+    expect_status(
+        t.import_jsonl(&lab.token, project, &items, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
 
     // Referred to by items: refused, naming how many, and nothing is touched.
     let a_keys = object_keys(t, lab.org_id, "scans/a.png").await;
-    let e = expect_error(delete_media(t, &lab.token, "scans/a.png").await, StatusCode::CONFLICT, "media_in_use").await;
-    assert!(e["message"].as_str().unwrap().contains("2 items refer"), "{e}");
-    let e = expect_error(delete_media(t, &lab.token, "b.png").await, StatusCode::CONFLICT, "media_in_use").await;
-    assert!(e["message"].as_str().unwrap().contains("1 item refers"), "{e}");
+    let e = expect_error(
+        delete_media(t, &lab.token, "scans/a.png").await,
+        StatusCode::CONFLICT,
+        "media_in_use",
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("2 items refer"),
+        "{e}"
+    );
+    let e = expect_error(
+        delete_media(t, &lab.token, "b.png").await,
+        StatusCode::CONFLICT,
+        "media_in_use",
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("1 item refers"),
+        "{e}"
+    );
     for k in &a_keys {
         assert!(in_store(t, k).await);
     }
-    expect_status(get_media(t, &lab.token, "/media/scans/a.png", HeaderMap::new()).await, StatusCode::OK).await;
+    expect_status(
+        get_media(t, &lab.token, "/media/scans/a.png", HeaderMap::new()).await,
+        StatusCode::OK,
+    )
+    .await;
 
     // Roles and tenants: a worker may not, another organization does not even see it.
     let worker = t.user("Delete Lab", "w@delete.test", Role::Worker).await;
-    expect_error(delete_media(t, &worker.token, "clip.mp4").await, StatusCode::FORBIDDEN, "forbidden").await;
-    let other = t.user("Other Delete Lab", "lab@other-delete.test", Role::Requester).await;
-    expect_error(delete_media(t, &other.token, "clip.mp4").await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(
+        delete_media(t, &worker.token, "clip.mp4").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let other = t
+        .user("Other Delete Lab", "lab@other-delete.test", Role::Requester)
+        .await;
+    expect_error(
+        delete_media(t, &other.token, "clip.mp4").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 
     // Not referred to: the row, the bytes and the poster go.
     let clip_keys = object_keys(t, lab.org_id, "clip.mp4").await;
@@ -1073,20 +1118,50 @@ async fn delete_scenario(t: &TestApp) {
     for k in &clip_keys {
         assert!(in_store(t, k).await);
     }
-    let gone = expect_status(delete_media(t, &lab.token, "clip.mp4").await, StatusCode::OK).await;
+    let gone = expect_status(
+        delete_media(t, &lab.token, "clip.mp4").await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(gone["key"], "clip.mp4");
     for k in &clip_keys {
         assert!(!in_store(t, k).await, "{k:?} is still stored");
     }
-    for path in ["/media/clip.mp4", "/media/clip.mp4/thumb", "/media/clip.mp4/info"] {
-        expect_error(get_media(t, &lab.token, path, HeaderMap::new()).await, StatusCode::NOT_FOUND, "not_found").await;
+    for path in [
+        "/media/clip.mp4",
+        "/media/clip.mp4/thumb",
+        "/media/clip.mp4/info",
+    ] {
+        expect_error(
+            get_media(t, &lab.token, path, HeaderMap::new()).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
     }
     let list = expect_status(t.get(&lab.token, "/api/v1/media").await, StatusCode::OK).await;
-    let keys: Vec<&str> = list["media"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = list["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["b.png", "scans/a.png"]);
-    expect_error(delete_media(t, &lab.token, "clip.mp4").await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(
+        delete_media(t, &lab.token, "clip.mp4").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     // An item may no longer name it.
-    let r = t.import_jsonl(&lab.token, project, r#"{"id":"four","data":{"image":"clip.mp4"}}"#, None).await;
+    let r = t
+        .import_jsonl(
+            &lab.token,
+            project,
+            r#"{"id":"four","data":{"image":"clip.mp4"}}"#,
+            None,
+        )
+        .await;
     assert_ne!(r.status(), StatusCode::CREATED);
 
     // The key stays the deleted content's: other bytes under it are refused, the same bytes come back.
@@ -1098,11 +1173,21 @@ async fn delete_scenario(t: &TestApp) {
     .await;
     assert!(e["message"].as_str().unwrap().contains("deleted"), "{e}");
     expect_status(
-        upload_raw(t, &lab.token, Some("clip.mp4"), fixture("h264-64x48-25fps-2s.mp4")).await,
+        upload_raw(
+            t,
+            &lab.token,
+            Some("clip.mp4"),
+            fixture("h264-64x48-25fps-2s.mp4"),
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
-    expect_status(get_media(t, &lab.token, "/media/clip.mp4", HeaderMap::new()).await, StatusCode::OK).await;
+    expect_status(
+        get_media(t, &lab.token, "/media/clip.mp4", HeaderMap::new()).await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1140,7 +1225,11 @@ async fn deleting_media_removes_it_from_an_s3_bucket() {
             .send()
             .await
             .expect("the S3 test server answers");
-        assert!(created.status().is_success(), "creating the bucket: {}", created.status());
+        assert!(
+            created.status().is_success(),
+            "creating the bucket: {}",
+            created.status()
+        );
         let media = fairloop_media::MediaStore::s3(
             &format!("s3://{bucket}/media"),
             [

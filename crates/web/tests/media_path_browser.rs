@@ -137,13 +137,7 @@ print(json.dumps({
         "pycocotools: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,8 +241,10 @@ async fn uploaded_media_are_labelled_in_the_workbench_reviewed_and_exported() {
     wait_until(&b, "the uploaded video", "const v = document.querySelector('.media-stage[data-stage=video] .media-video'); return v.getAttribute('src') === '/media/clip-10fps.webm' && v.readyState >= 2 && Math.abs(v.duration - 3) < 0.05").await;
     // The item names no frame rate: the file's (10 fps, read at upload) is used, not an assumed 30.
     assert_eq!(
-        b.script("return Number(document.querySelector('.media-stage[data-stage=video]').dataset.fps)")
-            .await,
+        b.script(
+            "return Number(document.querySelector('.media-stage[data-stage=video]').dataset.fps)"
+        )
+        .await,
         json!(10)
     );
     assert!(b.text(".frame-readout").await.contains("/ 29"));
@@ -408,20 +404,34 @@ async fn uploaded_media_are_labelled_in_the_workbench_reviewed_and_exported() {
     b.goto(&format!("{base}/projects/{pid}/media")).await;
     b.type_into("#files", &spare.display().to_string()).await;
     b.click("#media-upload").await;
-    assert!(b.text("#upload-results").await.contains("Stored as image spare.png"));
+    assert!(
+        b.text("#upload-results")
+            .await
+            .contains("Stored as image spare.png")
+    );
     b.click("button[data-delete='clip-10fps.webm']").await;
     let refused = b.text("#media-error").await;
     assert!(refused.contains("1 item refers"), "{refused}");
     b.click("button[data-delete='spare.png']").await;
-    b.wait_for_url("the list after deleting", |u| u.contains("deleted=spare.png"))
-        .await;
+    b.wait_for_url("the list after deleting", |u| {
+        u.contains("deleted=spare.png")
+    })
+    .await;
     assert!(b.text("#media-deleted").await.contains("spare.png"));
     let listed = b
         .script("return [...document.querySelectorAll('#media-list code')].map(c => c.textContent)")
         .await;
-    let listed: Vec<&str> = listed.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert!(!listed.contains(&"spare.png"), "{listed:?}");
-    assert!(listed.contains(&"clip-10fps.webm") && listed.contains(&"scan-320x240.png"), "{listed:?}");
+    assert!(
+        listed.contains(&"clip-10fps.webm") && listed.contains(&"scan-320x240.png"),
+        "{listed:?}"
+    );
     b.viewport(375, 812, true).await;
     b.screenshot(&shots, "media-page-phone").await;
     assert_eq!(

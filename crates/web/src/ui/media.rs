@@ -12,7 +12,7 @@
 //!   Content-Security-Policy to the organization's allowed media hosts so URL media load too.
 //! - `GET|POST /projects/{id}/media`: upload several files at once (each judged on its own, each listed with
 //!   its key or the reason it was refused), the organization's recent media, and its allowed hosts
-//!   (`POST /projects/{id}/media/hosts`).
+//!   (`POST /projects/{id}/media/hosts`); `POST /projects/{id}/media/delete` deletes a file no item refers to.
 
 use std::sync::Arc;
 
@@ -484,7 +484,8 @@ pub async fn page(
         Vec::new(),
         None,
         None,
-        q.deleted.filter(|k| fairloop_domain::media::check_key(k).is_ok()),
+        q.deleted
+            .filter(|k| fairloop_domain::media::check_key(k).is_ok()),
     )
     .await
 }
@@ -602,7 +603,10 @@ pub async fn upload(
     } else {
         (StatusCode::OK, None)
     };
-    media_page(&ui, &user, &project, status, None, results, error, None, None).await
+    media_page(
+        &ui, &user, &project, status, None, results, error, None, None,
+    )
+    .await
 }
 
 fn capitalise(s: &str) -> String {

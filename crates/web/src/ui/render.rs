@@ -364,8 +364,7 @@ pub fn media_src(value: &str) -> Option<String> {
     } else {
         v
     };
-    if v.is_empty() || v.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..")
-    {
+    if v.is_empty() || v.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..") {
         return None;
     }
     Some(format!(

@@ -146,7 +146,8 @@ pub fn overlay(template: &TaskTemplate, field: &str, answers: &Value) -> Overlay
                         }
                     }
                     for p in triples.iter().filter(|p| p.2 > 0) {
-                        out.marks.push(mark("point", p.0, p.1, 0.0, 0.0, String::new()));
+                        out.marks
+                            .push(mark("point", p.0, p.1, 0.0, 0.0, String::new()));
                     }
                     let placed = triples.iter().filter(|p| p.2 > 0).count();
                     format!("{placed} of {} keypoints placed", points.len())
@@ -193,7 +194,11 @@ mod tests {
         assert_eq!((o.marks[0].x, o.marks[0].w), (0.1, 0.3));
         assert_eq!(o.marks[1].points, "0,0 0.5,0 0.5,0.5");
         assert_eq!(o.legend.len(), 3);
-        assert!(o.legend[0].text.starts_with("objects: person (box at 10%"), "{:?}", o.legend);
+        assert!(
+            o.legend[0].text.starts_with("objects: person (box at 10%"),
+            "{:?}",
+            o.legend
+        );
         assert_eq!(o.legend[2].text, "people: person (2 of 2 keypoints placed)");
         assert_eq!(o.marks[0].title, "1. objects: person");
         assert_eq!(overlay(&t, "other", &answers).marks.len(), 1);
