@@ -699,7 +699,7 @@ pub async fn delete(
     match ui
         .state
         .app
-        .delete_media(&user.session.principal, &key)
+        .delete_media(&user.session.principal, key)
         .await
     {
         Ok(m) => Ok(Redirect::to(&format!(
