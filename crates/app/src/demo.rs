@@ -1,5 +1,6 @@
 //! The demo organization: users of every role, four projects of different task types filled with sample data
-//! written here (no download), and a few answers already in so that stats and exports show something.
+//! written here (no download), an image project whose pictures are drawn here and uploaded through the
+//! MediaStore (when the app has one), and a few answers already in so that stats and exports show something.
 //!
 //! Running it again reuses what exists (users, projects, items by external id) and issues fresh tokens.
 
@@ -216,7 +217,151 @@ impl App {
             }
             projects.push((project.id, name.to_string(), items.len() as u64));
         }
+        if self.media.is_configured() {
+            projects.push(self.seed_image_project(&users).await?);
+        }
         Ok(DemoSummary { users, projects })
+    }
+
+    /// The image project: street scenes drawn in code ([`fairloop_media::synth`]) uploaded through the
+    /// MediaStore like any upload (so they are probed, thumbnailed and served by `/media`), items that refer to
+    /// them by key (which records `media_refs`, so workers who take the work may load them), and the first
+    /// scenes answered by two workers with boxes on the drawn objects, so agreement, review and the COCO and
+    /// YOLO exports show real shapes on real pictures.
+    async fn seed_image_project(&self, users: &[(User, String)]) -> AppResult<(i64, String, u64)> {
+        const NAME: &str = "Vehicles and people in street scenes";
+        const SCENES: u32 = 6;
+        let requester = principal(&users[1].0);
+        let mut truth = Vec::new();
+        for i in 1..=SCENES {
+            let (png, objects) = fairloop_media::synth::street_scene(i, 640, 400);
+            let mut file = tempfile_in_temp()?;
+            file.1
+                .write_all(&png)
+                .and_then(|_| file.1.flush())
+                .map_err(|e| AppError::Internal(format!("demo image: {e}")))?;
+            let uploaded = self
+                .upload_media(
+                    &requester,
+                    &file.0,
+                    crate::media::UploadRequest {
+                        key: Some(format!("demo/street-{i}.png")),
+                        original_name: Some(format!("street-{i}.png")),
+                    },
+                )
+                .await;
+            let _ = std::fs::remove_file(&file.0);
+            uploaded?;
+            truth.push(objects);
+        }
+        let project = match self.store.project_by_name(requester.org_id, NAME).await? {
+            Some(p) => p,
+            None => {
+                self.create_project(
+                    &requester,
+                    CreateProject {
+                        name: NAME.into(),
+                        template: example("image_boxes"),
+                        overlap: Some(2),
+                        lease_seconds: None,
+                        max_open_per_worker: None,
+                        pay: Some(Pay::PerTask {
+                            amount_minor: 25,
+                            currency: "USD".into(),
+                        }),
+                        budget_minor: None,
+                        gold_rate: None,
+                        adaptive_overlap: None,
+                        state: None,
+                        onboarding_pay: None,
+                    },
+                )
+                .await?
+            }
+        };
+        if self
+            .store
+            .latest_guidelines(requester.org_id, project.id)
+            .await?
+            .is_none()
+        {
+            self.set_guidelines(
+                &requester,
+                project.id,
+                "# Vehicles and people\n\nDraw one box around each car, truck, bicycle and person, as tight as \
+                 the outline allows. Parked and moving vehicles count alike; a person only partly visible still \
+                 gets a box around the visible part.\n",
+                Some("first version"),
+            )
+            .await?;
+        }
+        let mut file = tempfile_in_temp()?;
+        for i in 1..=SCENES {
+            writeln!(
+                file.1,
+                "{}",
+                json!({"id": format!("street-{i}"), "data": {"image_url": format!("media:demo/street-{i}.png")}})
+            )
+            .map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+        }
+        file.1
+            .flush()
+            .map_err(|e| AppError::Internal(format!("demo data: {e}")))?;
+        let report = self
+            .import_file(
+                &requester,
+                project.id,
+                file.0.clone(),
+                ImportFormat::Jsonl,
+                ImportMode::Atomic,
+                Arc::new(ImportProgress::default()),
+            )
+            .await?;
+        let _ = std::fs::remove_file(&file.0);
+        if report.rejected {
+            return Err(AppError::Internal(format!(
+                "demo data for {NAME} is invalid: {:?}",
+                report.errors
+            )));
+        }
+        if report.imported > 0 {
+            // Two workers box the first two scenes; the second one a little looser, as people do.
+            for (n, (u, _)) in users[4..6].iter().enumerate() {
+                let p = principal(u);
+                for _ in 0..2 {
+                    let Some(task) = self.next_task(&p, project.id).await? else {
+                        break;
+                    };
+                    let scene: usize = task.item.data["image_url"]
+                        .as_str()
+                        .and_then(|v| v.strip_prefix("media:demo/street-"))
+                        .and_then(|v| v.strip_suffix(".png"))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(1);
+                    let slack = 0.006 * n as f64;
+                    let boxes: Vec<Value> = truth[scene - 1]
+                        .iter()
+                        .map(|o| {
+                            let x = (o.x - slack).max(0.0);
+                            let y = (o.y - slack).max(0.0);
+                            json!({"label": o.label, "x": x, "y": y,
+                                   "w": (o.w + 2.0 * slack).min(1.0 - x), "h": (o.h + 2.0 * slack).min(1.0 - y)})
+                        })
+                        .collect();
+                    self.submit(
+                        &p,
+                        task.assignment_id,
+                        SubmitBody {
+                            answers: json!({ "objects": boxes }),
+                            integrity: None,
+                        },
+                        None,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok((project.id, NAME.to_string(), u64::from(SCENES)))
     }
 
     /// Two workers answer the first reviews, so the classification project starts with progress and agreement.

@@ -358,6 +358,42 @@ impl App {
         })
     }
 
+    /// Deletes the media `key` of the caller's organization (admins and requesters): refused with `409
+    /// media_in_use`, naming how many items refer to it, while any item does; otherwise the row goes first (so
+    /// no row ever outlives its bytes), then the bytes and the thumbnail or poster from the store (local or S3).
+    /// The key stays reserved for the same content (see `media_deleted_keys`). Another organization's key is
+    /// `404` like a missing one.
+    pub async fn delete_media(&self, principal: &Principal, key: &str) -> AppResult<MediaView> {
+        require_manager(principal)?;
+        if check_key(key).is_err() {
+            return Err(AppError::NotFound("media"));
+        }
+        let row = self
+            .store
+            .media_delete_unreferenced(principal.org_id, key, principal.user_id, now_millis())
+            .await
+            .map_err(|e| match e {
+                fairloop_store::StoreError::NotFound => AppError::NotFound("media"),
+                other => AppError::from(other),
+            })?;
+        let mut keys = vec![row.object_key.clone()];
+        keys.extend(row.thumb_key.clone());
+        for k in keys {
+            let deleted = match ObjectKey::parse(&k) {
+                Ok(k) => self.media.delete(&k).await,
+                Err(e) => Err(e),
+            };
+            match deleted {
+                Ok(()) | Err(MediaError::NotFound) => {}
+                // The row is gone, so nothing can reach these bytes; they only cost space. Said in the log.
+                Err(e) => {
+                    tracing::error!(error = %e, object = %k, media = row.id, "could not remove a deleted media file's bytes")
+                }
+            }
+        }
+        Ok(MediaView::from(&row))
+    }
+
     /// The hosts the caller's organization allows media URLs from.
     pub async fn allowed_media_hosts(&self, principal: &Principal) -> AppResult<Vec<String>> {
         Ok(self.store.media_allowed_hosts(principal.org_id).await?)

@@ -15,7 +15,8 @@
 //! - **YOLO**: `data.yaml` (class names; `kpt_shape` with keypoints), `labels/<image>.txt` per image with one
 //!   line per shape (`class cx cy w h` for boxes, `class x1 y1 x2 y2 …` for polygons, `class cx cy w h px py v
 //!   …` for keypoints, all normalized), and `images.csv` mapping each label file to its item and media. YOLO has
-//!   no notion of several annotators: each image gets its first submitted annotation's shapes.
+//!   no notion of several annotators: each image gets the consensus of its annotators' shapes (the one the live
+//!   quality computes), or the only answer's shapes.
 //! - **Video JSONL**: one line per item with its videos (size, duration, fps and where the fps came from) and,
 //!   per annotation, its events with `start_frame`/`end_frame` and its tracks with each keyframe's `time`.
 
@@ -480,8 +481,9 @@ async fn coco(ctx: &Ctx, tx: &mpsc::Sender<AppResult<Vec<u8>>>) -> AppResult<()>
                 let mut img = json!({
                     "id": image_id(row.item_id, i),
                     "file_name": image_file_name(value),
-                    "width": size.map(|s| s.0),
-                    "height": size.map(|s| s.1),
+                    // COCO readers expect whole pixels here.
+                    "width": size.map(|s| s.0.round() as i64),
+                    "height": size.map(|s| s.1.round() as i64),
                     "fairloop_item_id": item_id(row),
                     "fairloop_field": field,
                 });
@@ -652,6 +654,38 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).expect("a string serializes")
 }
 
+/// The shapes YOLO writes for an item, as an answer object (question name to its list of shapes): per shape
+/// question, the consensus of the submitted answers ([`fairloop_domain::template::shapes::consensus`], the same
+/// the live quality shows: a shape more than half of the annotators drew, boxes averaged, polygons and keypoints
+/// by their medoid) when two or more answered, the one answer when one did, nothing when none did.
+fn consensus_answers(template: &TaskTemplate, shapes: &[ShapeQuestion], row: &ExportRow) -> Value {
+    let parsed: Vec<Value> = row
+        .annotations
+        .iter()
+        .filter_map(|a| serde_json::from_str(&a.answers).ok())
+        .collect();
+    let mut out = Map::new();
+    for q in shapes {
+        let Some(kind) = template.question(&q.name).map(|t| &t.kind) else {
+            continue;
+        };
+        let given: Vec<&Value> = parsed
+            .iter()
+            .filter_map(|a| a.get(&q.name).filter(|v| !v.is_null()))
+            .collect();
+        let value = match given.as_slice() {
+            [] => continue,
+            [one] => (*one).clone(),
+            many => match fairloop_domain::template::shapes::consensus(kind, many) {
+                Some((v, _)) => v,
+                None => continue,
+            },
+        };
+        out.insert(q.name.clone(), value);
+    }
+    Value::Object(out)
+}
+
 async fn yolo(ctx: &Ctx, tx: &mpsc::Sender<AppResult<Vec<u8>>>) -> AppResult<()> {
     let time = to_rfc3339(now_millis());
     let part = |a: usize, b: usize| time.get(a..b).and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -679,7 +713,8 @@ async fn yolo(ctx: &Ctx, tx: &mpsc::Sender<AppResult<Vec<u8>>>) -> AppResult<()>
          # labels/<image>.txt: one line per shape, coordinates normalized to 0..1:\n\
          #   boxes: class cx cy w h; polygons: class x1 y1 x2 y2 ...; keypoints: class cx cy w h px py v ...\n\
          # images.csv maps each label file to its item and image. With several annotators per item, each image\n\
-         # carries its first submitted annotation (use the COCO export for every annotator).\n\
+         # carries their consensus shapes (those more than half of them drew; see docs/media.md); with one, its\n\
+         # shapes. The COCO export has every annotator's shapes.\n\
          path: .\ntrain: images\nval: images\nnc: {}\nnames:\n",
         ctx.project,
         yaml_string(&ctx.project_name),
@@ -701,14 +736,11 @@ async fn yolo(ctx: &Ctx, tx: &mpsc::Sender<AppResult<Vec<u8>>>) -> AppResult<()>
         after = last;
         for row in &rows {
             let data = data_of(row);
-            let first = row.annotations.first();
-            let answers: Value = first
-                .and_then(|a| serde_json::from_str(&a.answers).ok())
-                .unwrap_or(Value::Null);
+            let answers = consensus_answers(&ctx.template, &ctx.shapes, row);
             ctx.progress.items.fetch_add(1, Ordering::Relaxed);
             ctx.progress
                 .annotations
-                .fetch_add(first.is_some() as u64, Ordering::Relaxed);
+                .fetch_add(row.annotations.len() as u64, Ordering::Relaxed);
             for (field, source) in &fields {
                 let Some(value) = data.get(source).and_then(Value::as_str) else {
                     continue;

@@ -24,6 +24,7 @@ pub mod poster;
 mod s3http;
 pub mod sniff;
 pub mod store;
+pub mod synth;
 pub mod video;
 
 pub use sniff::{Format, MediaKind};

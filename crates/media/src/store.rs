@@ -135,6 +135,11 @@ impl MediaStore {
         }
     }
 
+    /// Whether the store can hold bytes (false for [`MediaStore::unconfigured`]).
+    pub fn is_configured(&self) -> bool {
+        self.inner.is_some()
+    }
+
     /// Files under `dir` (created if missing).
     pub fn local(dir: &Path) -> Result<MediaStore, MediaError> {
         std::fs::create_dir_all(dir)?;

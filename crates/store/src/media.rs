@@ -149,6 +149,21 @@ impl dyn Store + '_ {
     /// ready) is a conflict: keys name one content for good, so a cached copy can never be stale.
     pub async fn media_reserve(&self, m: NewMedia) -> StoreResult<MediaRow> {
         self.write_tx(move |tx| {
+            // A deleted file's key stays its content's: other bytes under it could meet a browser's cached copy.
+            if let Some(r) = tx.query_opt(
+                "SELECT sha256 FROM media_deleted_keys WHERE org_id = $1 AND media_key = $2",
+                params![m.org_id, &m.key],
+            )? && r.string(0)? != m.sha256
+            {
+                return Err(conflict(
+                    "media_key_taken",
+                    format!(
+                        "the media key {:?} named a file that was deleted; browsers may still hold that file \
+                         under it, so it can only be used again for the same content; choose another key",
+                        m.key
+                    ),
+                ));
+            }
             let inserted = tx.query_opt(
                 &format!(
                     "INSERT INTO media (org_id, media_key, object_key, thumb_key, thumb_content_type, status, \
@@ -342,6 +357,86 @@ impl dyn Store + '_ {
                     params![org, media_id, worker],
                 )?
                 .is_some())
+        })
+        .await
+    }
+
+    /// Deletes the `ready` media `key` of the organization when no item refers to it: the row, the projects'
+    /// references to it (left by items that no longer exist or by an import that failed), and a tombstone so the
+    /// key is never reused for other content. Answers the deleted row (whose bytes the caller then removes), or
+    /// `Conflict media_in_use` naming how many items refer to it, or `NotFound`.
+    ///
+    /// An item refers to the file when one of its data's top-level values is `KEY` or `media:KEY` in a project
+    /// that `media_refs` links to the file (the import writes those links before the items).
+    pub async fn media_delete_unreferenced(
+        &self,
+        org: OrgId,
+        key: &str,
+        deleted_by: UserId,
+        now: Millis,
+    ) -> StoreResult<MediaRow> {
+        let key = key.to_string();
+        self.write_tx(move |tx| {
+            let row = tx
+                .query_opt(
+                    &format!(
+                        "SELECT {COLUMNS} FROM media WHERE org_id = $1 AND media_key = $2 AND status = 'ready'{}",
+                        tx.for_update()
+                    ),
+                    params![org, &key],
+                )?
+                .as_ref()
+                .map(row_to_media)
+                .transpose()?
+                .ok_or(crate::StoreError::NotFound)?;
+            // A LIKE narrows the items to those whose data mentions the key; each is then read exactly.
+            let pattern = format!(
+                "%{}%",
+                key.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let media_value = format!("media:{key}");
+            let mut items = 0u64;
+            for r in tx.query(
+                "SELECT i.data FROM media_refs r JOIN items i ON i.project_id = r.project_id AND i.org_id = r.org_id \
+                 WHERE r.org_id = $1 AND r.media_id = $2 AND i.data LIKE $3 ESCAPE '\\'",
+                params![org, row.id, pattern],
+            )? {
+                let data: serde_json::Value =
+                    serde_json::from_str(&r.string(0)?).unwrap_or(serde_json::Value::Null);
+                let refers = data.as_object().is_some_and(|o| {
+                    o.values()
+                        .filter_map(serde_json::Value::as_str)
+                        .any(|v| v.trim() == key || v.trim() == media_value)
+                });
+                items += u64::from(refers);
+            }
+            if items > 0 {
+                return Err(conflict(
+                    "media_in_use",
+                    format!(
+                        "{items} item{} refer{} to the media {key:?}; it can be deleted once no item refers to it",
+                        if items == 1 { "" } else { "s" },
+                        if items == 1 { "s" } else { "" },
+                    ),
+                ));
+            }
+            tx.execute(
+                "DELETE FROM media_refs WHERE org_id = $1 AND media_id = $2",
+                params![org, row.id],
+            )?;
+            tx.execute(
+                "DELETE FROM media WHERE org_id = $1 AND id = $2",
+                params![org, row.id],
+            )?;
+            tx.execute(
+                "INSERT INTO media_deleted_keys (org_id, media_key, sha256, deleted_by, deleted_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, media_key) DO UPDATE SET sha256 = $3, \
+                 deleted_by = $4, deleted_at = $5",
+                params![org, &key, &row.sha256, deleted_by, now],
+            )?;
+            Ok(row)
         })
         .await
     }

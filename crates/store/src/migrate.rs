@@ -42,6 +42,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0019_assessments"),
     migration!("0020_interviews"),
     migration!("0021_vendors"),
+    migration!("0022_media_delete"),
 ];
 
 /// The bookkeeping table, the same on both backends.

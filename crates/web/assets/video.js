@@ -433,7 +433,8 @@ for (const input of document.querySelectorAll("input[type=hidden][data-widget]")
   if (!stage || !stage.isVideo) { root.replaceChildren(el("p", { class: "error" }, "The video is missing from this item.")); continue; }
   const w = new Kind(input, root, cfg, stage);
   let help = helps[input.dataset.widget];
-  if (cfg.fps_assumed) help += ` This item gives no frame rate, so ${cfg.fps} frames per second are assumed.`;
+  // The stage knows the rate in use: the item's, else the uploaded file's, else an assumed one (data-fps-assumed).
+  if ("fpsAssumed" in stage.root.dataset) help += ` This item gives no frame rate, so ${stage.root.dataset.fps || cfg.fps} frames per second are assumed.`;
   w.mount(help);
 }
 

@@ -713,7 +713,8 @@ async fn coco_and_yolo_exports_put_shapes_in_pixels_and_load_in_pycocotools() {
         let task = t.claim(&w2.token, project).await;
         assert_eq!(task["item"]["id"], "uploaded");
         let id = task["assignment_id"].as_i64().unwrap();
-        let only_box = json!({"objects": [{"x": 0.0, "y": 0.0, "w": 0.5, "h": 0.5, "label": "car"}], "regions": [], "people": []});
+        // w2 sees the car a little to the right and nothing else: the consensus of the two (YOLO) is the mean car.
+        let only_box = json!({"objects": [{"x": 0.12, "y": 0.2, "w": 0.25, "h": 0.5, "label": "car"}], "regions": [], "people": []});
         expect_status(t.submit(&w2.token, id, only_box, None).await, StatusCode::OK).await;
 
         let r = t.export(&lab.token, project, "coco").await;
@@ -768,11 +769,11 @@ async fn coco_and_yolo_exports_put_shapes_in_pixels_and_load_in_pycocotools() {
             assert_eq!(anns.len(), 9);
             let mut areas: Vec<f64> = anns.iter().map(|a| a["area"].as_f64().unwrap()).collect();
             areas.sort_by(f64::total_cmp);
-            // Boxes 160x160, 64x32, 320x160 (w2) on item 1 and 250x250, 100x50 on item 2; polygons 320x160 and
+            // Boxes 160x160, 64x32, 160x160 (w2) on item 1 and 250x250, 100x50 on item 2; polygons 320x160 and
             // 500x250; skeleton boxes 64x64 and 100x100.
             assert_eq!(
                 areas,
-                vec![2048.0, 4096.0, 5000.0, 10000.0, 25600.0, 51200.0, 51200.0, 62500.0, 125000.0]
+                vec![2048.0, 4096.0, 5000.0, 10000.0, 25600.0, 25600.0, 51200.0, 62500.0, 125000.0]
             );
             // The rasterised polygon covers about its area.
             let road = anns.iter().find(|a| a["area"] == 51200.0 && a["num_keypoints"].is_null()).unwrap();
@@ -783,12 +784,16 @@ async fn coco_and_yolo_exports_put_shapes_in_pixels_and_load_in_pycocotools() {
             assert!(yaml.contains("nc: 3"), "{yaml}");
             assert!(yaml.contains("0: \"car\"") && yaml.contains("2: \"road\""), "{yaml}");
             assert!(yaml.contains("kpt_shape: [3, 3]"), "{yaml}");
+            // Item 1 had two annotators: YOLO carries their consensus, the car both drew (boxes averaged), and
+            // not the shapes only w1 drew. Item 2 had one: all of its shapes.
             let labels = files["labels/street__a.txt"].as_str().unwrap();
+            assert_eq!(labels, "0 0.235 0.45 0.25 0.5\n");
+            let labels = files["labels/b.txt"].as_str().unwrap();
             let lines: Vec<&str> = labels.lines().collect();
             assert_eq!(lines[0], "0 0.225 0.45 0.25 0.5");
             assert_eq!(lines[2], "2 0 0.5 0.5 0.5 0.5 1 0 1");
             assert!(lines[3].starts_with("1 0.45 0.2 0.1 0.2 0.5 0.1 2 0.4 0.3 1 0 0 0"), "{labels}");
-            assert_eq!(files["labels/b.txt"].as_str().unwrap().lines().count(), 4);
+            assert!(yaml.contains("consensus"), "{yaml}");
             assert_eq!(files["labels/c.txt"].as_str().unwrap().lines().count(), 4);
             assert!(files["images.csv"].as_str().unwrap().contains("labels/b.txt,by-url,photo,https://img.example/b.jpg?v=2,1000,500"));
         }
@@ -985,6 +990,334 @@ async fn failed_and_abandoned_uploads_leave_no_row_and_no_bytes() {
                 .status(),
             StatusCode::OK
         );
+    })
+    .await;
+}
+
+/// The media row's object and thumbnail keys, to check the store after a delete.
+async fn object_keys(t: &TestApp, org: i64, key: &str) -> Vec<fairloop_media::ObjectKey> {
+    let row = t
+        .app
+        .store
+        .media_by_key(org, key)
+        .await
+        .unwrap()
+        .expect("a stored file");
+    let mut keys = vec![fairloop_media::ObjectKey::parse(&row.object_key).unwrap()];
+    keys.extend(
+        row.thumb_key
+            .as_deref()
+            .map(|k| fairloop_media::ObjectKey::parse(k).unwrap()),
+    );
+    keys
+}
+
+async fn in_store(t: &TestApp, key: &fairloop_media::ObjectKey) -> bool {
+    match t.app.media_store().get(key, None).await {
+        Ok(_) => true,
+        Err(fairloop_media::MediaError::NotFound) => false,
+        Err(e) => panic!("reading {key:?}: {e}"),
+    }
+}
+
+async fn delete_media(t: &TestApp, token: &str, key: &str) -> reqwest::Response {
+    t.client
+        .delete(t.url(&format!("/api/v1/media/{key}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The delete scenario, on whatever media store `t` has (files or a bucket).
+async fn delete_scenario(t: &TestApp) {
+    let lab = t
+        .user("Delete Lab", "lab@delete.test", Role::Requester)
+        .await;
+    for (key, body) in [
+        ("scans/a.png", png(40, 30)),
+        ("b.png", png(20, 20)),
+        ("clip.mp4", fixture("h264-64x48-25fps-2s.mp4")),
+    ] {
+        expect_status(
+            upload_raw(t, &lab.token, Some(key), body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let project = t
+        .project(
+            &lab.token,
+            json!({"name": "Scans", "overlap": 1, "template": image_template()}),
+        )
+        .await;
+    let items = [
+        r#"{"id":"one","data":{"image":"media:scans/a.png"}}"#,
+        r#"{"id":"two","data":{"image":"scans/a.png"}}"#,
+        r#"{"id":"three","data":{"image":"b.png"}}"#,
+    ]
+    .join("\n");
+    expect_status(
+        t.import_jsonl(&lab.token, project, &items, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Referred to by items: refused, naming how many, and nothing is touched.
+    let a_keys = object_keys(t, lab.org_id, "scans/a.png").await;
+    let e = expect_error(
+        delete_media(t, &lab.token, "scans/a.png").await,
+        StatusCode::CONFLICT,
+        "media_in_use",
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("2 items refer"),
+        "{e}"
+    );
+    let e = expect_error(
+        delete_media(t, &lab.token, "b.png").await,
+        StatusCode::CONFLICT,
+        "media_in_use",
+    )
+    .await;
+    assert!(
+        e["message"].as_str().unwrap().contains("1 item refers"),
+        "{e}"
+    );
+    for k in &a_keys {
+        assert!(in_store(t, k).await);
+    }
+    expect_status(
+        get_media(t, &lab.token, "/media/scans/a.png", HeaderMap::new()).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Roles and tenants: a worker may not, another organization does not even see it.
+    let worker = t.user("Delete Lab", "w@delete.test", Role::Worker).await;
+    expect_error(
+        delete_media(t, &worker.token, "clip.mp4").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let other = t
+        .user("Other Delete Lab", "lab@other-delete.test", Role::Requester)
+        .await;
+    expect_error(
+        delete_media(t, &other.token, "clip.mp4").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // Not referred to: the row, the bytes and the poster go.
+    let clip_keys = object_keys(t, lab.org_id, "clip.mp4").await;
+    assert_eq!(clip_keys.len(), 2, "a video has a poster");
+    for k in &clip_keys {
+        assert!(in_store(t, k).await);
+    }
+    let gone = expect_status(
+        delete_media(t, &lab.token, "clip.mp4").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(gone["key"], "clip.mp4");
+    for k in &clip_keys {
+        assert!(!in_store(t, k).await, "{k:?} is still stored");
+    }
+    for path in [
+        "/media/clip.mp4",
+        "/media/clip.mp4/thumb",
+        "/media/clip.mp4/info",
+    ] {
+        expect_error(
+            get_media(t, &lab.token, path, HeaderMap::new()).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    let list = expect_status(t.get(&lab.token, "/api/v1/media").await, StatusCode::OK).await;
+    let keys: Vec<&str> = list["media"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["b.png", "scans/a.png"]);
+    expect_error(
+        delete_media(t, &lab.token, "clip.mp4").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // An item may no longer name it.
+    let r = t
+        .import_jsonl(
+            &lab.token,
+            project,
+            r#"{"id":"four","data":{"image":"clip.mp4"}}"#,
+            None,
+        )
+        .await;
+    assert_ne!(r.status(), StatusCode::CREATED);
+
+    // The key stays the deleted content's: other bytes under it are refused, the same bytes come back.
+    let e = expect_error(
+        upload_raw(t, &lab.token, Some("clip.mp4"), png(8, 8)).await,
+        StatusCode::CONFLICT,
+        "media_key_taken",
+    )
+    .await;
+    assert!(e["message"].as_str().unwrap().contains("deleted"), "{e}");
+    expect_status(
+        upload_raw(
+            t,
+            &lab.token,
+            Some("clip.mp4"),
+            fixture("h264-64x48-25fps-2s.mp4"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_status(
+        get_media(t, &lab.token, "/media/clip.mp4", HeaderMap::new()).await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn media_in_use_is_not_deleted_and_unused_media_is_removed_with_its_poster() {
+    on_every_backend(async |t| {
+        delete_scenario(&t).await;
+        // Local files: nothing of the deleted clip's first upload is left on disk (2 images with thumbnails and
+        // the clip uploaded again with its poster).
+        assert_eq!(t.media_files().len(), 6, "{:?}", t.media_files());
+    })
+    .await;
+}
+
+/// The same against an S3-compatible server (moto; `.ci/run` starts it), on both database backends.
+#[tokio::test]
+async fn deleting_media_removes_it_from_an_s3_bucket() {
+    let endpoint = match std::env::var("FAIRLOOP_TEST_S3_ENDPOINT") {
+        Ok(e) if !e.trim().is_empty() => e.trim().trim_end_matches('/').to_string(),
+        _ if std::env::var("FAIRLOOP_REQUIRE_S3").is_ok_and(|v| v == "1") => {
+            panic!("FAIRLOOP_REQUIRE_S3=1 but FAIRLOOP_TEST_S3_ENDPOINT is not set")
+        }
+        _ => {
+            eprintln!("FAIRLOOP_TEST_S3_ENDPOINT is not set: skipping the S3 delete test");
+            return;
+        }
+    };
+    for backend in common::backends() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let bucket = format!("fairloop-delete-{}-{nanos:x}", std::process::id());
+        let created = reqwest::Client::new()
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .expect("the S3 test server answers");
+        assert!(
+            created.status().is_success(),
+            "creating the bucket: {}",
+            created.status()
+        );
+        let media = fairloop_media::MediaStore::s3(
+            &format!("s3://{bucket}/media"),
+            [
+                ("aws_endpoint", endpoint.as_str()),
+                ("aws_allow_http", "true"),
+                ("aws_access_key_id", "test"),
+                ("aws_secret_access_key", "test"),
+                ("aws_region", "us-east-1"),
+            ],
+        )
+        .expect("an S3 store");
+        let t = common::spawn_app_with_media(&backend, AppConfig::default(), Some(media)).await;
+        eprintln!("--- running on {} with s3://{bucket}", t.backend);
+        delete_scenario(&t).await;
+        assert!(t.media_files().is_empty(), "nothing was written locally");
+    }
+}
+
+fn shapes_and_tracks_template() -> Value {
+    json!({
+        "fields": [{"name": "photo", "type": "image", "source": "image"},
+                   {"name": "clip", "type": "video", "source": "video"}],
+        "questions": [
+            {"name": "objects", "type": "boxes", "field": "photo", "labels": ["car", "person"]},
+            {"name": "regions", "type": "polygons", "field": "photo", "labels": ["road"]},
+            {"name": "cars", "type": "tracks", "field": "clip", "labels": ["car"]}
+        ]
+    })
+}
+
+/// The issue's "Bad input" lines for answers: shapes outside the image and a track whose keyframes are out of
+/// order get a clear error naming the question and the shape, and nothing is saved (the same assignment then
+/// takes a good answer). The file-level lines (corrupt image, bomb, SVG, unplayable video) are in
+/// `bad_uploads_are_refused_with_a_reason_and_leave_nothing_behind`.
+#[tokio::test]
+async fn shapes_outside_the_image_and_tracks_out_of_order_are_refused_and_nothing_is_saved() {
+    on_every_backend(async |t| {
+        let lab = t.user("Shapes Lab", "lab@shapes-bad.test", Role::Requester).await;
+        let w = t.user("Shapes Lab", "w@shapes-bad.test", Role::Worker).await;
+        expect_status(upload_raw(&t, &lab.token, Some("street.png"), png(64, 48)).await, StatusCode::CREATED).await;
+        expect_status(
+            upload_raw(&t, &lab.token, Some("drive.mp4"), fixture("h264-64x48-25fps-2s.mp4")).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let project = t
+            .project(&lab.token, json!({"name": "Bad shapes", "overlap": 1, "template": shapes_and_tracks_template()}))
+            .await;
+        expect_status(
+            t.import_jsonl(&lab.token, project, r#"{"id":"s1","data":{"image":"media:street.png","video":"media:drive.mp4"}}"#, None)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let a = t.claim(&w.token, project).await["assignment_id"].as_i64().unwrap();
+        let good_track = json!({"id": "t1", "label": "car", "keyframes": [
+            {"frame": 0, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, {"frame": 10, "x": 0.3, "y": 0.1, "w": 0.2, "h": 0.2}]});
+        let cases = [
+            (
+                json!({"objects": [{"x": 0.8, "y": 0.1, "w": 0.5, "h": 0.2, "label": "car"}], "regions": [], "cars": [good_track.clone()]}),
+                "objects",
+                "outside the image",
+            ),
+            (
+                json!({"objects": [], "regions": [{"points": [[0.1, 0.1], [1.2, 0.5], [0.1, 0.9]], "label": "road"}], "cars": [good_track.clone()]}),
+                "regions",
+                "outside the image",
+            ),
+            (
+                json!({"objects": [], "regions": [], "cars": [{"id": "t1", "label": "car", "keyframes": [
+                    {"frame": 10, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, {"frame": 5, "x": 0.3, "y": 0.1, "w": 0.2, "h": 0.2}]}]}),
+                "cars",
+                "increasing frame order",
+            ),
+        ];
+        for (answer, question, says) in cases {
+            let e = expect_error(t.submit(&w.token, a, answer, None).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_answer").await;
+            let err = &e["details"]["errors"][0];
+            assert_eq!(err["question"], question, "{e}");
+            assert!(err["message"].as_str().unwrap().contains(says), "{e}");
+        }
+        // Nothing was saved: the item has no answer yet, and the same assignment still takes a good one.
+        let lines = t.export_jsonl(&lab.token, project).await;
+        assert_eq!(lines[0]["annotations"], json!([]), "{lines:?}");
+        let good = json!({"objects": [{"x": 0.5, "y": 0.1, "w": 0.5, "h": 0.2, "label": "car"}], "regions": [], "cars": [good_track]});
+        expect_status(t.submit(&w.token, a, good, None).await, StatusCode::OK).await;
+        let lines = t.export_jsonl(&lab.token, project).await;
+        assert_eq!(lines[0]["annotations"].as_array().unwrap().len(), 1, "{lines:?}");
     })
     .await;
 }

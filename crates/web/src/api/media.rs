@@ -261,3 +261,18 @@ pub async fn put_settings(
             .await?,
     }))
 }
+
+/// Deletes a media file of the organization (admins and requesters): `409 media_in_use`, naming how many items
+/// refer to it, while any item does; otherwise the file, its thumbnail or poster and its row are removed (from
+/// the data directory or the bucket) and the deleted file's details are answered. The key may contain `/`.
+/// The key stays reserved for the same content: uploading other bytes under it later is `409 media_key_taken`.
+#[utoipa::path(delete, path = "/api/v1/media/{key}", params(("key" = String, Path, description = "the media key")),
+    responses((status = 200, body = MediaView), (status = 404, description = "not_found"),
+        (status = 409, description = "media_in_use")))]
+pub async fn delete(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> ApiResult<Json<MediaView>> {
+    Ok(Json(s.app.delete_media(&p, &key).await?))
+}

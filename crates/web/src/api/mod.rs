@@ -178,6 +178,8 @@ fn media_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::upload, media::list))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .routes(routes!(media::get_settings, media::put_settings))
+        // Keys may contain `/`, so the route takes the rest of the path (documented as `/api/v1/media/{key}`).
+        .route("/api/v1/media/{*key}", axum::routing::delete(media::delete))
         .merge(wellbeing_routes())
 }
 

@@ -12,7 +12,7 @@
 //!   Content-Security-Policy to the organization's allowed media hosts so URL media load too.
 //! - `GET|POST /projects/{id}/media`: upload several files at once (each judged on its own, each listed with
 //!   its key or the reason it was refused), the organization's recent media, and its allowed hosts
-//!   (`POST /projects/{id}/media/hosts`).
+//!   (`POST /projects/{id}/media/hosts`); `POST /projects/{id}/media/delete` deletes a file no item refers to.
 
 use std::sync::Arc;
 
@@ -377,6 +377,8 @@ fn row_view(m: MediaView) -> Row {
 #[derive(Deserialize)]
 pub struct PageQuery {
     before: Option<i64>,
+    /// The key just deleted (after the delete form's redirect), to say so.
+    deleted: Option<String>,
 }
 
 /// The media fields of a project's template, (data key, kind), and the media exports that apply to it.
@@ -427,6 +429,7 @@ async fn media_page(
     results: Vec<UploadResult>,
     error: Option<String>,
     hosts_error: Option<String>,
+    deleted: Option<String>,
 ) -> PageResult {
     let principal = &user.session.principal;
     const PAGE: i64 = 50;
@@ -450,7 +453,7 @@ async fn media_page(
                 user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
                 project => context! { id => project.id, name => &project.name },
                 rows => ser(&rows), next => next, results => ser(&results), error => error,
-                hosts => hosts.join("\n"), hosts_error => hosts_error,
+                hosts => hosts.join("\n"), hosts_error => hosts_error, deleted => deleted,
                 fields => ser(&fields), exports => exports, example_key => example_key,
                 max_mb => ui.state.app.config.media.max_upload_bytes >> 20,
             },
@@ -481,6 +484,8 @@ pub async fn page(
         Vec::new(),
         None,
         None,
+        q.deleted
+            .filter(|k| fairloop_domain::media::check_key(k).is_ok()),
     )
     .await
 }
@@ -598,7 +603,10 @@ pub async fn upload(
     } else {
         (StatusCode::OK, None)
     };
-    media_page(&ui, &user, &project, status, None, results, error, None).await
+    media_page(
+        &ui, &user, &project, status, None, results, error, None, None,
+    )
+    .await
 }
 
 fn capitalise(s: &str) -> String {
@@ -649,6 +657,67 @@ pub async fn set_hosts(
                 Vec::new(),
                 None,
                 Some(capitalise(&message)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /projects/{id}/media/delete`: deletes one file (`key`), refused with the number of items that refer
+/// to it; back to the list with what happened.
+pub async fn delete(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    require_console(&user)?;
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let project_id = id(&raw)?;
+    let project = ui
+        .state
+        .app
+        .project(&user.session.principal, project_id)
+        .await?;
+    let key = super::session::form_value(&form, "key").unwrap_or_default();
+    let refused = |status: StatusCode, message: String| {
+        media_page(
+            &ui,
+            &user,
+            &project,
+            status,
+            None,
+            Vec::new(),
+            Some(message),
+            None,
+            None,
+        )
+    };
+    match ui
+        .state
+        .app
+        .delete_media(&user.session.principal, key)
+        .await
+    {
+        Ok(m) => Ok(Redirect::to(&format!(
+            "/projects/{project_id}/media?deleted={}",
+            m.key.replace('/', "%2F")
+        ))
+        .into_response()),
+        Err(AppError::Conflict { message, .. }) => {
+            refused(
+                StatusCode::CONFLICT,
+                format!("{} was not deleted: {message}.", key),
+            )
+            .await
+        }
+        Err(AppError::NotFound(_)) => {
+            refused(
+                StatusCode::NOT_FOUND,
+                format!("There is no file {key:?} to delete (perhaps it was deleted already)."),
             )
             .await
         }

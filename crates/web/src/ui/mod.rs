@@ -41,6 +41,7 @@ mod pages;
 mod quality;
 pub mod render;
 pub mod review;
+mod review_shapes;
 pub mod session;
 mod terms;
 #[cfg(test)]
@@ -214,6 +215,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/projects/{id}/media/hosts",
             axum::routing::post(media::set_hosts),
+        )
+        .route(
+            "/projects/{id}/media/delete",
+            axum::routing::post(media::delete),
         )
         .merge(review_router())
         .merge(message_router())

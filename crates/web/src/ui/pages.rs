@@ -517,6 +517,8 @@ struct Bench {
     breaks: fairloop_app::wellbeing::BreakStatus,
     /// Support resources, rendered.
     support_html: String,
+    /// Frame rates read from uploaded video files, by field name, for video fields whose item gives none.
+    file_fps: Vec<(String, f64)>,
 }
 
 async fn load_bench(
@@ -561,7 +563,7 @@ async fn load_bench(
         .await
         .map_err(AppError::from)?;
     let needed = stats.items * i64::from(project.policy.overlap);
-    let data = serde_json::from_str(&ctx.item_data)
+    let data: serde_json::Map<String, Value> = serde_json::from_str(&ctx.item_data)
         .map_err(|e| AppError::Internal(format!("stored item data: {e}")))?;
     let guidelines = ui
         .state
@@ -572,16 +574,36 @@ async fn load_bench(
     let breaks = ui.state.app.break_status(p, project.id).await?;
     let support_html =
         render::markdown(&ui.state.app.project_wellbeing(p, project.id).await?.support);
+    let template = template_of(&project)?;
+    // A video's frame rate comes from the item, else from the uploaded file (its container said it at upload),
+    // so frame stepping matches the file without the requester repeating it in every item.
+    let mut file_fps = Vec::new();
+    for f in &template.fields {
+        if f.kind != fairloop_domain::template::FieldKind::Video || f.fps_in(&data).is_some() {
+            continue;
+        }
+        let Some(value) = data.get(f.source()).and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(fps) = super::media::media_details(&ui.state.app, p, value)
+            .await
+            .and_then(|m| m.fps)
+            .filter(|f| *f > 0.0)
+        {
+            file_fps.push((f.name.clone(), fps));
+        }
+    }
     Ok(Ok(Bench {
         sensitivity: ctx.sensitivity,
         breaks,
         support_html,
-        template: template_of(&project)?,
+        template,
         remaining: (needed - stats.annotations).max(0),
         project,
         data,
         guidelines,
         prefetch: None,
+        file_fps,
     }))
 }
 
@@ -605,7 +627,7 @@ fn bench_page(
                                   pay => render::pay_text(bench.project.pay.as_deref()) },
             assignment => assignment,
             remaining => bench.remaining,
-            fields => ser(&render::fields(&bench.template, &bench.data)),
+            fields => ser(&render::with_file_fps(render::fields(&bench.template, &bench.data), &bench.file_fps)),
             questions => ser(&questions),
             workable => workable,
             error => general_error,

@@ -372,8 +372,7 @@ pub fn supported(kind: &QuestionKind) -> bool {
 
 /// The address the browser loads an image, video or audio field from. The one place that maps a media value
 /// to a URL: `http(s)://` URLs and `data:` URLs of images, video and audio are used as they are; anything else
-/// is a media key, served under `/media/` (the media store's route; until it is merged such keys load nothing
-/// and the workbench says so). `None` for a value the page must not load (e.g. `javascript:` or other `data:`).
+/// is a media key (bare or as `media:KEY`), served under `/media/` by the media store's route. `None` for a value the page must not load (e.g. `javascript:` or other `data:`).
 pub fn media_src(value: &str) -> Option<String> {
     let v = value.trim();
     let lower = v.to_ascii_lowercase();
@@ -386,8 +385,13 @@ pub fn media_src(value: &str) -> Option<String> {
     {
         return Some(v.to_string());
     }
-    if v.is_empty() || lower.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..")
-    {
+    // `media:KEY` names an uploaded file like a bare `KEY` (docs/media.md), and is what imports usually say.
+    let v = if lower.starts_with("media:") {
+        &v["media:".len()..]
+    } else {
+        v
+    };
+    if v.is_empty() || v.contains(':') || v.starts_with('/') || v.split('/').any(|p| p == "..") {
         return None;
     }
     Some(format!(
@@ -508,6 +512,20 @@ pub fn fields(t: &TaskTemplate, data: &Map<String, Value>) -> Vec<FieldView> {
         out.push(view);
     }
     out
+}
+
+/// Gives video fields whose item names no frame rate the rate of their uploaded file (`(field name, fps)`,
+/// from the media row), so the page assumes [`DEFAULT_FPS`] only when neither the item nor the file says.
+pub fn with_file_fps(mut views: Vec<FieldView>, file_fps: &[(String, f64)]) -> Vec<FieldView> {
+    for v in &mut views {
+        if let Some((_, fps)) = file_fps.iter().find(|(n, _)| *n == v.name)
+            && v.fps_assumed
+        {
+            v.fps = Some(*fps);
+            v.fps_assumed = false;
+        }
+    }
+    views
 }
 
 /// One option (or scale point) of a radio or checkbox group.
@@ -1083,6 +1101,12 @@ mod tests {
             media_src("media/scan 1.png").as_deref(),
             Some("/media/media/scan%201.png")
         );
+        assert_eq!(
+            media_src("media:scans/a_1.png").as_deref(),
+            Some("/media/scans/a_1.png")
+        );
+        assert_eq!(media_src("media:"), None);
+        assert_eq!(media_src("media:x:y"), None);
         assert_eq!(
             media_src("data:image/png;base64,AA").as_deref(),
             Some("data:image/png;base64,AA")

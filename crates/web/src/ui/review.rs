@@ -331,6 +331,23 @@ pub async fn queue(
         let questions = render::questions(&template, &values, &Default::default());
         (review_row(r), render::fields(&template, &data), questions)
     });
+    // The answer's shapes over each image, so the reviewer sees what the worker drew.
+    let overlays: std::collections::HashMap<String, super::review_shapes::Overlay> = queued
+        .first()
+        .map(|r| {
+            template
+                .fields
+                .iter()
+                .filter(|f| f.kind == fairloop_domain::template::FieldKind::Image)
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        super::review_shapes::overlay(&template, &f.name, &r.answers),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let appeals: Vec<_> = app
         .appeal_queue(p, project)
         .await?
@@ -363,7 +380,7 @@ pub async fn queue(
         project => context! { id => stored.id, name => &stored.name }, remaining => queued.len(),
         review => ser(&review), fields => ser(&fields), appeals => ser(&appeals), me => p.user_id,
         may_pause => may_pause, pauses => ser(&pauses), questions => ser(&questions),
-        correction_form => correction_form },
+        correction_form => correction_form, overlays => ser(&overlays) },
     )
     .into_response())
 }

@@ -122,6 +122,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real router on 127.0.0.1:0 over a fresh database of the given backend.
 pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
+    spawn_app_with_media(backend, config, None).await
+}
+
+/// [`spawn_app_with`] with a given media store (e.g. an S3 bucket) instead of files in the temporary directory.
+#[allow(dead_code)]
+pub async fn spawn_app_with_media(
+    backend: &Backend,
+    config: AppConfig,
+    media: Option<fairloop_media::MediaStore>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let (store, pg_database, db_url) = match backend {
         Backend::Sqlite => {
@@ -145,8 +155,9 @@ pub async fn spawn_app_with(backend: &Backend, config: AppConfig) -> TestApp {
         }
     };
     let backend_name = store.backend();
-    let media =
-        fairloop_media::MediaStore::local(&dir.path().join("media")).expect("media directory");
+    let media = media.unwrap_or_else(|| {
+        fairloop_media::MediaStore::local(&dir.path().join("media")).expect("media directory")
+    });
     let app = App::new(store, config).with_media(media);
     let tmp_dir = dir.path().join("spool");
     std::fs::create_dir_all(&tmp_dir).expect("spool directory");
