@@ -274,6 +274,7 @@ impl App {
                         adaptive_overlap: None,
                         state: None,
                         onboarding_pay: None,
+                        wellbeing: None,
                     },
                 )
                 .await?

@@ -46,8 +46,8 @@ pub mod session;
 mod terms;
 #[cfg(test)]
 mod tests;
-mod wellbeing;
 mod vendors;
+mod wellbeing;
 
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
