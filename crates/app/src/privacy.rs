@@ -20,6 +20,27 @@ use crate::{App, AppError, AppResult};
 /// The version of the download's layout, so a reader can tell what it holds.
 pub const DATA_FORMAT: &str = "fairloop-personal-data/1";
 
+/// Sensitivity categories are stored as bit masks; the download names them (keys as in
+/// `GET /api/v1/sensitivity-categories`), so the document reads without the code.
+fn name_sensitivity(doc: &mut serde_json::Map<String, Value>) {
+    use fairloop_domain::sensitivity;
+    if let Some(Value::Array(rows)) = doc.get_mut("sensitivity_opt_ins") {
+        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(mask) = row.remove("categories_mask").and_then(|v| v.as_i64()) {
+                row.insert("opted_in".into(), json!(sensitivity::keys(mask)));
+            }
+        }
+    }
+    if let Some(Value::Array(rows)) = doc.get_mut("sensitive_exposure") {
+        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(bit) = row.remove("category_bit").and_then(|v| v.as_i64()) {
+                let key = sensitivity::keys(1i64.checked_shl(bit as u32).unwrap_or(0));
+                row.insert("category".into(), json!(key.first()));
+            }
+        }
+    }
+}
+
 impl App {
     /// Everything stored about the caller, as one JSON document (one key per section).
     pub async fn personal_data(&self, p: &Principal) -> AppResult<Value> {
@@ -28,6 +49,7 @@ impl App {
         doc.insert("format".into(), json!(DATA_FORMAT));
         doc.insert("generated_at".into(), json!(to_rfc3339(now_millis())));
         doc.extend(sections);
+        name_sensitivity(&mut doc);
         Ok(Value::Object(doc))
     }
 

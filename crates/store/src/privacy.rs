@@ -162,6 +162,77 @@ pub const SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        name: "sensitivity_opt_ins",
+        sql: "SELECT opted_in, break_at, updated_at FROM worker_wellbeing WHERE worker_id = $1",
+        columns: &["categories_mask", "last_break_at", "updated_at"],
+    },
+    Section {
+        name: "sensitive_exposure",
+        sql: "SELECT day, category, items FROM exposure_counts WHERE worker_id = $1 ORDER BY day, category",
+        columns: &["day", "category_bit", "items"],
+    },
+    Section {
+        name: "protected_skips",
+        sql: "SELECT assignment_id, project_id, distressing, created_at FROM protected_skips \
+              WHERE worker_id = $1 ORDER BY assignment_id",
+        columns: &["assignment_id", "project_id", "distressing", "created_at"],
+    },
+    Section {
+        name: "assessment_attempts",
+        sql: "SELECT t.id, a.project_id, a.title, t.status, t.started_at, t.deadline_at, t.submitted_at, \
+              t.answers, t.results, t.score_pct, t.passed, t.graded_at FROM assessment_attempts t \
+              JOIN assessments a ON a.id = t.assessment_id WHERE t.worker_id = $1 ORDER BY t.id",
+        columns: &[
+            "id",
+            "project_id",
+            "assessment",
+            "status",
+            "started_at",
+            "deadline_at",
+            "submitted_at",
+            "answers:json",
+            "results:json",
+            "score_pct",
+            "passed",
+            "graded_at",
+        ],
+    },
+    Section {
+        name: "interviews",
+        sql: "SELECT id, project_id, status, scores, model_total, model_max, model_passed, review_requested, \
+              review_reason, decision, decision_note, decided_at, created_at FROM interviews \
+              WHERE worker_id = $1 ORDER BY id",
+        columns: &[
+            "id",
+            "project_id",
+            "status",
+            "model_scores:json",
+            "model_total",
+            "model_max",
+            "model_passed",
+            "review_requested",
+            "review_reason",
+            "decision",
+            "decision_note",
+            "decided_at",
+            "created_at",
+        ],
+    },
+    Section {
+        name: "interview_transcripts",
+        sql: "SELECT t.interview_id, t.seq, t.role, t.content, t.question_index, t.created_at \
+              FROM interview_turns t JOIN interviews i ON i.id = t.interview_id \
+              WHERE i.worker_id = $1 ORDER BY t.interview_id, t.seq",
+        columns: &[
+            "interview_id",
+            "seq",
+            "role",
+            "content",
+            "question_index",
+            "created_at",
+        ],
+    },
+    Section {
         name: "board_questions",
         sql: "SELECT id, project_id, question, asked_at, answer, answered_at FROM board_questions \
               WHERE asker_id = $1 ORDER BY id",
