@@ -11,6 +11,7 @@ pub mod queue;
 pub mod role;
 pub mod template;
 pub mod time;
+pub mod workforce;
 
 pub use ids::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, UserId};
 pub use role::Role;
