@@ -156,6 +156,7 @@ impl App {
                                     max_minutes: None,
                                 },
                             ),
+                            requirements: None,
                         },
                     )
                     .await?

@@ -32,6 +32,7 @@ pub mod notices;
 pub mod onboarding;
 pub mod payouts;
 pub mod prefetch;
+pub mod profiles;
 pub mod projects;
 pub mod quality;
 pub mod quiz;

@@ -25,7 +25,9 @@ fn create(pay: Option<Pay>, onboarding: Option<OnboardingPay>) -> CreateProject 
         adaptive_overlap: None,
         onboarding_pay: onboarding,
         state: None,
+        requirements: None,
     }
+    requirements: None,
 }
 
 fn per_task() -> Option<Pay> {

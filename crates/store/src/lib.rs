@@ -31,6 +31,7 @@ mod ops;
 pub mod pay_disputes;
 pub mod payouts;
 pub mod portable;
+pub mod profiles;
 pub mod postgres;
 pub mod quality;
 pub mod quiz;

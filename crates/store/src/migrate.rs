@@ -38,6 +38,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0014_messages"),
     migration!("0015_media"),
     migration!("0017_onboarding"),
+    migration!("0018_profiles"),
 ];
 
 /// The bookkeeping table, the same on both backends.

@@ -71,6 +71,16 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            AppError::Refused {
+                code,
+                message,
+                details,
+            } => ApiError {
+                status: StatusCode::FORBIDDEN,
+                code,
+                message,
+                details,
+            },
             AppError::PayloadTooLarge { limit } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

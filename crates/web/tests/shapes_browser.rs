@@ -159,6 +159,7 @@ async fn project_with_item(server: &Server, name: &str, template: Value, item: V
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
             },
         )
         .await

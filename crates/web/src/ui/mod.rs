@@ -35,6 +35,7 @@ mod messages;
 mod money;
 mod onboarding;
 mod pages;
+mod profiles;
 mod quality;
 pub mod render;
 pub mod review;
@@ -81,6 +82,33 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(pages::skip),
         )
         .route("/settings", get(pages::settings))
+        .route("/profile", get(profiles::show).post(profiles::save))
+        .route(
+            "/profile/credentials",
+            axum::routing::post(profiles::upload_credential).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    fairloop_domain::workforce::MAX_CREDENTIAL_BYTES + 64 * 1024,
+                ),
+            ),
+        )
+        .route(
+            "/profile/credentials/{id}",
+            get(profiles::credential_document),
+        )
+        .route("/workers/{id}", get(profiles::worker))
+        .route(
+            "/workers/{id}/credentials/{credential}",
+            axum::routing::post(profiles::decide),
+        )
+        .route("/projects/{id}/matching", get(profiles::matching))
+        .route(
+            "/projects/{id}/requirements",
+            axum::routing::post(profiles::save_requirements),
+        )
+        .route(
+            "/projects/{id}/matching/invite",
+            axum::routing::post(profiles::invite),
+        )
         .route(
             "/settings/password",
             axum::routing::post(pages::change_password),
@@ -303,7 +331,7 @@ impl From<AppError> for UiError {
         match e {
             AppError::Unauthorized(_) => UiError::SignIn { next: None },
             AppError::NotFound(_) => UiError::not_found(),
-            AppError::Forbidden { message, .. } => {
+            AppError::Forbidden { message, .. } | AppError::Refused { message, .. } => {
                 UiError::page(StatusCode::FORBIDDEN, "Not allowed", message)
             }
             AppError::Conflict { message, .. } => {

@@ -257,6 +257,10 @@ struct ProjectCard {
     state_reason: String,
     /// Work left and the end date while winding down (see `ui/lifecycle.rs`).
     forecast: super::lifecycle::ForecastText,
+    /// The project's requirements are met (see `ui/profiles.rs`); otherwise `needs` says what is missing.
+    eligible: bool,
+    /// `needs: Dermatology; C1 English`, or empty.
+    needs: String,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -273,8 +277,12 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let now = fairloop_domain::time::now_millis();
     let states = ui.state.app.project_states(p).await?;
     let forecasts = ui.state.app.work_forecasts(p, now).await?;
+    let projects = ui.state.app.projects(p).await?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let eligibility = ui.state.app.eligibility(p, &ids).await?;
     let mut cards = Vec::new();
-    for project in ui.state.app.projects(p).await? {
+    for project in projects {
+        let fit = eligibility.get(&project.id).cloned().unwrap_or_default();
         let o = outlook.get(&project.id).cloned().unwrap_or_default();
         let life = states.get(&project.id).cloned().unwrap_or_default();
         let state = fairloop_domain::lifecycle::effective_state(life.state, life.ends_at, now);
@@ -336,6 +344,8 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 .get(&project.id)
                 .map(super::lifecycle::forecast_text)
                 .unwrap_or_default(),
+            eligible: fit.eligible || fit.unmet.is_empty(),
+            needs: fit.needs,
         });
     }
     // What the worker is owed now (earned and not yet paid out), per currency; the Earnings page has the detail.
