@@ -15,7 +15,9 @@ use fairloop_domain::workforce::{self, FieldError, Level, Requirements, Unmet};
 use fairloop_domain::{ProjectId, Role, UserId};
 use fairloop_media::ObjectKey;
 use fairloop_store::Principal;
-use fairloop_store::profiles::{CredentialRow, MatchQuery, NewCredential, ProfileRow, ProfileUpdate};
+use fairloop_store::profiles::{
+    CredentialRow, MatchQuery, NewCredential, ProfileRow, ProfileUpdate,
+};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
@@ -215,13 +217,12 @@ impl From<&ProfileRow> for ProfileView {
                 hours_per_week: p.hours_per_week,
                 days: workforce::mask_days(p.days_mask),
             },
-            min_rate: p
-                .min_rate_minor
-                .zip(p.min_rate_currency.clone())
-                .map(|(amount_minor, currency)| MinRate {
+            min_rate: p.min_rate_minor.zip(p.min_rate_currency.clone()).map(
+                |(amount_minor, currency)| MinRate {
                     amount_minor,
                     currency,
-                }),
+                },
+            ),
             quality: p.quality_permille.map(|q| q as f64 / 1000.0),
             credentials: p.credentials.iter().map(CredentialView::from).collect(),
             updated_at: (p.updated_at > 0).then(|| fairloop_domain::time::to_rfc3339(p.updated_at)),
@@ -328,7 +329,10 @@ pub(crate) fn hourly_rate(pay: Option<&str>) -> Option<(i64, String)> {
     if v["model"].as_str()? != "hourly" {
         return None;
     }
-    Some((v["rate_minor"].as_i64()?, v["currency"].as_str()?.to_string()))
+    Some((
+        v["rate_minor"].as_i64()?,
+        v["currency"].as_str()?.to_string(),
+    ))
 }
 
 /// Parses stored requirements (written by this module, so a failure is ours).
@@ -378,11 +382,15 @@ impl App {
 
     /// A worker's profile for their organization's requesters, reviewers and admins (404 for anyone of another
     /// organization; a worker may read only their own).
-    pub async fn worker_profile(&self, principal: &Principal, worker: UserId) -> AppResult<ProfileView> {
-        if worker != principal.user_id && !(principal.role.can_manage_projects() || principal.role == Role::Reviewer) {
-            return Err(AppError::forbidden(
-                "a worker sees only their own profile",
-            ));
+    pub async fn worker_profile(
+        &self,
+        principal: &Principal,
+        worker: UserId,
+    ) -> AppResult<ProfileView> {
+        if worker != principal.user_id
+            && !(principal.role.can_manage_projects() || principal.role == Role::Reviewer)
+        {
+            return Err(AppError::forbidden("a worker sees only their own profile"));
         }
         let p = self
             .store
@@ -393,16 +401,29 @@ impl App {
     }
 
     /// Saves the caller's whole profile; every bad value is an error naming its field.
-    pub async fn save_my_profile(&self, principal: &Principal, input: ProfileInput) -> AppResult<ProfileView> {
+    pub async fn save_my_profile(
+        &self,
+        principal: &Principal,
+        input: ProfileInput,
+    ) -> AppResult<ProfileView> {
         if input.expertise.len() > MAX_EXPERTISE {
-            return Err(invalid_field("invalid_profile", "expertise", format!("at most {MAX_EXPERTISE} entries")));
+            return Err(invalid_field(
+                "invalid_profile",
+                "expertise",
+                format!("at most {MAX_EXPERTISE} entries"),
+            ));
         }
         if input.languages.len() > MAX_LANGUAGES {
-            return Err(invalid_field("invalid_profile", "languages", format!("at most {MAX_LANGUAGES} entries")));
+            return Err(invalid_field(
+                "invalid_profile",
+                "languages",
+                format!("at most {MAX_LANGUAGES} entries"),
+            ));
         }
         let mut expertise: Vec<(String, i64)> = Vec::new();
         for (i, e) in input.expertise.iter().enumerate() {
-            let d = workforce::domain(&format!("expertise[{i}].domain"), e.domain.trim()).map_err(field_error)?;
+            let d = workforce::domain(&format!("expertise[{i}].domain"), e.domain.trim())
+                .map_err(field_error)?;
             if !(0..=70).contains(&e.years) {
                 return Err(invalid_field(
                     "invalid_profile",
@@ -411,16 +432,26 @@ impl App {
                 ));
             }
             if expertise.iter().any(|(k, _)| k == d.key) {
-                return Err(invalid_field("invalid_profile", &format!("expertise[{i}].domain"), format!("{} is listed twice", d.key)));
+                return Err(invalid_field(
+                    "invalid_profile",
+                    &format!("expertise[{i}].domain"),
+                    format!("{} is listed twice", d.key),
+                ));
             }
             expertise.push((d.key.to_string(), e.years));
         }
         let mut languages: Vec<(String, Level)> = Vec::new();
         for (i, l) in input.languages.iter().enumerate() {
-            let code = workforce::language(&format!("languages[{i}].language"), &l.language).map_err(field_error)?;
-            let level = Level::parse(&format!("languages[{i}].level"), &l.level).map_err(field_error)?;
+            let code = workforce::language(&format!("languages[{i}].language"), &l.language)
+                .map_err(field_error)?;
+            let level =
+                Level::parse(&format!("languages[{i}].level"), &l.level).map_err(field_error)?;
             if languages.iter().any(|(c, _)| *c == code) {
-                return Err(invalid_field("invalid_profile", &format!("languages[{i}].language"), format!("{code} is listed twice")));
+                return Err(invalid_field(
+                    "invalid_profile",
+                    &format!("languages[{i}].language"),
+                    format!("{code} is listed twice"),
+                ));
             }
             languages.push((code, level));
         }
@@ -436,18 +467,31 @@ impl App {
         if let Some(h) = input.availability.hours_per_week
             && !(0..=80).contains(&h)
         {
-            return Err(invalid_field("invalid_profile", "availability.hours_per_week", format!("must be from 0 to 80, got {h}")));
+            return Err(invalid_field(
+                "invalid_profile",
+                "availability.hours_per_week",
+                format!("must be from 0 to 80, got {h}"),
+            ));
         }
-        let days_mask = workforce::days_mask("availability.days", &input.availability.days).map_err(field_error)?;
+        let days_mask = workforce::days_mask("availability.days", &input.availability.days)
+            .map_err(field_error)?;
         let min_rate = match input.min_rate {
             None => None,
             Some(r) => {
                 if !(0..=100_000_000).contains(&r.amount_minor) {
-                    return Err(invalid_field("invalid_profile", "min_rate.amount_minor", "must be from 0 to 100000000 minor units an hour"));
+                    return Err(invalid_field(
+                        "invalid_profile",
+                        "min_rate.amount_minor",
+                        "must be from 0 to 100000000 minor units an hour",
+                    ));
                 }
                 let c = r.currency.trim().to_ascii_uppercase();
                 if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                    return Err(invalid_field("invalid_profile", "min_rate.currency", format!("{:?} is not an ISO 4217 code such as USD", r.currency)));
+                    return Err(invalid_field(
+                        "invalid_profile",
+                        "min_rate.currency",
+                        format!("{:?} is not an ISO 4217 code such as USD", r.currency),
+                    ));
                 }
                 Some((r.amount_minor, c))
             }
@@ -486,25 +530,37 @@ impl App {
         crate::reject_nul("title", title)?;
         crate::reject_nul("issuer", issuer)?;
         if title.is_empty() || title.chars().count() > 200 {
-            return Err(invalid_field("invalid_credential", "title", "must be 1 to 200 characters"));
+            return Err(invalid_field(
+                "invalid_credential",
+                "title",
+                "must be 1 to 200 characters",
+            ));
         }
         if issuer.chars().count() > 200 {
-            return Err(invalid_field("invalid_credential", "issuer", "must be at most 200 characters"));
+            return Err(invalid_field(
+                "invalid_credential",
+                "issuer",
+                "must be at most 200 characters",
+            ));
         }
         if bytes.len() > workforce::MAX_CREDENTIAL_BYTES {
             return Err(AppError::PayloadTooLarge {
                 limit: workforce::MAX_CREDENTIAL_BYTES as u64,
             });
         }
-        let content_type = workforce::credential_document_type(&bytes).map_err(|e| AppError::Invalid {
-            code: "invalid_document",
-            message: e.to_string(),
-            details: Some(serde_json::json!({ "field": e.field })),
-        })?;
+        let content_type =
+            workforce::credential_document_type(&bytes).map_err(|e| AppError::Invalid {
+                code: "invalid_document",
+                message: e.to_string(),
+                details: Some(serde_json::json!({ "field": e.field })),
+            })?;
         let sha = hex::encode(sha2::Sha256::digest(&bytes));
         let size = bytes.len() as i64;
         let key = ObjectKey::generate(principal.org_id);
-        self.media.put_bytes(&key, bytes).await.map_err(crate::media::media_error)?;
+        self.media
+            .put_bytes(&key, bytes)
+            .await
+            .map_err(crate::media::media_error)?;
         let added = self
             .store
             .add_credential(NewCredential {
@@ -536,7 +592,11 @@ impl App {
 
     /// The evidence of a credential, for its owner and the organization's admins only (404 to anyone else, so
     /// nobody learns that it exists).
-    pub async fn credential_document(&self, principal: &Principal, id: i64) -> AppResult<(String, Vec<u8>)> {
+    pub async fn credential_document(
+        &self,
+        principal: &Principal,
+        id: i64,
+    ) -> AppResult<(String, Vec<u8>)> {
         let c = self
             .store
             .credential(principal.org_id, id)
@@ -546,7 +606,11 @@ impl App {
             return Err(AppError::NotFound("credential"));
         }
         let key = ObjectKey::parse(&c.object_key).map_err(crate::media::media_error)?;
-        let bytes = self.media.get_bytes(&key).await.map_err(crate::media::media_error)?;
+        let bytes = self
+            .media
+            .get_bytes(&key)
+            .await
+            .map_err(crate::media::media_error)?;
         Ok((c.content_type, bytes.to_vec()))
     }
 
@@ -558,16 +622,34 @@ impl App {
         decision: CredentialDecision,
     ) -> AppResult<CredentialView> {
         require_admin(principal)?;
-        let note = decision.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        let note = decision
+            .note
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
         if let Some(n) = &note {
             crate::reject_nul("note", n)?;
             if n.chars().count() > 1000 {
-                return Err(invalid_field("invalid_credential", "note", "must be at most 1000 characters"));
+                return Err(invalid_field(
+                    "invalid_credential",
+                    "note",
+                    "must be at most 1000 characters",
+                ));
             }
         }
-        let status = if decision.verified { "verified" } else { "rejected" };
+        let status = if decision.verified {
+            "verified"
+        } else {
+            "rejected"
+        };
         self.store
-            .decide_credential(principal.org_id, id, status, principal.user_id, note, now_millis())
+            .decide_credential(
+                principal.org_id,
+                id,
+                status,
+                principal.user_id,
+                note,
+                now_millis(),
+            )
             .await
             .or_not_found("credential")?;
         let row = self
@@ -587,16 +669,27 @@ impl App {
     ) -> AppResult<Requirements> {
         crate::projects::require_manager(principal)?;
         let req = validate_requirements(req)?;
-        let spec = (!req.is_empty()).then(|| serde_json::to_string(&req).expect("requirements serialize"));
+        let spec =
+            (!req.is_empty()).then(|| serde_json::to_string(&req).expect("requirements serialize"));
         self.store
-            .set_requirements(principal.org_id, project, spec, principal.user_id, now_millis())
+            .set_requirements(
+                principal.org_id,
+                project,
+                spec,
+                principal.user_id,
+                now_millis(),
+            )
             .await
             .or_not_found("project")?;
         Ok(req)
     }
 
     /// A project's requirements (empty when it has none); any member of the organization may read them.
-    pub async fn requirements(&self, principal: &Principal, project: ProjectId) -> AppResult<Requirements> {
+    pub async fn requirements(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<Requirements> {
         self.project(principal, project).await?;
         match self.store.requirements(principal.org_id, project).await? {
             Some(s) => parse_requirements(&s),
@@ -608,9 +701,16 @@ impl App {
     /// not met: `403 not_eligible` with every reason. Projects without requirements never get here.
     pub(crate) async fn check_eligible(&self, principal: &Principal, spec: &str) -> AppResult<()> {
         let req = parse_requirements(spec)?;
-        let facts = self.store.worker_facts(principal.org_id, principal.user_id).await?;
+        let facts = self
+            .store
+            .worker_facts(principal.org_id, principal.user_id)
+            .await?;
         let unmet = workforce::unmet(&req, &facts);
-        if unmet.is_empty() { Ok(()) } else { Err(not_eligible(unmet)) }
+        if unmet.is_empty() {
+            Ok(())
+        } else {
+            Err(not_eligible(unmet))
+        }
     }
 
     /// Whether each of the given projects is open to the caller, and why not: one read for all of them.
@@ -648,7 +748,11 @@ impl App {
             return Err(invalid_field("invalid_page", "page", "must be 1 or more"));
         }
         if !(1..=MAX_MATCH_PAGE).contains(&per_page) {
-            return Err(invalid_field("invalid_page", "per_page", format!("must be from 1 to {MAX_MATCH_PAGE}")));
+            return Err(invalid_field(
+                "invalid_page",
+                "per_page",
+                format!("must be from 1 to {MAX_MATCH_PAGE}"),
+            ));
         }
         let p = self.project(principal, project).await?;
         let req = match self.store.requirements(principal.org_id, project).await? {
@@ -693,12 +797,23 @@ impl App {
 
     /// Invites a worker of the organization to a project and tells them in their inbox (managers); inviting
     /// twice tells once. Answers whether the invitation is new.
-    pub async fn invite_worker(&self, principal: &Principal, project: ProjectId, worker: UserId) -> AppResult<bool> {
+    pub async fn invite_worker(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        worker: UserId,
+    ) -> AppResult<bool> {
         crate::projects::require_manager(principal)?;
         let p = self.project(principal, project).await?;
         let created = self
             .store
-            .invite_to_project(principal.org_id, project, worker, principal.user_id, now_millis())
+            .invite_to_project(
+                principal.org_id,
+                project,
+                worker,
+                principal.user_id,
+                now_millis(),
+            )
             .await
             .or_not_found("worker or project")?;
         if created {
@@ -720,7 +835,10 @@ impl App {
     }
 
     /// The caller's invitations to projects, newest first.
-    pub async fn my_project_invites(&self, principal: &Principal) -> AppResult<Vec<ProjectInviteView>> {
+    pub async fn my_project_invites(
+        &self,
+        principal: &Principal,
+    ) -> AppResult<Vec<ProjectInviteView>> {
         Ok(self
             .store
             .my_project_invites(principal.org_id, principal.user_id)
@@ -755,7 +873,8 @@ impl App {
         let mut out = Vec::new();
         for p in projects {
             let open = states.get(&p.id).is_none_or(|l| {
-                fairloop_domain::lifecycle::effective_state(l.state, l.ends_at, now).hands_out_work()
+                fairloop_domain::lifecycle::effective_state(l.state, l.ends_at, now)
+                    .hands_out_work()
             });
             if !open {
                 continue;
@@ -768,7 +887,8 @@ impl App {
                 continue;
             }
             let rate = hourly_rate(p.pay.as_deref());
-            let (score, reasons) = workforce::score(&req, rate.as_ref().map(|(r, c)| (*r, c.as_str())), &facts);
+            let (score, reasons) =
+                workforce::score(&req, rate.as_ref().map(|(r, c)| (*r, c.as_str())), &facts);
             out.push(ProjectForYou {
                 project_id: p.id,
                 name: p.name.clone(),
@@ -783,7 +903,14 @@ impl App {
 
     /// Rolls the quality of a project's workers up into their profiles (the quality job calls it after saving
     /// the project's figures; a failure is logged by the caller, never undoes them).
-    pub async fn refresh_worker_quality(&self, org: fairloop_domain::OrgId, project: ProjectId) -> AppResult<usize> {
-        Ok(self.store.refresh_worker_quality(org, project, now_millis()).await?)
+    pub async fn refresh_worker_quality(
+        &self,
+        org: fairloop_domain::OrgId,
+        project: ProjectId,
+    ) -> AppResult<usize> {
+        Ok(self
+            .store
+            .refresh_worker_quality(org, project, now_millis())
+            .await?)
     }
 }

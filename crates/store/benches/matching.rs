@@ -91,21 +91,41 @@ fn query(requirements: Requirements, offset: i64) -> MatchQuery {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = std::env::var("FAIRLOOP_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| fairloop_store::sqlite_url_in(dir.path()));
-    let store = rt.block_on(fairloop_store::connect(&url)).expect("open the store");
+    let store = rt
+        .block_on(fairloop_store::connect(&url))
+        .expect("open the store");
     let started = std::time::Instant::now();
     seed(store.as_ref(), &rt);
-    eprintln!("seeded {WORKERS} workers in {:.1} s on {url}", started.elapsed().as_secs_f64());
-    let en_c1 = LanguageNeed { language: "en".into(), min_level: "C1".into() };
+    eprintln!(
+        "seeded {WORKERS} workers in {:.1} s on {url}",
+        started.elapsed().as_secs_f64()
+    );
+    let en_c1 = LanguageNeed {
+        language: "en".into(),
+        min_level: "C1".into(),
+    };
     let cases = [
         ("no requirements, page 1", Requirements::default(), 0),
-        ("no requirements, page 100", Requirements::default(), 99 * 50),
+        (
+            "no requirements, page 100",
+            Requirements::default(),
+            99 * 50,
+        ),
         (
             "medicine + en C1",
-            Requirements { domains: vec!["medicine".into()], languages: vec![en_c1.clone()], ..Default::default() },
+            Requirements {
+                domains: vec!["medicine".into()],
+                languages: vec![en_c1.clone()],
+                ..Default::default()
+            },
             0,
         ),
         (
@@ -120,17 +140,28 @@ fn bench(c: &mut Criterion) {
         ),
         (
             "en C1 + quality 0.7 (wide)",
-            Requirements { languages: vec![en_c1], min_quality: Some(0.7), ..Default::default() },
+            Requirements {
+                languages: vec![en_c1],
+                min_quality: Some(0.7),
+                ..Default::default()
+            },
             0,
         ),
     ];
     let mut group = c.benchmark_group("match_workers_100k");
     group.sample_size(20);
     for (name, req, offset) in cases {
-        let (total, rows) = rt.block_on(store.match_workers(query(req.clone(), offset), Some(1))).unwrap();
+        let (total, rows) = rt
+            .block_on(store.match_workers(query(req.clone(), offset), Some(1)))
+            .unwrap();
         eprintln!("{name}: {total} eligible, {} on the page", rows.len());
         group.bench_function(name, |b| {
-            b.iter(|| black_box(rt.block_on(store.match_workers(query(req.clone(), offset), Some(1))).unwrap()))
+            b.iter(|| {
+                black_box(
+                    rt.block_on(store.match_workers(query(req.clone(), offset), Some(1)))
+                        .unwrap(),
+                )
+            })
         });
     }
     group.finish();

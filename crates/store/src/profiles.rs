@@ -63,9 +63,7 @@ impl ProfileRow {
             country: self.country.clone(),
             quality_permille: self.quality_permille,
             hours_per_week: self.hours_per_week,
-            min_rate: self
-                .min_rate_minor
-                .zip(self.min_rate_currency.clone()),
+            min_rate: self.min_rate_minor.zip(self.min_rate_currency.clone()),
         }
     }
 }
@@ -519,7 +517,11 @@ impl dyn Store + '_ {
     }
 
     /// A project's requirements (JSON), `None` when it has none.
-    pub async fn requirements(&self, org: OrgId, project: ProjectId) -> StoreResult<Option<String>> {
+    pub async fn requirements(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<Option<String>> {
         self.read_tx(move |tx| {
             tx.query_opt(
                 "SELECT spec FROM project_requirements WHERE project_id = $1 AND org_id = $2",
@@ -554,8 +556,12 @@ impl dyn Store + '_ {
 
     /// The worker's profile facts for a claim (only read for projects with requirements).
     pub async fn worker_facts(&self, org: OrgId, user: UserId) -> StoreResult<WorkerFacts> {
-        self.read_tx(move |tx| Ok(profile_in(tx, org, user)?.map(|p| p.facts()).unwrap_or_default()))
-            .await
+        self.read_tx(move |tx| {
+            Ok(profile_in(tx, org, user)?
+                .map(|p| p.facts())
+                .unwrap_or_default())
+        })
+        .await
     }
 
     /// Rolls the quality of every worker of `project` up over all their work in the organization: gold accuracy
@@ -634,7 +640,11 @@ impl dyn Store + '_ {
     }
 
     /// The worker's invitations, newest first.
-    pub async fn my_project_invites(&self, org: OrgId, worker: UserId) -> StoreResult<Vec<InviteRow>> {
+    pub async fn my_project_invites(
+        &self,
+        org: OrgId,
+        worker: UserId,
+    ) -> StoreResult<Vec<InviteRow>> {
         self.read_tx(move |tx| {
             tx.query(
                 "SELECT i.project_id, p.name, u.name, i.invited_at FROM project_invites i \
@@ -675,7 +685,11 @@ impl Binds {
     }
 }
 
-fn match_in(tx: &dyn Tx, q: &MatchQuery, project: Option<ProjectId>) -> StoreResult<(i64, Vec<MatchRow>)> {
+fn match_in(
+    tx: &dyn Tx,
+    q: &MatchQuery,
+    project: Option<ProjectId>,
+) -> StoreResult<(i64, Vec<MatchRow>)> {
     let req = &q.requirements;
     let mut b = Binds(Vec::new());
     let org = b.add(q.org_id);
@@ -701,7 +715,8 @@ fn match_in(tx: &dyn Tx, q: &MatchQuery, project: Option<ProjectId>) -> StoreRes
              AND (domain IN ({wanted}){top_clause}) GROUP BY user_id) fit JOIN users u ON u.id = fit.user_id"
         );
         domain_points =
-            "4 * (CASE WHEN fit.years > 10 THEN 10 WHEN fit.years < 0 THEN 0 ELSE fit.years END)".to_string();
+            "4 * (CASE WHEN fit.years > 10 THEN 10 WHEN fit.years < 0 THEN 0 ELSE fit.years END)"
+                .to_string();
     }
     let mut filter = format!("u.org_id = {org} AND u.role = 'worker'");
     if !req.countries.is_empty() {
@@ -806,7 +821,10 @@ fn match_in(tx: &dyn Tx, q: &MatchQuery, project: Option<ProjectId>) -> StoreRes
             &b2.0,
         )? {
             if let Some(l) = Level::from_rank(r.i64(2)?) {
-                languages.entry(r.i64(0)?).or_default().push((r.string(1)?, l));
+                languages
+                    .entry(r.i64(0)?)
+                    .or_default()
+                    .push((r.string(1)?, l));
             }
         }
     }

@@ -5,12 +5,20 @@
 
 mod common;
 
-use common::{TestApp, expect_error, expect_status, jsonl_items, minimal_template, on_every_backend};
+use common::{
+    TestApp, expect_error, expect_status, jsonl_items, minimal_template, on_every_backend,
+};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn send(app: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Value) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     app.api
         .client
         .request(method, app.api.url(path))
@@ -28,7 +36,9 @@ async fn put_profile(app: &TestApp, token: &str, body: Value) -> reqwest::Respon
 async fn upload(app: &TestApp, token: &str, title: &str, bytes: Vec<u8>) -> reqwest::Response {
     app.api
         .client
-        .post(app.api.url(&format!("/api/v1/me/credentials?title={title}&issuer=Board")))
+        .post(app.api.url(&format!(
+            "/api/v1/me/credentials?title={title}&issuer=Board"
+        )))
         .bearer_auth(token)
         // The name and header claim a PDF; only the bytes count.
         .header("content-type", "application/pdf")
@@ -109,18 +119,51 @@ async fn credentials_are_typed_from_their_bytes_kept_private_and_verified_by_an_
         let before = app.media_files().len();
 
         // Wrong type (an HTML page sent as application/pdf), empty, and oversize are refused, naming the field.
-        let e = expect_error(upload(&app, &w.token, "Cert", b"<html><body>hi</body></html>".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_document").await;
+        let e = expect_error(
+            upload(
+                &app,
+                &w.token,
+                "Cert",
+                b"<html><body>hi</body></html>".to_vec(),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_document",
+        )
+        .await;
         assert_eq!(e["details"]["field"], "document");
-        assert!(e["message"].as_str().unwrap().contains("PDF, PNG or JPEG"), "{e}");
-        expect_error(upload(&app, &w.token, "Cert", Vec::new()).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_document").await;
+        assert!(
+            e["message"].as_str().unwrap().contains("PDF, PNG or JPEG"),
+            "{e}"
+        );
+        expect_error(
+            upload(&app, &w.token, "Cert", Vec::new()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_document",
+        )
+        .await;
         let mut big = pdf();
         big.resize(fairloop_domain::workforce::MAX_CREDENTIAL_BYTES + 1, b' ');
-        expect_error(upload(&app, &w.token, "Cert", big).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-        let e = expect_error(upload(&app, &w.token, "", pdf()).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_credential").await;
+        expect_error(
+            upload(&app, &w.token, "Cert", big).await,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        )
+        .await;
+        let e = expect_error(
+            upload(&app, &w.token, "", pdf()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_credential",
+        )
+        .await;
         assert_eq!(e["details"]["field"], "title");
         assert_eq!(app.media_files().len(), before, "nothing refused is stored");
 
-        let c = expect_status(upload(&app, &w.token, "Dermatology%20board", pdf()).await, StatusCode::CREATED).await;
+        let c = expect_status(
+            upload(&app, &w.token, "Dermatology%20board", pdf()).await,
+            StatusCode::CREATED,
+        )
+        .await;
         assert_eq!(c["status"], "pending");
         assert_eq!(c["content_type"], "application/pdf");
         let id = c["id"].as_i64().unwrap();
@@ -129,21 +172,68 @@ async fn credentials_are_typed_from_their_bytes_kept_private_and_verified_by_an_
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["content-type"], "application/pdf");
         assert_eq!(r.bytes().await.unwrap().to_vec(), pdf());
-        assert_eq!(app.api.get(&admin.token, &doc).await.status(), StatusCode::OK);
+        assert_eq!(
+            app.api.get(&admin.token, &doc).await.status(),
+            StatusCode::OK
+        );
         // Nobody else: another worker, a requester of the same org, an admin of another org.
         for t in [&w2.token, &req.token, &other_admin.token] {
-            expect_error(app.api.get(t, &doc).await, StatusCode::NOT_FOUND, "not_found").await;
+            expect_error(
+                app.api.get(t, &doc).await,
+                StatusCode::NOT_FOUND,
+                "not_found",
+            )
+            .await;
         }
 
         // Only an admin of the worker's organization decides.
         let decide = format!("/api/v1/credentials/{id}/decision");
-        expect_error(send(&app, reqwest::Method::POST, &w.token, &decide, json!({"verified": true})).await, StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(send(&app, reqwest::Method::POST, &other_admin.token, &decide, json!({"verified": true})).await, StatusCode::NOT_FOUND, "not_found").await;
-        let v = expect_status(send(&app, reqwest::Method::POST, &admin.token, &decide, json!({"verified": true, "note": "Checked with the board"})).await, StatusCode::OK).await;
+        expect_error(
+            send(
+                &app,
+                reqwest::Method::POST,
+                &w.token,
+                &decide,
+                json!({"verified": true}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        expect_error(
+            send(
+                &app,
+                reqwest::Method::POST,
+                &other_admin.token,
+                &decide,
+                json!({"verified": true}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let v = expect_status(
+            send(
+                &app,
+                reqwest::Method::POST,
+                &admin.token,
+                &decide,
+                json!({"verified": true, "note": "Checked with the board"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(v["status"], "verified");
         assert_eq!(v["decided_by"], "admin@lab.test");
         assert!(v["decided_at"].as_str().unwrap().ends_with('Z'));
-        let mine = expect_status(app.api.get(&w.token, "/api/v1/me/profile").await, StatusCode::OK).await;
+        let mine = expect_status(
+            app.api.get(&w.token, "/api/v1/me/profile").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(mine["credentials"][0]["status"], "verified");
         assert_eq!(mine["credentials"][0]["note"], "Checked with the board");
     })
@@ -159,31 +249,123 @@ async fn another_organization_cannot_read_or_change_profiles_requirements_or_mat
         let w2 = app.user("Lab", "w2@lab.test", Role::Worker).await;
         let other = app.user("Other", "req@other.test", Role::Requester).await;
         let other_w = app.user("Other", "w@other.test", Role::Worker).await;
-        expect_status(put_profile(&app, &w.token, json!({"expertise": [{"domain": "law/patents", "years": 5}]})).await, StatusCode::OK).await;
+        expect_status(
+            put_profile(
+                &app,
+                &w.token,
+                json!({"expertise": [{"domain": "law/patents", "years": 5}]}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
         let path = format!("/api/v1/workers/{}/profile", w.id);
         // Inside the organization: requesters and reviewers read it; another worker does not.
         let seen = expect_status(app.api.get(&req.token, &path).await, StatusCode::OK).await;
         assert_eq!(seen["expertise"][0]["domain"], "law/patents");
         expect_status(app.api.get(&reviewer.token, &path).await, StatusCode::OK).await;
-        expect_error(app.api.get(&w2.token, &path).await, StatusCode::FORBIDDEN, "forbidden").await;
+        expect_error(
+            app.api.get(&w2.token, &path).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
         // Another organization: not found, as if the worker did not exist.
-        expect_error(app.api.get(&other.token, &path).await, StatusCode::NOT_FOUND, "not_found").await;
+        expect_error(
+            app.api.get(&other.token, &path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
 
-        let project = app.project(&req.token, json!({"name": "Patents", "template": minimal_template()})).await;
+        let project = app
+            .project(
+                &req.token,
+                json!({"name": "Patents", "template": minimal_template()}),
+            )
+            .await;
         let rpath = format!("/api/v1/projects/{project}/requirements");
-        expect_error(send(&app, reqwest::Method::PUT, &other.token, &rpath, json!({"domains": ["law"]})).await, StatusCode::NOT_FOUND, "not_found").await;
-        expect_error(app.api.get(&other.token, &rpath).await, StatusCode::NOT_FOUND, "not_found").await;
-        expect_error(app.api.get(&other.token, &format!("/api/v1/projects/{project}/matches")).await, StatusCode::NOT_FOUND, "not_found").await;
+        expect_error(
+            send(
+                &app,
+                reqwest::Method::PUT,
+                &other.token,
+                &rpath,
+                json!({"domains": ["law"]}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            app.api.get(&other.token, &rpath).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            app.api
+                .get(&other.token, &format!("/api/v1/projects/{project}/matches"))
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
         // Inviting across organizations fails both ways.
-        expect_error(send(&app, reqwest::Method::POST, &other.token, &format!("/api/v1/projects/{project}/invites"), json!({"worker_id": w.id})).await, StatusCode::NOT_FOUND, "not_found").await;
-        expect_error(send(&app, reqwest::Method::POST, &req.token, &format!("/api/v1/projects/{project}/invites"), json!({"worker_id": other_w.id})).await, StatusCode::NOT_FOUND, "not_found").await;
+        expect_error(
+            send(
+                &app,
+                reqwest::Method::POST,
+                &other.token,
+                &format!("/api/v1/projects/{project}/invites"),
+                json!({"worker_id": w.id}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        expect_error(
+            send(
+                &app,
+                reqwest::Method::POST,
+                &req.token,
+                &format!("/api/v1/projects/{project}/invites"),
+                json!({"worker_id": other_w.id}),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
         // Another org's matching never lists this org's workers, even with no requirements.
-        let theirs = app.project(&other.token, json!({"name": "Theirs", "template": minimal_template()})).await;
-        let m = expect_status(app.api.get(&other.token, &format!("/api/v1/projects/{theirs}/matches")).await, StatusCode::OK).await;
-        let ids: Vec<i64> = m["workers"].as_array().unwrap().iter().map(|w| w["worker_id"].as_i64().unwrap()).collect();
+        let theirs = app
+            .project(
+                &other.token,
+                json!({"name": "Theirs", "template": minimal_template()}),
+            )
+            .await;
+        let m = expect_status(
+            app.api
+                .get(&other.token, &format!("/api/v1/projects/{theirs}/matches"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let ids: Vec<i64> = m["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["worker_id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids, vec![other_w.id]);
         // The profile is unchanged after all that.
-        let mine = expect_status(app.api.get(&w.token, "/api/v1/me/profile").await, StatusCode::OK).await;
+        let mine = expect_status(
+            app.api.get(&w.token, "/api/v1/me/profile").await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(mine["expertise"][0]["years"], 5);
     })
     .await;
@@ -252,7 +434,14 @@ async fn requirements_filter_claims_with_the_reasons_and_leave_open_projects_alo
 }
 
 /// Gives a worker a quality history: one `worker_quality` row on `project`, rolled up as the quality job does.
-async fn give_quality(app: &TestApp, org: i64, project: i64, worker: i64, agreed: i64, compared: i64) {
+async fn give_quality(
+    app: &TestApp,
+    org: i64,
+    project: i64,
+    worker: i64,
+    agreed: i64,
+    compared: i64,
+) {
     app.app
         .store
         .write_tx(move |tx| {

@@ -261,7 +261,9 @@ pub fn language(field: &str, code: &str) -> Result<String, FieldError> {
     } else {
         Err(bad(
             field,
-            format!("{code:?} is not a language code; use two letters (ISO 639-1), such as en, de or sw"),
+            format!(
+                "{code:?} is not a language code; use two letters (ISO 639-1), such as en, de or sw"
+            ),
         ))
     }
 }
@@ -283,7 +285,9 @@ pub fn country(field: &str, code: &str) -> Result<String, FieldError> {
     } else {
         Err(bad(
             field,
-            format!("{code:?} is not a country code; use two letters (ISO 3166), such as DE, KE or BR"),
+            format!(
+                "{code:?} is not a country code; use two letters (ISO 3166), such as DE, KE or BR"
+            ),
         ))
     }
 }
@@ -301,7 +305,9 @@ pub fn time_zone(field: &str, name: &str) -> Result<String, FieldError> {
     } else {
         Err(bad(
             field,
-            format!("{name:?} is not an IANA time zone name; use one such as Europe/Berlin, America/Sao_Paulo or UTC"),
+            format!(
+                "{name:?} is not an IANA time zone name; use one such as Europe/Berlin, America/Sao_Paulo or UTC"
+            ),
         ))
     }
 }
@@ -314,7 +320,10 @@ pub fn days_mask(field: &str, days: &[String]) -> Result<i64, FieldError> {
     let mut mask = 0;
     for (i, d) in days.iter().enumerate() {
         let lower = d.trim().to_ascii_lowercase();
-        let Some(bit) = WEEKDAYS.iter().position(|w| lower.starts_with(w) && lower.len() >= 3) else {
+        let Some(bit) = WEEKDAYS
+            .iter()
+            .position(|w| lower.starts_with(w) && lower.len() >= 3)
+        else {
             return Err(bad(
                 format!("{field}[{i}]"),
                 format!("{d:?} is not a day; use mon, tue, wed, thu, fri, sat or sun"),
@@ -676,10 +685,11 @@ pub fn reasons(
     let min = w.min_rate.as_ref().map(|(m, c)| (*m, c.as_str()));
     out.push(match (project_rate, min) {
         (Some((rate, pc)), Some((m, wc))) if pc == wc => {
+            let lowest = format!("{}.{:02} {wc} an hour", m / 100, m % 100);
             if rate >= m {
-                format!("the project's rate meets their lowest rate ({m} {wc} minor units an hour)")
+                format!("the project's rate meets their lowest rate ({lowest})")
             } else {
-                format!("the project's rate is below their lowest rate ({m} {wc} minor units an hour)")
+                format!("the project's rate is below their lowest rate ({lowest})")
             }
         }
         (None, _) => "the project has no hourly rate to compare".to_string(),

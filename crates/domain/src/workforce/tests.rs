@@ -58,7 +58,10 @@ fn unknown_domains_levels_time_zones_and_days_are_errors_naming_the_field() {
         days_mask("days", &["mon".into(), "Friday".into()]).unwrap(),
         0b10001
     );
-    assert_eq!(days_mask("days", &["funday".into()]).unwrap_err().field, "days[0]");
+    assert_eq!(
+        days_mask("days", &["funday".into()]).unwrap_err().field,
+        "days[0]"
+    );
     assert_eq!(mask_days(0b10001), vec!["mon", "fri"]);
     assert!(language("l", "EN").is_ok());
     assert!(language("l", "english").is_err());
@@ -91,7 +94,12 @@ fn credential_documents_are_typed_from_their_bytes() {
     let e = credential_document_type(b"<html>not a pdf</html>").unwrap_err();
     assert_eq!(e.field, "document");
     assert!(e.message.contains("text"), "{e}");
-    assert!(credential_document_type(b"PK\x03\x04xx").unwrap_err().message.contains("zip"));
+    assert!(
+        credential_document_type(b"PK\x03\x04xx")
+            .unwrap_err()
+            .message
+            .contains("zip")
+    );
 }
 
 fn dermatologist() -> WorkerFacts {
@@ -177,12 +185,18 @@ fn bad_requirements_name_the_field() {
         domains: vec!["law".into(), "cooking".into()],
         ..Default::default()
     };
-    assert_eq!(bad_domain.validate().unwrap_err().field, "requirements.domains[1]");
+    assert_eq!(
+        bad_domain.validate().unwrap_err().field,
+        "requirements.domains[1]"
+    );
     let bad_q = Requirements {
         min_quality: Some(80.0),
         ..Default::default()
     };
-    assert_eq!(bad_q.validate().unwrap_err().field, "requirements.min_quality");
+    assert_eq!(
+        bad_q.validate().unwrap_err().field,
+        "requirements.min_quality"
+    );
 }
 
 #[test]
@@ -203,5 +217,8 @@ fn the_score_rewards_fit_quality_availability_and_rate() {
         ..w.clone()
     };
     assert!(score(&req, None, &junior).0 < unknown);
-    assert_eq!(base_points(None, None), NEW_QUALITY_POINTS + UNKNOWN_AVAILABILITY_POINTS);
+    assert_eq!(
+        base_points(None, None),
+        NEW_QUALITY_POINTS + UNKNOWN_AVAILABILITY_POINTS
+    );
 }

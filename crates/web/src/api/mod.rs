@@ -119,7 +119,10 @@ fn profile_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(profiles::credential_document))
         .routes(routes!(profiles::decide_credential))
         .routes(routes!(profiles::worker_profile))
-        .routes(routes!(profiles::get_requirements, profiles::put_requirements))
+        .routes(routes!(
+            profiles::get_requirements,
+            profiles::put_requirements
+        ))
         .routes(routes!(profiles::eligibility))
         .routes(routes!(profiles::matches))
         .routes(routes!(profiles::invite))

@@ -9,8 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fairloop_app::AppError;
 use fairloop_app::profiles::{
-    CredentialDecision, CredentialView, Eligibility, MatchPage, ProfileInput, ProfileView, ProjectForYou,
-    ProjectInviteView,
+    CredentialDecision, CredentialView, Eligibility, MatchPage, ProfileInput, ProfileView,
+    ProjectForYou, ProjectInviteView,
 };
 use fairloop_domain::workforce::{self, Requirements};
 use serde::{Deserialize, Serialize};
@@ -104,10 +104,17 @@ pub async fn add_credential(
     let limit = workforce::MAX_CREDENTIAL_BYTES;
     let bytes = axum::body::to_bytes(request.into_body(), limit + 1)
         .await
-        .map_err(|_| AppError::PayloadTooLarge { limit: limit as u64 })?;
+        .map_err(|_| AppError::PayloadTooLarge {
+            limit: limit as u64,
+        })?;
     let view = s
         .app
-        .add_credential(&p, &q.title, q.issuer.as_deref().unwrap_or(""), bytes.to_vec())
+        .add_credential(
+            &p,
+            &q.title,
+            q.issuer.as_deref().unwrap_or(""),
+            bytes.to_vec(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -115,7 +122,11 @@ pub async fn add_credential(
 /// The evidence of a credential (its owner and the organization's admins; 404 for anyone else).
 #[utoipa::path(get, path = "/api/v1/credentials/{id}/document", params(("id" = i64, Path)),
     responses((status = 200), (status = 404)))]
-pub async fn credential_document(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn credential_document(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let (content_type, bytes) = s.app.credential_document(&p, id).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -149,14 +160,22 @@ pub async fn decide_credential(
 /// A worker's profile (requesters, reviewers and admins of the worker's organization; 404 for others).
 #[utoipa::path(get, path = "/api/v1/workers/{id}/profile", params(("id" = i64, Path)),
     responses((status = 200, body = ProfileView), (status = 403), (status = 404)))]
-pub async fn worker_profile(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Json<ProfileView>> {
+pub async fn worker_profile(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<ProfileView>> {
     Ok(Json(s.app.worker_profile(&p, id).await?))
 }
 
 /// A project's requirements (empty lists when it has none).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/requirements", params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 404)))]
-pub async fn get_requirements(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Json<Requirements>> {
+pub async fn get_requirements(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Requirements>> {
     Ok(Json(s.app.requirements(&p, id).await?))
 }
 
@@ -175,7 +194,11 @@ pub async fn put_requirements(
 /// Whether the project is open to the caller, and what it needs if not.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/eligibility", params(("id" = i64, Path)),
     responses((status = 200, body = Eligibility), (status = 404)))]
-pub async fn eligibility(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<Json<Eligibility>> {
+pub async fn eligibility(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Eligibility>> {
     s.app.project(&p, id).await?;
     let mut all = s.app.eligibility(&p, &[id]).await?;
     Ok(Json(all.remove(&id).unwrap_or_default()))
@@ -201,7 +224,8 @@ pub async fn matches(
     Id(id): Id,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<MatchPage>> {
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     Ok(Json(
         s.app
             .matches(&p, id, q.page.unwrap_or(1), q.per_page.unwrap_or(50))
@@ -235,19 +259,29 @@ pub async fn invite(
 ) -> ApiResult<(StatusCode, Json<InviteResult>)> {
     let created = s.app.invite_worker(&p, id, body.worker_id).await?;
     Ok((
-        if created { StatusCode::CREATED } else { StatusCode::OK },
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         Json(InviteResult { created }),
     ))
 }
 
 /// The caller's invitations to projects, newest first.
 #[utoipa::path(get, path = "/api/v1/me/project-invites", responses((status = 200, body = Vec<ProjectInviteView>)))]
-pub async fn my_invites(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<ProjectInviteView>>> {
+pub async fn my_invites(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<Vec<ProjectInviteView>>> {
     Ok(Json(s.app.my_project_invites(&p).await?))
 }
 
 /// The projects open to the caller, ranked by the score matching gives them, with the reasons.
 #[utoipa::path(get, path = "/api/v1/me/projects-for-you", responses((status = 200, body = Vec<ProjectForYou>)))]
-pub async fn projects_for_you(State(s): State<AppState>, Auth(p): Auth) -> ApiResult<Json<Vec<ProjectForYou>>> {
+pub async fn projects_for_you(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+) -> ApiResult<Json<Vec<ProjectForYou>>> {
     Ok(Json(s.app.projects_for_me(&p).await?))
 }

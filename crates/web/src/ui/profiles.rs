@@ -22,9 +22,9 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::Ui;
+use super::UiError;
 use super::pages::{PageResult, capitalise, id, parse_form, see_other, user_view};
 use super::render::{self, render, ser};
-use super::UiError;
 use super::session::{CurrentUser, form_value};
 
 /// Blank rows offered below the filled ones, so a worker can add entries without JavaScript.
@@ -65,11 +65,19 @@ fn level_options() -> Vec<&'static str> {
 fn parse_amount(s: &str) -> Option<i64> {
     let s = s.trim();
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let cents = format!("{frac:0<2}").parse::<i64>().ok()?;
-    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
 }
 
 fn amount_text(minor: i64) -> String {
@@ -91,7 +99,13 @@ fn credential_rows(p: &ProfileView) -> Vec<minijinja::Value> {
         .collect()
 }
 
-async fn profile_page(ui: &Ui, user: &CurrentUser, status: StatusCode, notice: Option<&str>, error: Option<String>) -> PageResult {
+async fn profile_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> PageResult {
     let p = &user.session.principal;
     let profile = ui.state.app.my_profile(p).await?;
     let mut expertise = profile.expertise.clone();
@@ -107,10 +121,20 @@ async fn profile_page(ui: &Ui, user: &CurrentUser, status: StatusCode, notice: O
     }));
     let days: Vec<minijinja::Value> = workforce::WEEKDAYS
         .iter()
-        .map(|d| context! { key => *d, checked => profile.availability.days.iter().any(|x| x == d) })
+        .map(
+            |d| context! { key => *d, checked => profile.availability.days.iter().any(|x| x == d) },
+        )
         .collect();
-    let invites = if p.role.can_work() { ui.state.app.my_project_invites(p).await? } else { Vec::new() };
-    let for_you = if p.role.can_work() { ui.state.app.projects_for_me(p).await? } else { Vec::new() };
+    let invites = if p.role.can_work() {
+        ui.state.app.my_project_invites(p).await?
+    } else {
+        Vec::new()
+    };
+    let for_you = if p.role.can_work() {
+        ui.state.app.projects_for_me(p).await?
+    } else {
+        Vec::new()
+    };
     Ok((
         status,
         render(
@@ -138,10 +162,16 @@ async fn profile_page(ui: &Ui, user: &CurrentUser, status: StatusCode, notice: O
 }
 
 /// The caller's profile page.
-pub async fn show(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Query(q): Query<PageQuery>) -> PageResult {
+pub async fn show(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     let notice = match q.done.as_deref() {
         Some("saved") => Some("Your profile is saved."),
-        Some("credential") => Some("Your credential is uploaded. An admin of your organization will verify it."),
+        Some("credential") => {
+            Some("Your credential is uploaded. An admin of your organization will verify it.")
+        }
         _ => None,
     };
     profile_page(&ui, &user, StatusCode::OK, notice, None).await
@@ -166,18 +196,32 @@ pub async fn save(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, body: By
                 Ok(y) => y,
                 Err(_) => {
                     let e = format!("Years of experience: “{years_raw}” is not a whole number");
-                    return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
+                    return profile_page(
+                        &ui,
+                        &user,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        None,
+                        Some(e),
+                    )
+                    .await;
                 }
             }
         };
-        input.expertise.push(Expertise { domain, years, label: String::new() });
+        input.expertise.push(Expertise {
+            domain,
+            years,
+            label: String::new(),
+        });
     }
     for i in 0..64 {
         let language = get(&format!("language_{i}"));
         if language.is_empty() {
             continue;
         }
-        input.languages.push(LanguageLevel { language, level: get(&format!("level_{i}")) });
+        input.languages.push(LanguageLevel {
+            language,
+            level: get(&format!("level_{i}")),
+        });
     }
     input.country = Some(get("country"));
     input.time_zone = Some(get("time_zone"));
@@ -189,13 +233,18 @@ pub async fn save(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, body: By
             Ok(h) => Some(h),
             Err(_) => {
                 let e = format!("Hours a week: “{hours}” is not a whole number");
-                return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
+                return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e))
+                    .await;
             }
         }
     };
     input.availability = Availability {
         hours_per_week,
-        days: form.iter().filter(|(k, _)| k == "days").map(|(_, v)| v.clone()).collect(),
+        days: form
+            .iter()
+            .filter(|(k, _)| k == "days")
+            .map(|(_, v)| v.clone())
+            .collect(),
     };
     let rate = get("rate_amount");
     if !rate.is_empty() {
@@ -203,23 +252,47 @@ pub async fn save(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, body: By
             let e = format!("Lowest hourly rate: “{rate}” is not an amount such as 25 or 25.50");
             return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
         };
-        input.min_rate = Some(MinRate { amount_minor, currency: get("rate_currency") });
+        input.min_rate = Some(MinRate {
+            amount_minor,
+            currency: get("rate_currency"),
+        });
     }
-    match ui.state.app.save_my_profile(&user.session.principal, input).await {
+    match ui
+        .state
+        .app
+        .save_my_profile(&user.session.principal, input)
+        .await
+    {
         Ok(_) => Ok(see_other("/profile?done=saved")),
         Err(AppError::Invalid { message, .. }) => {
-            profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(capitalise(&message))).await
+            profile_page(
+                &ui,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(capitalise(&message)),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Uploads a credential with its evidence (multipart: `_csrf` first, then `title`, `issuer`, `file`).
-pub async fn upload_credential(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, mut form: Multipart) -> PageResult {
+pub async fn upload_credential(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    mut form: Multipart,
+) -> PageResult {
     let broken = |e: String| {
-        UiError::page(StatusCode::BAD_REQUEST, "The upload did not arrive", format!("The form could not be read ({e})."))
+        UiError::page(
+            StatusCode::BAD_REQUEST,
+            "The upload did not arrive",
+            format!("The form could not be read ({e})."),
+        )
     };
-    let (mut csrf_ok, mut title, mut issuer, mut file) = (false, String::new(), String::new(), None);
+    let (mut csrf_ok, mut title, mut issuer, mut file) =
+        (false, String::new(), String::new(), None);
     let limit = workforce::MAX_CREDENTIAL_BYTES;
     while let Some(mut field) = form.next_field().await.map_err(|e| broken(e.to_string()))? {
         let name = field.name().unwrap_or_default().to_string();
@@ -240,8 +313,18 @@ pub async fn upload_credential(Extension(ui): Extension<Arc<Ui>>, user: CurrentU
                 while let Some(chunk) = field.chunk().await.map_err(|e| broken(e.to_string()))? {
                     bytes.extend_from_slice(&chunk);
                     if bytes.len() > limit {
-                        let e = format!("The document is over the limit of {} MB; upload a smaller file.", limit >> 20);
-                        return profile_page(&ui, &user, StatusCode::PAYLOAD_TOO_LARGE, None, Some(e)).await;
+                        let e = format!(
+                            "The document is over the limit of {} MB; upload a smaller file.",
+                            limit >> 20
+                        );
+                        return profile_page(
+                            &ui,
+                            &user,
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            None,
+                            Some(e),
+                        )
+                        .await;
                     }
                 }
                 file = Some(bytes);
@@ -256,18 +339,38 @@ pub async fn upload_credential(Extension(ui): Extension<Arc<Ui>>, user: CurrentU
         let e = "Choose a document (PDF, PNG or JPEG) to upload.".to_string();
         return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
     };
-    match ui.state.app.add_credential(&user.session.principal, &title, &issuer, bytes).await {
+    match ui
+        .state
+        .app
+        .add_credential(&user.session.principal, &title, &issuer, bytes)
+        .await
+    {
         Ok(_) => Ok(see_other("/profile?done=credential#credentials")),
         Err(AppError::Invalid { message, .. }) => {
-            profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(capitalise(&message))).await
+            profile_page(
+                &ui,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(capitalise(&message)),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// The evidence of a credential, for its owner and the organization's admins.
-pub async fn credential_document(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(raw): Path<String>) -> PageResult {
-    let (content_type, bytes) = ui.state.app.credential_document(&user.session.principal, id(&raw)?).await?;
+pub async fn credential_document(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let (content_type, bytes) = ui
+        .state
+        .app
+        .credential_document(&user.session.principal, id(&raw)?)
+        .await?;
     Ok(crate::api::profiles::document_response(content_type, bytes))
 }
 
@@ -289,7 +392,12 @@ async fn worker_page(ui: &Ui, user: &CurrentUser, worker: i64, notice: Option<&s
 }
 
 /// A worker's profile for the organization's requesters, reviewers and admins.
-pub async fn worker(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(raw): Path<String>, Query(q): Query<PageQuery>) -> PageResult {
+pub async fn worker(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     let notice = match q.done.as_deref() {
         Some("verified") => Some("The credential is marked verified, with your name and the time."),
         Some("rejected") => Some("The credential is marked rejected; the worker sees your note."),
@@ -299,7 +407,12 @@ pub async fn worker(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(r
 }
 
 /// An admin verifies or rejects a credential.
-pub async fn decide(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path((raw_worker, raw_id)): Path<(String, String)>, body: Bytes) -> PageResult {
+pub async fn decide(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw_worker, raw_id)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let worker = id(&raw_worker)?;
@@ -307,14 +420,29 @@ pub async fn decide(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path((
     let note = form_value(&form, "note").map(str::to_string);
     ui.state
         .app
-        .decide_credential(&user.session.principal, id(&raw_id)?, CredentialDecision { verified, note })
+        .decide_credential(
+            &user.session.principal,
+            id(&raw_id)?,
+            CredentialDecision { verified, note },
+        )
         .await?;
-    Ok(see_other(&format!("/workers/{worker}?done={}", if verified { "verified" } else { "rejected" })))
+    Ok(see_other(&format!(
+        "/workers/{worker}?done={}",
+        if verified { "verified" } else { "rejected" }
+    )))
 }
 
 const PER_PAGE: i64 = 25;
 
-async fn matching_page(ui: &Ui, user: &CurrentUser, project_id: i64, page: i64, status: StatusCode, notice: Option<&str>, error: Option<String>) -> PageResult {
+async fn matching_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    project_id: i64,
+    page: i64,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> PageResult {
     let p = &user.session.principal;
     fairloop_app::projects::require_manager(p)?;
     let project = ui.state.app.project(p, project_id).await?;
@@ -323,7 +451,10 @@ async fn matching_page(ui: &Ui, user: &CurrentUser, project_id: i64, page: i64, 
     let matches = ui.state.app.matches(p, project_id, page, PER_PAGE).await?;
     let pages = (matches.total + PER_PAGE - 1) / PER_PAGE;
     let mut languages: Vec<LanguageNeed> = req.languages.clone();
-    languages.extend((0..BLANK_ROWS).map(|_| LanguageNeed { language: String::new(), min_level: String::new() }));
+    languages.extend((0..BLANK_ROWS).map(|_| LanguageNeed {
+        language: String::new(),
+        min_level: String::new(),
+    }));
     let rank_base = (page - 1) * PER_PAGE;
     let workers: Vec<minijinja::Value> = matches
         .workers
@@ -356,32 +487,66 @@ async fn matching_page(ui: &Ui, user: &CurrentUser, project_id: i64, page: i64, 
 }
 
 /// A project's requirements and its ranked, eligible workers (requesters and admins).
-pub async fn matching(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(raw): Path<String>, Query(q): Query<PageQuery>) -> PageResult {
+pub async fn matching(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     let notice = match q.done.as_deref() {
-        Some("requirements") => Some("The requirements are saved; the list below follows them."),
+        Some("requirements") => {
+            Some("The requirements are saved; the list of workers follows them.")
+        }
         Some("invited") => Some("The worker is invited and told in their inbox."),
         Some("invited_before") => Some("That worker was invited before; they were not told twice."),
         _ => None,
     };
-    matching_page(&ui, &user, id(&raw)?, q.page.unwrap_or(1), StatusCode::OK, notice, None).await
+    matching_page(
+        &ui,
+        &user,
+        id(&raw)?,
+        q.page.unwrap_or(1),
+        StatusCode::OK,
+        notice,
+        None,
+    )
+    .await
 }
 
 /// Saves the requirements form.
-pub async fn save_requirements(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(raw): Path<String>, body: Bytes) -> PageResult {
+pub async fn save_requirements(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> PageResult {
     let project = id(&raw)?;
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let get = |k: &str| form_value(&form, k).unwrap_or_default().trim().to_string();
     let mut req = Requirements {
-        domains: form.iter().filter(|(k, _)| k == "domains").map(|(_, v)| v.clone()).filter(|v| !v.is_empty()).collect(),
-        countries: get("countries").split([',', ' ']).map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect(),
+        domains: form
+            .iter()
+            .filter(|(k, _)| k == "domains")
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        countries: get("countries")
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
         exclude_without_history: form_value(&form, "exclude_without_history").is_some(),
         ..Default::default()
     };
     for i in 0..16 {
         let language = get(&format!("language_{i}"));
         if !language.is_empty() {
-            req.languages.push(LanguageNeed { language, min_level: get(&format!("min_level_{i}")) });
+            req.languages.push(LanguageNeed {
+                language,
+                min_level: get(&format!("min_level_{i}")),
+            });
         }
     }
     let q = get("min_quality");
@@ -390,28 +555,67 @@ pub async fn save_requirements(Extension(ui): Extension<Arc<Ui>>, user: CurrentU
             Ok(v) => req.min_quality = Some(v / 100.0),
             Err(_) => {
                 let e = format!("Least quality: “{q}” is not a percentage such as 80");
-                return matching_page(&ui, &user, project, 1, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
+                return matching_page(
+                    &ui,
+                    &user,
+                    project,
+                    1,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(e),
+                )
+                .await;
             }
         }
     }
-    match ui.state.app.set_requirements(&user.session.principal, project, req).await {
-        Ok(_) => Ok(see_other(&format!("/projects/{project}/matching?done=requirements"))),
+    match ui
+        .state
+        .app
+        .set_requirements(&user.session.principal, project, req)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/projects/{project}/matching?done=requirements"
+        ))),
         Err(AppError::Invalid { message, .. }) => {
-            let m = capitalise(&message.replace("requirements.min_quality: must be from 0 to 1 (a share of answers)", "least quality: must be a percentage from 0 to 100"));
-            matching_page(&ui, &user, project, 1, StatusCode::UNPROCESSABLE_ENTITY, None, Some(m)).await
+            let m = capitalise(&message.replace(
+                "requirements.min_quality: must be from 0 to 1 (a share of answers)",
+                "least quality: must be a percentage from 0 to 100",
+            ));
+            matching_page(
+                &ui,
+                &user,
+                project,
+                1,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(m),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Invites one worker from the matching list.
-pub async fn invite(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, Path(raw): Path<String>, body: Bytes) -> PageResult {
+pub async fn invite(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> PageResult {
     let project = id(&raw)?;
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let worker = id(form_value(&form, "worker_id").unwrap_or_default())?;
-    let created = ui.state.app.invite_worker(&user.session.principal, project, worker).await?;
-    let page = form_value(&form, "page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let created = ui
+        .state
+        .app
+        .invite_worker(&user.session.principal, project, worker)
+        .await?;
+    let page = form_value(&form, "page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1);
     Ok(see_other(&format!(
         "/projects/{project}/matching?page={page}&done={}#w{worker}",
         if created { "invited" } else { "invited_before" }
