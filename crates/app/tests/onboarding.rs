@@ -27,7 +27,6 @@ fn create(pay: Option<Pay>, onboarding: Option<OnboardingPay>) -> CreateProject 
         state: None,
         requirements: None,
     }
-    requirements: None,
 }
 
 fn per_task() -> Option<Pay> {

@@ -421,8 +421,7 @@ impl dyn Store + '_ {
     /// Records a credential whose evidence is already in the MediaStore.
     pub async fn add_credential(&self, c: NewCredential) -> StoreResult<i64> {
         self.write_tx(move |tx| {
-            Ok(tx
-                .query_one(
+            tx.query_one(
                     "INSERT INTO worker_credentials (org_id, user_id, title, issuer, object_key, content_type, \
                      size_bytes, sha256, status, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING id",
@@ -438,7 +437,7 @@ impl dyn Store + '_ {
                         c.now
                     ],
                 )?
-                .i64(0)?)
+                .i64(0)
         })
         .await
     }
