@@ -697,21 +697,37 @@ fn match_in(
     if req.domains.is_empty() {
         domain_points = workforce::NO_DOMAIN_POINTS.to_string();
     } else {
-        let wanted = b.list(&req.domains);
+        // A top-level requirement is met by the domain or any of its sub-domains (`top`), a sub-domain only by
+        // itself (`domain`): two index searches, never an OR that would scan the organization's expertise.
         let tops: Vec<String> = req
             .domains
             .iter()
             .filter(|d| !d.contains('/'))
             .cloned()
             .collect();
-        let top_clause = if tops.is_empty() {
-            String::new()
-        } else {
-            format!(" OR top IN ({})", b.list(&tops))
-        };
+        let subs: Vec<String> = req
+            .domains
+            .iter()
+            .filter(|d| d.contains('/'))
+            .cloned()
+            .collect();
+        let mut parts = Vec::new();
+        if !tops.is_empty() {
+            parts.push(format!(
+                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND top IN ({})",
+                b.list(&tops)
+            ));
+        }
+        if !subs.is_empty() {
+            parts.push(format!(
+                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND domain IN ({})",
+                b.list(&subs)
+            ));
+        }
         from = format!(
-            "(SELECT user_id, MAX(years) AS years FROM worker_expertise WHERE org_id = {org} \
-             AND (domain IN ({wanted}){top_clause}) GROUP BY user_id) fit JOIN users u ON u.id = fit.user_id"
+            "(SELECT user_id, MAX(years) AS years FROM ({}) e GROUP BY user_id) fit \
+             JOIN users u ON u.id = fit.user_id",
+            parts.join(" UNION ALL ")
         );
         domain_points =
             "4 * (CASE WHEN fit.years > 10 THEN 10 WHEN fit.years < 0 THEN 0 ELSE fit.years END)"
@@ -771,23 +787,24 @@ fn match_in(
         "SELECT u.id, u.name, u.country, p.hours_per_week, p.min_rate_minor, p.min_rate_currency, \
          p.quality_permille, {years}, \
          {domain_points} + COALESCE(p.base_points, {base_default}) + {rate_points} AS score, \
-         COUNT(*) OVER () AS total, CASE WHEN {invited} THEN 1 ELSE 0 END \
+         CASE WHEN {invited} THEN 1 ELSE 0 END \
          FROM {from} LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
          WHERE {filter} ORDER BY score DESC, u.id LIMIT {limit} OFFSET {offset}"
     );
     let rows = tx.query(&sql, &b.0)?;
-    let total = match rows.first() {
-        Some(r) => r.i64(9)?,
-        None => tx
-            .query_one(
-                &format!(
-                    "SELECT COUNT(*) FROM {from} LEFT JOIN worker_profiles p ON p.user_id = u.id \
-                     AND p.org_id = u.org_id WHERE {filter}"
-                ),
-                &b.0[..n_filter],
-            )?
-            .i64(0)?,
+    // The total is a count of its own: a window count would make SQLite materialize every eligible row
+    // before the top-N sort; the count reads only the indexes the filter needs.
+    let profile_join = if req.min_quality.is_some() {
+        " LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id"
+    } else {
+        ""
     };
+    let total = tx
+        .query_one(
+            &format!("SELECT COUNT(*) FROM {from}{profile_join} WHERE {filter}"),
+            &b.0[..n_filter],
+        )?
+        .i64(0)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.i64(0)).collect::<StoreResult<_>>()?;
     // The page's expertise and languages, for the reasons: two reads of at most a page of workers.
     let mut expertise: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
@@ -835,7 +852,7 @@ fn match_in(
                 user_id: id,
                 name: r.string(1)?,
                 score: r.i64(8)?,
-                invited: r.i64(10)? == 1,
+                invited: r.i64(9)? == 1,
                 facts: WorkerFacts {
                     expertise: expertise.remove(&id).unwrap_or_default(),
                     languages: languages.remove(&id).unwrap_or_default(),

@@ -78,3 +78,7 @@ CREATE TABLE project_invites (
     PRIMARY KEY (project_id, worker_id)
 );
 CREATE INDEX project_invites_worker ON project_invites(org_id, worker_id);
+
+-- The matching query's filter and count read the organization's workers (and their country) from this index
+-- alone.
+CREATE INDEX users_org_role_country ON users(org_id, role, country);
