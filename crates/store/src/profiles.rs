@@ -768,13 +768,6 @@ fn match_in(
         ),
         None => workforce::UNKNOWN_RATE_POINTS.to_string(),
     };
-    let invited = match project {
-        Some(pid) => format!(
-            "EXISTS (SELECT 1 FROM project_invites i WHERE i.project_id = {} AND i.worker_id = u.id)",
-            b.add(pid)
-        ),
-        None => "0 = 1".to_string(),
-    };
     let base_default = workforce::base_points(None, None);
     let limit = b.add(q.limit);
     let offset = b.add(q.offset);
@@ -784,10 +777,9 @@ fn match_in(
         "fit.years".to_string()
     };
     let sql = format!(
-        "SELECT u.id, u.name, u.country, p.hours_per_week, p.min_rate_minor, p.min_rate_currency, \
-         p.quality_permille, {years}, \
-         {domain_points} + COALESCE(p.base_points, {base_default}) + {rate_points} AS score, \
-         CASE WHEN {invited} THEN 1 ELSE 0 END \
+        // Only the id and the score go through the sort: the page's details are read afterwards for 50 ids
+        // rather than carried along for every eligible worker.
+        "SELECT u.id, {years}, {domain_points} + COALESCE(p.base_points, {base_default}) + {rate_points} AS score \
          FROM {from} LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
          WHERE {filter} ORDER BY score DESC, u.id LIMIT {limit} OFFSET {offset}"
     );
@@ -844,22 +836,51 @@ fn match_in(
             }
         }
     }
+    let mut details: HashMap<i64, Row> = HashMap::new();
+    if !ids.is_empty() {
+        let mut b3 = Binds(Vec::new());
+        let o = b3.add(q.org_id);
+        let list = ids
+            .iter()
+            .map(|i| b3.add(*i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let invited = match project {
+            Some(pid) => format!(
+                "EXISTS (SELECT 1 FROM project_invites i WHERE i.project_id = {} AND i.worker_id = u.id)",
+                b3.add(pid)
+            ),
+            None => "0 = 1".to_string(),
+        };
+        for r in tx.query(
+            &format!(
+                "SELECT u.id, u.name, u.country, p.hours_per_week, p.min_rate_minor, p.min_rate_currency, \
+                 p.quality_permille, CASE WHEN {invited} THEN 1 ELSE 0 END FROM users u \
+                 LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
+                 WHERE u.org_id = {o} AND u.id IN ({list})"
+            ),
+            &b3.0,
+        )? {
+            details.insert(r.i64(0)?, r);
+        }
+    }
     let out = rows
         .iter()
         .map(|r| {
             let id = r.i64(0)?;
+            let d = details.get(&id).ok_or(StoreError::NotFound)?;
             Ok(MatchRow {
                 user_id: id,
-                name: r.string(1)?,
-                score: r.i64(8)?,
-                invited: r.i64(9)? == 1,
+                name: d.string(1)?,
+                score: r.i64(2)?,
+                invited: d.i64(7)? == 1,
                 facts: WorkerFacts {
                     expertise: expertise.remove(&id).unwrap_or_default(),
                     languages: languages.remove(&id).unwrap_or_default(),
-                    country: r.opt_string(2)?,
-                    quality_permille: r.opt_i64(6)?,
-                    hours_per_week: r.opt_i64(3)?,
-                    min_rate: r.opt_i64(4)?.zip(r.opt_string(5)?),
+                    country: d.opt_string(2)?,
+                    quality_permille: d.opt_i64(6)?,
+                    hours_per_week: d.opt_i64(3)?,
+                    min_rate: d.opt_i64(4)?.zip(d.opt_string(5)?),
                 },
             })
         })
