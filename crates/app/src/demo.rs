@@ -157,6 +157,7 @@ impl App {
                                 },
                             ),
                             requirements: None,
+                            wellbeing: None,
                         },
                     )
                     .await?

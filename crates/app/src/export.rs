@@ -260,6 +260,13 @@ impl Shaper {
             extra: {
                 let mut extra = Map::new();
                 extra.insert("quality".into(), quality);
+                if row.sensitivity != 0 {
+                    // The item's own sensitivity categories, as in the import file (docs/wellbeing.md).
+                    extra.insert(
+                        "sensitivity".into(),
+                        fairloop_domain::sensitivity::keys(row.sensitivity).into(),
+                    );
+                }
                 if let Some(g) = gold {
                     extra.insert(
                         "gold".into(),

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use fairloop_domain::ProjectId;
+use fairloop_domain::sensitivity::{self, Mask};
 use fairloop_domain::template::TaskTemplate;
 use fairloop_formats::{ImportFormat, LineError, RawItem, ReadLimits};
 use fairloop_store::{NewItem, Principal};
@@ -145,11 +146,13 @@ fn open_records(
 }
 
 /// Checks one record against the template (and its media references, when the template shows media) and
-/// turns it into a row to insert.
+/// turns it into a row to insert; `declared` is the project's own sensitivity categories, which every item is in
+/// (docs/wellbeing.md).
 fn check(
     template: &TaskTemplate,
     media: Option<&mut MediaChecker>,
     raw: RawItem,
+    declared: Mask,
 ) -> Result<NewItem, BadLine> {
     let bad = |message: String| BadLine {
         line: raw.line,
@@ -177,11 +180,14 @@ fn check(
             bad(format!("gold answer is invalid: {}", list.join("; ")))
         })?;
     }
+    let own = sensitivity::parse(&raw.sensitivity).map_err(|e| bad(format!("sensitivity: {e}")))?;
     Ok(NewItem {
         external_id: raw.external_id,
         data: serde_json::Value::Object(raw.data).to_string(),
         priority: raw.priority,
         gold: raw.gold.map(|g| g.to_string()),
+        sensitivity: own | declared,
+        own_sensitivity: own,
     })
 }
 
@@ -211,6 +217,9 @@ impl App {
         let mut media = self
             .media_checker(principal.org_id, project.id, &template)
             .await?;
+        let (org, project_id) = (principal.org_id, project.id);
+        // Sensitivity categories the file brings, found by the validation pass of an atomic import.
+        let mut noted: Mask = 0;
 
         if mode == ImportMode::Atomic {
             progress.phase.store(0, Ordering::Relaxed);
@@ -221,9 +230,10 @@ impl App {
                 progress.clone(),
             );
             let checker = media.take();
-            let (report, checker) = tokio::task::spawn_blocking(move || {
+            let (report, mask, checker) = tokio::task::spawn_blocking(move || {
                 let mut checker = checker;
                 let mut report = ImportReport::default();
+                let mut mask: Mask = 0;
                 for rec in open_records(&path, format, &limits, &progress)? {
                     progress.records.fetch_add(1, Ordering::Relaxed);
                     let outcome = rec
@@ -231,9 +241,10 @@ impl App {
                             line: e.line,
                             message: e.message,
                         })
-                        .and_then(|r| check(&template, checker.as_mut(), r));
-                    if let Err(bad) = outcome {
-                        note_error(&mut report, bad, max_errors);
+                        .and_then(|r| check(&template, checker.as_mut(), r, 0));
+                    match outcome {
+                        Ok(item) => mask |= item.own_sensitivity,
+                        Err(bad) => note_error(&mut report, bad, max_errors),
                     }
                 }
                 // Workers of the project may read the media its items refer to: recorded before any item is.
@@ -242,7 +253,7 @@ impl App {
                 {
                     c.save_refs()?;
                 }
-                Ok::<_, AppError>((report, checker))
+                Ok::<_, AppError>((report, mask, checker))
             })
             .await
             .map_err(|e| AppError::Internal(format!("import validation task: {e}")))??;
@@ -253,13 +264,54 @@ impl App {
                     ..report
                 });
             }
+            // Noted now: the atomic write below holds SQLite's writer until the whole file is in.
+            if mask != 0 {
+                self.store
+                    .note_item_sensitivity(
+                        org,
+                        project_id,
+                        mask,
+                        fairloop_domain::time::now_millis(),
+                    )
+                    .await?;
+                noted = mask;
+            }
         }
 
         progress.phase.store(1, Ordering::Relaxed);
+        // Sensitive items: the project's own categories are folded into each item's, and the categories the
+        // items bring are noted on the project *before* a batch holding them is written (so claims take the
+        // sensitive path by the time such an item exists; see `wellbeing.rs`).
+        let declared = self
+            .store
+            .project_wellbeing(org, project_id)
+            .await
+            .or_not_found("project")?
+            .sensitivity;
+        let (store, handle) = (self.store.clone(), tokio::runtime::Handle::current());
+        let atomic = mode == ImportMode::Atomic;
         let (tx, rx) = mpsc::channel::<Vec<NewItem>>(4);
         let reader = tokio::task::spawn_blocking(move || -> AppResult<ImportReport> {
             let mut report = ImportReport::default();
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch: Vec<NewItem> = Vec::with_capacity(BATCH);
+            let mut note = |batch: &[NewItem]| -> AppResult<()> {
+                let mask = batch.iter().fold(0, |m, i| m | i.own_sensitivity);
+                if mask & !noted != 0 {
+                    if atomic {
+                        return Err(AppError::Internal(
+                            "the import file changed between its two readings".into(),
+                        ));
+                    }
+                    handle.block_on(store.note_item_sensitivity(
+                        org,
+                        project_id,
+                        mask,
+                        fairloop_domain::time::now_millis(),
+                    ))?;
+                    noted |= mask;
+                }
+                Ok(())
+            };
             for rec in open_records(&path, format, &limits, &progress)? {
                 progress.records.fetch_add(1, Ordering::Relaxed);
                 match rec
@@ -267,25 +319,20 @@ impl App {
                         line: e.line,
                         message: e.message,
                     })
-                    .and_then(|r| check(&template, media.as_mut(), r))
+                    .and_then(|r| check(&template, media.as_mut(), r, declared))
                 {
                     Ok(item) => {
                         batch.push(item);
-                        if batch.len() == BATCH
-                            && let Some(m) = media.as_mut()
-                        {
-                            m.save_refs()?;
-                        }
-                        if batch.len() == BATCH
-                            && tx
-                                .blocking_send(std::mem::replace(
-                                    &mut batch,
-                                    Vec::with_capacity(BATCH),
-                                ))
-                                .is_err()
-                        {
-                            // The writer stopped (it failed); its error is what the caller sees.
-                            return Ok(report);
+                        if batch.len() == BATCH {
+                            if let Some(m) = media.as_mut() {
+                                m.save_refs()?;
+                            }
+                            note(&batch)?;
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            if tx.blocking_send(full).is_err() {
+                                // The writer stopped (it failed); its error is what the caller sees.
+                                return Ok(report);
+                            }
                         }
                     }
                     Err(bad) => note_error(&mut report, bad, max_errors),
@@ -295,6 +342,7 @@ impl App {
                 if let Some(m) = media.as_mut() {
                     m.save_refs()?;
                 }
+                note(&batch)?;
                 let _ = tx.blocking_send(batch);
             }
             Ok(report)
@@ -309,6 +357,16 @@ impl App {
         let written = written?;
         report.imported = written.imported;
         report.duplicates = written.duplicates;
+        self.forget_wellbeing(org, project_id);
+        // The project's categories changed while the file was read: refold so no item keeps the old ones.
+        let now_declared = self
+            .store
+            .project_wellbeing(org, project_id)
+            .await?
+            .sensitivity;
+        if now_declared != declared {
+            self.store.fold_item_sensitivity(org, project_id).await?;
+        }
         Ok(report)
     }
 }

@@ -44,6 +44,7 @@ pub mod time;
 pub mod transparency;
 pub mod users;
 pub mod webhooks;
+pub mod wellbeing;
 pub mod work;
 mod zipfile;
 
@@ -77,6 +78,8 @@ pub struct AppConfig {
     pub webhooks: webhooks::WebhookConfig,
     /// Upload size, pixel limit and posters of media files.
     pub media: media::MediaConfig,
+    /// The platform's wellbeing defaults: daily exposure limit, break interval, support text.
+    pub wellbeing: wellbeing::WellbeingDefaults,
 }
 
 impl Default for AppConfig {
@@ -88,6 +91,7 @@ impl Default for AppConfig {
             platform_fee_bps: 0,
             webhooks: webhooks::WebhookConfig::default(),
             media: media::MediaConfig::default(),
+            wellbeing: wellbeing::WellbeingDefaults::default(),
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct App {
     pub(crate) webhook_policy: Arc<webhooks::HostPolicy>,
     /// Where media bytes live (see [`media`]); unconfigured until [`App::with_media`].
     pub(crate) media: fairloop_media::MediaStore,
+    /// Whether each project has sensitive content (see `wellbeing`): picks the claim path without a statement.
+    pub(crate) sensitive_projects: Arc<Mutex<HashMap<(fairloop_domain::OrgId, ProjectId), bool>>>,
 }
 
 impl App {
@@ -134,6 +140,7 @@ impl App {
             quality_settings: Arc::default(),
             pay_policies: Arc::default(),
             media: fairloop_media::MediaStore::unconfigured(),
+            sensitive_projects: Arc::default(),
         }
     }
 

@@ -53,6 +53,9 @@ pub struct CreateProject {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub requirements: Option<fairloop_domain::workforce::Requirements>,
+    /// Sensitivity categories, daily exposure limit, break reminders and support resources (docs/wellbeing.md).
+    #[serde(default)]
+    pub wellbeing: Option<crate::wellbeing::WellbeingInput>,
 }
 
 /// How a project pays (the contract's `pay` object).
@@ -235,6 +238,11 @@ impl App {
                 .unwrap_or(crate::onboarding::DEFAULT_MAX_MINUTES)
                 .into();
         }
+        let wellbeing = input
+            .wellbeing
+            .as_ref()
+            .map(|w| self.validate_wellbeing(w))
+            .transpose()?;
         if let Some(budget) = input.budget_minor {
             if budget < 0 {
                 return Err(AppError::invalid(
@@ -285,6 +293,9 @@ impl App {
             self.store
                 .set_quality_settings(project.org_id, project.id, quality)
                 .await?;
+        }
+        if let Some(w) = wellbeing.filter(|w| *w != Default::default()) {
+            self.save_wellbeing(project.org_id, project.id, w).await?;
         }
         Ok(project)
     }

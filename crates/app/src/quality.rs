@@ -336,7 +336,7 @@ impl App {
     }
 
     /// Quality settings never change after a project is created, so they are cached like templates.
-    async fn cached_quality_settings(
+    pub(crate) async fn cached_quality_settings(
         &self,
         principal: &Principal,
         project: ProjectId,

@@ -17,6 +17,8 @@ use crate::{App, AppError, AppResult};
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 /// Longest skip reason kept.
 const MAX_SKIP_REASON: usize = 2000;
+/// The reason stored for a "too distressing" skip given without words.
+pub const TOO_DISTRESSING: &str = "Too distressing";
 
 /// An item as a worker receives it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -26,6 +28,10 @@ pub struct TaskItem {
     /// The item data.
     #[schema(value_type = Object)]
     pub data: Value,
+    /// The item's sensitivity categories (keys; its own and its project's): show it blurred until the worker
+    /// reveals it. Absent for most items (those without any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sensitivity: Vec<String>,
 }
 
 /// The answer to "next task".
@@ -37,6 +43,9 @@ pub struct NextTask {
     pub item: TaskItem,
     /// When the lease ends (RFC 3339 UTC); after that the item may go to someone else.
     pub expires_at: String,
+    /// True when this is a lease the worker already held (not a new claim).
+    #[serde(skip)]
+    pub reused: bool,
 }
 
 impl From<Claim> for NextTask {
@@ -46,8 +55,10 @@ impl From<Claim> for NextTask {
             item: TaskItem {
                 id: c.external_id.unwrap_or_else(|| c.item_id.to_string()),
                 data: serde_json::from_str(&c.data).unwrap_or(Value::Null),
+                sensitivity: fairloop_domain::sensitivity::keys(c.sensitivity),
             },
             expires_at: to_rfc3339(c.expires_at),
+            reused: c.reused,
         }
     }
 }
@@ -71,6 +82,10 @@ pub struct SkipBody {
     /// Why the worker skipped (shown to the requester).
     #[serde(default)]
     pub reason: Option<String>,
+    /// "Too distressing": needs no explanation and never counts against the worker (nor does any skip of a
+    /// sensitive item; see docs/wellbeing.md).
+    #[serde(default)]
+    pub too_distressing: bool,
 }
 
 fn require_worker(p: &Principal) -> AppResult<()> {
@@ -107,10 +122,17 @@ impl App {
         self.check_terms_accepted(principal, project).await?;
         self.check_guidelines_acknowledged(principal, project)
             .await?;
+        // Projects with sensitive content take the sensitive claim (wellbeing.rs); the others, the tuned one.
+        let sensitive = self.project_is_sensitive(principal.org_id, project).await?;
         // Budgeted projects hold the task's cost first and stop handing out work when they cannot (ledger.rs).
         let hold = self.hold_budget(principal, project, now).await?;
         if hold == crate::ledger::Hold::Exhausted {
             return Ok(None);
+        }
+        if sensitive {
+            return self
+                .sensitive_task_held(principal, project, now, hold)
+                .await;
         }
         if let Some(gold) = self.maybe_gold_task(principal, project, now).await? {
             if let crate::ledger::Hold::Held(reservation) = hold {
@@ -124,6 +146,12 @@ impl App {
             .claim_next(principal.org_id, project, principal.user_id, now)
             .await
             .or_not_found("project")?;
+        if claim.is_none() && self.turned_sensitive(principal.org_id, project).await? {
+            // Another process (or an import) gave the project sensitive content since this one looked.
+            return self
+                .sensitive_task_held(principal, project, now, hold)
+                .await;
+        }
         if let crate::ledger::Hold::Held(reservation) = hold {
             let fresh = claim
                 .as_ref()
@@ -132,6 +160,26 @@ impl App {
             self.settle_hold(principal, reservation, fresh, now).await?;
         }
         Ok(claim.map(NextTask::from))
+    }
+
+    /// The sensitive claim under a budget hold: the hold is tied to a new assignment or released, also when
+    /// the claim is refused.
+    async fn sensitive_task_held(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+        now: Millis,
+        hold: crate::ledger::Hold,
+    ) -> AppResult<Option<NextTask>> {
+        let claim = self.sensitive_task(principal, project, now).await;
+        if let crate::ledger::Hold::Held(reservation) = hold {
+            let fresh = match &claim {
+                Ok(Some(t)) if !t.reused => Some(t.assignment_id),
+                _ => None,
+            };
+            self.settle_hold(principal, reservation, fresh, now).await?;
+        }
+        claim
     }
 
     /// Validates and records a submission; retries with the same idempotency key return the first result.
@@ -232,6 +280,24 @@ impl App {
                 "invalid_reason",
                 format!("reason must be at most {MAX_SKIP_REASON} bytes"),
             ));
+        }
+        // "Too distressing", or any skip of a sensitive item, is recorded as a skip that never counts.
+        let sensitive_item = !body.too_distressing
+            && self
+                .store
+                .assignment_context(principal.org_id, principal.user_id, assignment)
+                .await
+                .or_not_found("assignment")?
+                .sensitivity
+                != 0;
+        if body.too_distressing || sensitive_item {
+            let reason = match reason.trim() {
+                "" if body.too_distressing => TOO_DISTRESSING.to_string(),
+                r => r.to_string(),
+            };
+            return self
+                .skip_protected(principal, assignment, reason, body.too_distressing)
+                .await;
         }
         self.store
             .skip(

@@ -23,6 +23,7 @@ fn create(pay: Option<Pay>, onboarding: Option<OnboardingPay>) -> CreateProject 
         budget_minor: None,
         gold_rate: None,
         adaptive_overlap: None,
+        wellbeing: None,
         onboarding_pay: onboarding,
         state: None,
         requirements: None,

@@ -31,6 +31,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -43,6 +44,8 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 data: serde_json::json!({"text": "x"}).to_string(),
                 priority: 0,
                 gold: None,
+                sensitivity: 0,
+                own_sensitivity: 0,
             })
             .collect(),
     )

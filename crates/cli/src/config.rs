@@ -58,6 +58,21 @@ pub struct FileConfig {
     pub max_image_pixels: Option<u64>,
     /// Make video posters with ffmpeg when it is on the PATH (else a placeholder).
     pub video_posters_with_ffmpeg: Option<bool>,
+    /// The platform's wellbeing defaults (docs/wellbeing.md).
+    #[serde(default)]
+    pub wellbeing: WellbeingFile,
+}
+
+/// `[wellbeing]` in the config file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WellbeingFile {
+    /// Sensitive items of one category a worker may be handed per UTC day (projects may only lower it).
+    pub daily_exposure_limit: Option<i64>,
+    /// Minutes of active time before a break reminder (0: none), unless a project sets its own.
+    pub break_after_minutes: Option<i64>,
+    /// Support resources (Markdown) shown to workers, unless a project sets its own.
+    pub support: Option<String>,
 }
 
 /// The merged configuration.
@@ -152,6 +167,7 @@ impl Config {
                         .video_posters_with_ffmpeg
                         .unwrap_or(defaults.media.use_ffmpeg),
                 },
+                wellbeing: wellbeing_config(file.wellbeing, defaults.wellbeing.clone())?,
                 ..defaults
             },
             media_url: storage.media_url.clone().or(file.media_url),
@@ -178,6 +194,35 @@ impl Config {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(dir)
     }
+}
+
+fn wellbeing_config(
+    file: WellbeingFile,
+    defaults: fairloop_app::wellbeing::WellbeingDefaults,
+) -> Result<fairloop_app::wellbeing::WellbeingDefaults> {
+    let limit = file
+        .daily_exposure_limit
+        .unwrap_or(defaults.daily_exposure_limit);
+    if limit < 1 {
+        bail!("wellbeing.daily_exposure_limit must be at least 1, got {limit}");
+    }
+    let minutes = file
+        .break_after_minutes
+        .unwrap_or(defaults.break_after_minutes);
+    if !(0..=fairloop_app::wellbeing::MAX_BREAK_MINUTES).contains(&minutes) {
+        bail!(
+            "wellbeing.break_after_minutes must be 0 to {}, got {minutes}",
+            fairloop_app::wellbeing::MAX_BREAK_MINUTES
+        );
+    }
+    Ok(fairloop_app::wellbeing::WellbeingDefaults {
+        daily_exposure_limit: limit,
+        break_after_minutes: minutes,
+        support: file
+            .support
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(defaults.support),
+    })
 }
 
 fn read_file_config(path: &Path, required: bool) -> Result<FileConfig> {
@@ -237,6 +282,16 @@ max_image_pixels = 50000000
 # Video posters: a frame made by ffmpeg when it is on the PATH; false (or no ffmpeg) uses a neutral placeholder
 # that shows the video's size and duration.
 video_posters_with_ffmpeg = true
+# Worker wellbeing (docs/wellbeing.md).
+[wellbeing]
+# Sensitive items of one category a worker may be handed per UTC day. A project may set a lower limit, never a
+# higher one.
+daily_exposure_limit = 40
+# Minutes of active time (measured by the workbench's heartbeats) before it suggests a break; 0 turns
+# reminders off. A project may set its own.
+break_after_minutes = 50
+# Support resources shown on project pages and in the workbench (Markdown), unless a project sets its own.
+# support = "Our wellbeing team: [wellbeing@example.com](mailto:wellbeing@example.com)"
 "#;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod media;
 pub mod pseudonym;
 pub mod queue;
 pub mod role;
+pub mod sensitivity;
 pub mod template;
 pub mod time;
 pub mod workforce;

@@ -191,7 +191,7 @@ proptest! {
             }
             text.push_str(&serde_json::to_string(&line).unwrap());
             text.push('\n');
-            want.push(RawItem { line: n as u64 + 1, external_id: id, priority, data, gold });
+            want.push(RawItem { line: n as u64 + 1, external_id: id, priority, data, gold, sensitivity: Vec::new() });
         }
         let got: Vec<RawItem> = read_jsonl(text.as_bytes(), &ReadLimits::default())
             .collect::<Result<_, _>>()

@@ -42,6 +42,7 @@ pub mod terms;
 pub mod time;
 pub mod transparency;
 pub mod webhooks;
+pub mod wellbeing;
 pub mod worktools;
 
 /// What can go wrong in the store, split by what the caller should do about it.
@@ -176,6 +177,11 @@ pub struct NewItem {
     pub priority: i64,
     /// The known answer of a gold item, as JSON text.
     pub gold: Option<String>,
+    /// Sensitivity categories the queue filters on (a mask, see `fairloop_domain::sensitivity`): the item's own
+    /// and its project's. 0 for an item without sensitive content.
+    pub sensitivity: i64,
+    /// The item's own categories, as the import file gave them (exported).
+    pub own_sensitivity: i64,
 }
 
 /// How an import went.
@@ -202,6 +208,8 @@ pub struct Claim {
     pub expires_at: Millis,
     /// True when this is an assignment the worker already held (they were at their cap).
     pub reused: bool,
+    /// The item's sensitivity categories (a mask, see `fairloop_domain::sensitivity`); 0 for most items.
+    pub sensitivity: i64,
 }
 
 /// An open assignment with the item and project it belongs to, for validating a submission.
@@ -219,6 +227,8 @@ pub struct AssignmentContext {
     pub template: String,
     /// `open`, `submitted`, `skipped` or `expired`.
     pub status: String,
+    /// The item's sensitivity categories (a mask): the workbench blurs sensitive items until revealed.
+    pub sensitivity: i64,
 }
 
 /// A submission to record.
@@ -256,7 +266,8 @@ pub struct ProjectStats {
     pub completed_items: i64,
     /// Leases currently held.
     pub open_assignments: i64,
-    /// Assignments skipped by workers.
+    /// Assignments skipped by workers, except skips that never count against them ("too distressing", or of
+    /// a sensitive item: see `wellbeing`).
     pub skipped_assignments: i64,
 }
 
@@ -269,6 +280,8 @@ pub struct ExportRow {
     pub external_id: Option<String>,
     /// Item data, JSON text.
     pub data: String,
+    /// The item's own sensitivity categories (a mask), as imported.
+    pub sensitivity: i64,
     /// Its annotations in submission order.
     pub annotations: Vec<ExportAnnotationRow>,
 }

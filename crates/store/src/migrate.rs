@@ -35,6 +35,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0010_guideline_acks"),
     migration!("0011_user_country"),
     migration!("0012_lifecycle"),
+    migration!("0013_wellbeing"),
     migration!("0014_messages"),
     migration!("0015_media"),
     migration!("0017_onboarding"),

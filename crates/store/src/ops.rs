@@ -25,7 +25,7 @@ macro_rules! shared_ops {
             parse_role, NewSession, SessionInfo, TokenInfo, UserCredentials,
         };
 
-        /// Rows per multi-row `INSERT` during imports (4 bound values each, under both backends' limits).
+        /// Rows per multi-row `INSERT` during imports (6 bound values each, under both backends' limits).
         const IMPORT_ROWS_PER_STATEMENT: usize = 500;
 
         type ProjectTuple = (i64, i64, String, String, i64, i64, i64, Option<String>, i64);
@@ -240,7 +240,8 @@ macro_rules! shared_ops {
             let mut outcome = ImportOutcome::default();
             for chunk in batch.chunks(IMPORT_ROWS_PER_STATEMENT) {
                 let mut qb: QueryBuilder<$db> = QueryBuilder::new(
-                    "INSERT INTO items (org_id, project_id, free_slots, created_at, external_id, data, priority, gold) ",
+                    "INSERT INTO items (org_id, project_id, free_slots, created_at, external_id, data, priority, gold, \
+                     sensitivity, own_sensitivity) ",
                 );
                 qb.push_values(chunk, |mut b, item| {
                     // Integers we computed, not user input: inlining them saves four bound values per row.
@@ -250,7 +251,9 @@ macro_rules! shared_ops {
                     b.push_bind(item.external_id.clone())
                         .push_bind(item.data.clone())
                         .push_bind(item.priority)
-                        .push_bind(item.gold.clone());
+                        .push_bind(item.gold.clone())
+                        .push_bind(item.sensitivity)
+                        .push_bind(item.own_sensitivity);
                 });
                 qb.push(" ON CONFLICT (project_id, external_id) DO NOTHING");
                 let inserted = qb.build().execute(&mut *conn).await?.rows_affected();
@@ -282,7 +285,7 @@ macro_rules! shared_ops {
             now: Millis,
             (lease_seconds, max_open): (i64, i64),
         ) -> StoreResult<Option<Claim>> {
-            let held: Vec<(i64, i64, i64, Option<String>, String)> = sqlx::query_as(
+            let held: Vec<(i64, i64, i64, Option<String>, String, i64)> = sqlx::query_as(
                 $crate::sql::HELD_LEASES,
             )
             .bind(worker)
@@ -304,9 +307,10 @@ macro_rules! shared_ops {
             let live: Vec<_> = held.into_iter().filter(|h| h.2 > now).collect();
             // The oldest lease still held: handed back when the worker is at their cap or nothing new is left,
             // so "next" always answers with what they should work on.
-            let oldest_held = live.first().cloned().map(|(assignment_id, item_id, expires_at, external_id, data)| {
-                Claim { assignment_id, item_id, external_id, data, expires_at, reused: true }
-            });
+            let oldest_held =
+                live.first().cloned().map(|(assignment_id, item_id, expires_at, external_id, data, sensitivity)| {
+                    Claim { assignment_id, item_id, external_id, data, expires_at, reused: true, sensitivity }
+                });
             if live.len() as i64 >= max_open {
                 return Ok(oldest_held);
             }
@@ -342,7 +346,7 @@ macro_rules! shared_ops {
             .bind(expires_at)
             .fetch_one(&mut *conn)
             .await?;
-            Ok(Some(Claim { assignment_id, item_id, external_id, data, expires_at, reused: false }))
+            Ok(Some(Claim { assignment_id, item_id, external_id, data, expires_at, reused: false, sensitivity: 0 }))
         }
 
         /// Gives one slot back to each listed item (one row per released lease).
@@ -362,8 +366,8 @@ macro_rules! shared_ops {
             worker: UserId,
             id: AssignmentId,
         ) -> StoreResult<AssignmentContext> {
-            let row: Option<(i64, i64, i64, String, String, String)> = sqlx::query_as(
-                "SELECT a.id, a.project_id, a.item_id, i.data, p.template, a.status FROM assignments a \
+            let row: Option<(i64, i64, i64, String, String, String, i64)> = sqlx::query_as(
+                "SELECT a.id, a.project_id, a.item_id, i.data, p.template, a.status, i.sensitivity FROM assignments a \
                  JOIN items i ON i.id = a.item_id JOIN projects p ON p.id = a.project_id \
                  WHERE a.id = $1 AND a.worker_id = $2 AND a.org_id = $3",
             )
@@ -372,8 +376,9 @@ macro_rules! shared_ops {
             .bind(org)
             .fetch_optional(&mut *conn)
             .await?;
-            let (assignment_id, project_id, item_id, item_data, template, status) = row.ok_or(StoreError::NotFound)?;
-            Ok(AssignmentContext { assignment_id, project_id, item_id, item_data, template, status })
+            let (assignment_id, project_id, item_id, item_data, template, status, sensitivity) =
+                row.ok_or(StoreError::NotFound)?;
+            Ok(AssignmentContext { assignment_id, project_id, item_id, item_data, template, status, sensitivity })
         }
 
         /// Records a submission: see [`crate::Store::submit`] for the rules. The common path (an open lease) is
@@ -557,7 +562,11 @@ macro_rules! shared_ops {
                     .fetch_one(&mut *conn)
                     .await?;
             let (skipped_assignments,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND status = 'skipped'")
+                // Skips that never count against a worker (too distressing, or of a sensitive item) are not counted.
+                sqlx::query_as(
+                    "SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND status = 'skipped' \
+                     AND NOT EXISTS (SELECT 1 FROM protected_skips s WHERE s.assignment_id = assignments.id)",
+                )
                     .bind(project)
                     .fetch_one(&mut *conn)
                     .await?;
@@ -571,7 +580,7 @@ macro_rules! shared_ops {
             after: ItemId,
             limit: i64,
         ) -> StoreResult<Vec<ExportRow>> {
-            let items: Vec<(i64, Option<String>, String)> = sqlx::query_as(
+            let items: Vec<(i64, Option<String>, String, i64)> = sqlx::query_as(
                 $crate::sql::EXPORT_ITEMS,
             )
             .bind(project)
@@ -592,7 +601,13 @@ macro_rules! shared_ops {
             .await?;
             let mut out: Vec<ExportRow> = items
                 .into_iter()
-                .map(|(item_id, external_id, data)| ExportRow { item_id, external_id, data, annotations: Vec::new() })
+                .map(|(item_id, external_id, data, sensitivity)| ExportRow {
+                    item_id,
+                    external_id,
+                    data,
+                    sensitivity,
+                    annotations: Vec::new(),
+                })
                 .collect();
             let mut idx = 0;
             for (annotation_id, item_id, worker_id, answers, submitted_at) in anns {
@@ -709,10 +724,15 @@ pub(crate) use shared_ops;
 
 /// The queue's hot query: the first item of a project with a free slot that this worker has not touched.
 /// It must stay a walk of the partial index `items_next` (a test checks SQLite's plan).
+///
+/// `i.sensitivity = 0`: this path serves projects without sensitive content (the app sends the others to the
+/// sensitive claim, `store/src/wellbeing.rs`, which checks opt-ins and the daily exposure limit). The condition
+/// makes that hold even when the app's view of a project is stale (another process just marked items or the
+/// project sensitive): this path can then never hand out a sensitive item. It costs no statement.
 macro_rules! next_candidate_sql {
     () => {
         "SELECT i.id FROM items i \
-         WHERE i.project_id = $1 AND i.free_slots > 0 \
+         WHERE i.project_id = $1 AND i.free_slots > 0 AND i.sensitivity = 0 \
          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = i.id AND a.worker_id = $2) \
          ORDER BY i.priority DESC, i.id LIMIT 1"
     };

@@ -207,7 +207,7 @@ const SETTINGS: &str = "SELECT q.gold_rate, q.adaptive_threshold, q.adaptive_max
 const OPEN_LEASES: &str = "SELECT CAST(COUNT(*) AS BIGINT) FROM assignments WHERE worker_id = $1 AND project_id = $2 \
      AND status = 'open' AND expires_at > $3";
 const TAKE_GOLD: &str = "UPDATE items SET free_slots = free_slots - 1 WHERE id = (SELECT i.id FROM items i \
-     WHERE i.project_id = $1 AND i.org_id = $2 AND i.gold IS NOT NULL AND NOT EXISTS (SELECT 1 FROM assignments a \
+     WHERE i.project_id = $1 AND i.org_id = $2 AND i.gold IS NOT NULL AND i.sensitivity = 0 AND NOT EXISTS (SELECT 1 FROM assignments a \
      WHERE a.item_id = i.id AND a.worker_id = $3) ORDER BY i.annotations, i.id LIMIT 1) \
      RETURNING id, external_id, data";
 const DIRTY_PROJECT: &str = "SELECT p.id, p.org_id, p.template, p.overlap, COALESCE(q.last_annotation_id, 0), \
@@ -502,6 +502,7 @@ impl dyn Store {
                 data,
                 expires_at,
                 reused: false,
+                sensitivity: 0,
             }))
         })
         .await

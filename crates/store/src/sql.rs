@@ -33,7 +33,7 @@ pub(crate) const INSERT_PROJECT: &str = "INSERT INTO projects (org_id, name, tem
 pub(crate) const PROJECT_OVERLAP: &str =
     "SELECT overlap FROM projects WHERE id = $1 AND org_id = $2";
 /// A worker's open leases in a project, oldest first, with their items.
-pub(crate) const HELD_LEASES: &str = "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data FROM assignments a JOIN items i ON \
+pub(crate) const HELD_LEASES: &str = "SELECT a.id, a.item_id, a.expires_at, i.external_id, i.data, i.sensitivity FROM assignments a JOIN items i ON \
      i.id = a.item_id WHERE a.worker_id = $1 AND a.project_id = $2 AND a.status = 'open' ORDER BY \
      a.id";
 /// Ends a worker's own leases that ran out; returns their items.
@@ -82,7 +82,7 @@ pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $1 
 pub(crate) const DELETE_OTHER_SESSIONS: &str =
     "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2";
 /// A page of a project's items after an id.
-pub(crate) const EXPORT_ITEMS: &str = "SELECT id, external_id, data FROM items WHERE project_id = $1 AND org_id = $2 AND id > $3 ORDER \
+pub(crate) const EXPORT_ITEMS: &str = "SELECT id, external_id, data, own_sensitivity FROM items WHERE project_id = $1 AND org_id = $2 AND id > $3 ORDER \
      BY id LIMIT $4";
 /// The annotations of a page of items, in item then submission order.
 pub(crate) const EXPORT_ANNOTATIONS: &str = "SELECT id, item_id, worker_id, answers, submitted_at FROM annotations WHERE project_id = $1 AND \

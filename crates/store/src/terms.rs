@@ -119,19 +119,12 @@ impl dyn Store + '_ {
     /// Publishes a new version of the project's terms; answers its number.
     pub async fn publish_terms(&self, t: NewTerms) -> StoreResult<i64> {
         self.write_tx(move |tx| {
-            tx.query_one(
-                &format!(
-                    "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
-                    tx.for_update()
-                ),
-                params![t.project_id, t.org_id],
+            let version = crate::worktools::next_version_locked(
+                tx,
+                "project_terms",
+                t.org_id,
+                t.project_id,
             )?;
-            let version = tx
-                .query_one(
-                    "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM project_terms WHERE project_id = $1",
-                    params![t.project_id],
-                )?
-                .i64(0)?;
             tx.execute(
                 "INSERT INTO project_terms (org_id, project_id, version, summary, markdown, text_hash, created_by, \
                  created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

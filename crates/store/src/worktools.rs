@@ -33,6 +33,31 @@ fn guidelines_from(r: &Row) -> StoreResult<Guidelines> {
 
 const GUIDELINE_COLUMNS: &str = "version, markdown, note, created_by, created_at";
 
+/// The next version number of a per-project versioned document (`table` has `project_id` and `version`),
+/// read under a lock of the project row (on PostgreSQL), so two editors get n and n+1, not a collision.
+/// `NotFound` for another organization's project.
+pub(crate) fn next_version_locked(
+    tx: &dyn crate::portable::Tx,
+    table: &'static str,
+    org: OrgId,
+    project: ProjectId,
+) -> StoreResult<i64> {
+    tx.query_one(
+        &format!(
+            "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
+            tx.for_update()
+        ),
+        params![project, org],
+    )?;
+    tx.query_one(
+        &format!(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM {table} WHERE project_id = $1"
+        ),
+        params![project],
+    )?
+    .i64(0)
+}
+
 /// Saves a new version of the project's guidelines inside a transaction; answers its number. Locks the project
 /// row on PostgreSQL, so two editors get versions n and n+1, not a collision. `NotFound` for another
 /// organization's project.
@@ -45,20 +70,7 @@ pub(crate) fn insert_guidelines(
     by: UserId,
     now: Millis,
 ) -> StoreResult<i64> {
-    tx.query_one(
-        &format!(
-            "SELECT id FROM projects WHERE id = $1 AND org_id = $2{}",
-            tx.for_update()
-        ),
-        params![project, org],
-    )?;
-    let version = tx
-        .query_one(
-            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM project_guidelines \
-             WHERE project_id = $1",
-            params![project],
-        )?
-        .i64(0)?;
+    let version = next_version_locked(tx, "project_guidelines", org, project)?;
     tx.execute(
         "INSERT INTO project_guidelines (org_id, project_id, version, markdown, note, created_by, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

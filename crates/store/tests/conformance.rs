@@ -89,6 +89,8 @@ fn item(ext: &str, priority: i64) -> NewItem {
         data: format!("{{\"text\":\"{ext}\"}}"),
         priority,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }
 }
 

@@ -70,6 +70,8 @@ fn item(ext: &str, gold: Option<&str>) -> NewItem {
         data: "{}".into(),
         priority: 0,
         gold: gold.map(str::to_string),
+        sensitivity: 0,
+        own_sensitivity: 0,
     }
 }
 

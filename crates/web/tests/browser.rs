@@ -80,6 +80,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -91,6 +92,8 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
             .to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();
@@ -589,6 +592,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -600,6 +604,8 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
         data: json!({"prompt": "What is a **mutex**?"}).to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();

@@ -9,20 +9,10 @@ mod browser_support;
 
 use std::path::PathBuf;
 
-use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, start_server};
-use fairloop_app::demo::DEMO_PASSWORD;
+use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, sign_in, start_server};
 use serde_json::{Value, json};
 
 const TAB: &str = "\u{E004}";
-
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.goto(&format!("{base}/signin")).await;
-    b.type_into("#email", email).await;
-    b.type_into("#password", DEMO_PASSWORD).await;
-    b.click("#signin-submit").await;
-    b.wait_for_url("the page after sign-in", |u| !u.contains("/signin"))
-        .await;
-}
 
 /// At phone width the page itself never scrolls sideways (wide tables scroll inside their wrapper).
 async fn fits_a_phone(b: &Browser, name: &str) {

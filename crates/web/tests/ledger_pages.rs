@@ -8,65 +8,18 @@ mod common;
 use common::{expect_status, minimal_template, on_every_backend};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use serde_json::json;
-
-const PASSWORD: &str = "a long test password";
-
-struct Browser {
-    api: common::Api,
-    cookie: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .api
-            .client
-            .get(self.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &str) -> reqwest::Response {
-        self.api
-            .client
-            .post(self.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form.to_string())
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-async fn browser(app: &common::TestApp, org: &str, email: &str, role: Role) -> (Browser, String) {
-    let (_, token) = app
-        .app
-        .add_user(org, email, email, role, Some(PASSWORD))
-        .await
-        .unwrap();
-    let s = app.app.sign_in(email, PASSWORD, None).await.unwrap();
-    (
-        Browser {
-            api: app.api(),
-            cookie: format!("fl_session={}", s.session_token),
-            csrf: s.csrf_token,
-        },
-        token,
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
     on_every_backend(async |app| {
-        let (requester, rtoken) = browser(&app, "Acme", "req@acme.test", Role::Requester).await;
-        let (worker, _) = browser(&app, "Acme", "pat@acme.test", Role::Worker).await;
+        let (requester, rtoken) = app
+            .page_session("Acme", "req@acme.test", Role::Requester)
+            .await;
+        let (worker, _) = app
+            .page_session("Acme", "pat@acme.test", Role::Worker)
+            .await;
         let project = app
             .project(
                 &rtoken,
@@ -89,7 +42,7 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
         // The workbench, reached like a browser does, loads the heartbeat module.
         // "Start" posts the start form (a GET never takes a lease).
         let claim = worker
-            .post(
+            .post_raw(
                 &format!("/work/{project}"),
                 &format!("_csrf={}", worker.csrf),
             )
@@ -104,14 +57,14 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
 
         let beat = format!("{bench}/heartbeat");
         let r = worker
-            .post(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
+            .post_raw(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
             .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        let r = worker.post(&beat, "_csrf=forged&focus=1&input=1").await;
+        let r = worker.post_raw(&beat, "_csrf=forged&focus=1&input=1").await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let (_, requester_csrf) = (0, requester.csrf.clone());
         let r = requester
-            .post(&beat, &format!("_csrf={requester_csrf}&focus=1&input=1"))
+            .post_raw(&beat, &format!("_csrf={requester_csrf}&focus=1&input=1"))
             .await;
         assert_ne!(
             r.status(),
@@ -121,7 +74,7 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
 
         // Submit through the workbench; then heartbeats are refused and the page's script stops.
         let r = worker
-            .post(&bench, &format!("_csrf={}&q.label=a", worker.csrf))
+            .post_raw(&bench, &format!("_csrf={}&q.label=a", worker.csrf))
             .await;
         assert!(
             r.status().is_redirection() || r.status() == StatusCode::OK,
@@ -129,7 +82,7 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
             r.status()
         );
         let r = worker
-            .post(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
+            .post_raw(&beat, &format!("_csrf={}&focus=1&input=1", worker.csrf))
             .await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
 
@@ -147,7 +100,7 @@ async fn heartbeats_timesheet_disputes_earnings_and_spend_pages() {
         }
         let assignment = bench.rsplit('/').next().unwrap();
         let r = worker
-            .post(
+            .post_raw(
                 &format!("/time/{assignment}/dispute"),
                 &format!("_csrf={}&reason=I+worked+longer", worker.csrf),
             )

@@ -8,59 +8,8 @@ mod common;
 use common::{expect_status, jsonl_items, minimal_template, on_every_backend};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use serde_json::json;
-
-const PASSWORD: &str = "a long test password";
-
-struct Browser {
-    api: common::Api,
-    cookie: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .api
-            .client
-            .get(self.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, form: &str) -> reqwest::Response {
-        self.api
-            .client
-            .post(self.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(format!("_csrf={}&{form}", self.csrf))
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-async fn browser(app: &common::TestApp, org: &str, email: &str, role: Role) -> (Browser, String) {
-    let (_, token) = app
-        .app
-        .add_user(org, email, email, role, Some(PASSWORD))
-        .await
-        .unwrap();
-    let s = app.app.sign_in(email, PASSWORD, None).await.unwrap();
-    (
-        Browser {
-            api: app.api(),
-            cookie: format!("fl_session={}", s.session_token),
-            csrf: s.csrf_token,
-        },
-        token,
-    )
-}
 
 fn location(r: &reqwest::Response) -> String {
     r.headers()
@@ -72,8 +21,8 @@ fn location(r: &reqwest::Response) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_requester_pauses_and_closes_with_notice_and_the_worker_sees_it() {
     on_every_backend(async |app| {
-        let (req, rtoken) = browser(&app, "Acme", "req@acme.test", Role::Requester).await;
-        let (worker, wtoken) = browser(&app, "Acme", "pat@acme.test", Role::Worker).await;
+        let (req, rtoken) = app.page_session("Acme", "req@acme.test", Role::Requester).await;
+        let (worker, wtoken) = app.page_session("Acme", "pat@acme.test", Role::Worker).await;
         let project = app
             .project(
                 &rtoken,
@@ -175,8 +124,12 @@ async fn req_org(app: &common::TestApp, email: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quiz_page_explains_wrong_answers_and_lets_the_worker_on_when_passed() {
     on_every_backend(async |app| {
-        let (req, rtoken) = browser(&app, "Acme", "req@acme.test", Role::Requester).await;
-        let (worker, wtoken) = browser(&app, "Acme", "pat@acme.test", Role::Worker).await;
+        let (req, rtoken) = app
+            .page_session("Acme", "req@acme.test", Role::Requester)
+            .await;
+        let (worker, wtoken) = app
+            .page_session("Acme", "pat@acme.test", Role::Worker)
+            .await;
         let project = app
             .project(
                 &rtoken,

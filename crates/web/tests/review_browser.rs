@@ -7,41 +7,10 @@
 
 mod browser_support;
 
-use std::path::PathBuf;
-
-use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, start_server};
-use fairloop_app::demo::DEMO_PASSWORD;
+use browser_support::{Browser, CONTROL, ENTER, browser_or_skip, shoot, sign_in, start_server};
 use fairloop_app::review::ReviewSettingsBody;
 use fairloop_store::Principal;
 use serde_json::json;
-
-async fn shoot(b: &Browser, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    b.viewport(1280, 800, false).await;
-    b.screenshot(&dir, &format!("{name}-desktop")).await;
-    b.viewport(375, 812, true).await;
-    b.screenshot(&dir, &format!("{name}-phone")).await;
-    b.viewport(1280, 800, false).await;
-}
-
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    // Sign out of any earlier session first (the form is on every page once signed in).
-    b.goto(&format!("{base}/settings")).await;
-    if b.script("return !!document.getElementById('signout')")
-        .await
-        == json!(true)
-    {
-        b.click("#signout").await;
-        b.wait_for_url("the sign-in page", |u| u.contains("/signin"))
-            .await;
-    }
-    b.goto(&format!("{base}/signin")).await;
-    b.type_into("#email", email).await;
-    b.type_into("#password", DEMO_PASSWORD).await;
-    b.click("#signin-submit").await;
-    b.wait_for_url("the page after sign-in", |u| !u.contains("/signin"))
-        .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_judges_with_the_keyboard_and_the_worker_sees_it() {

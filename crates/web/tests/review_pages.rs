@@ -139,7 +139,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let (_, bench, _) = w.post(&format!("/work/{project}"), &[]).await;
         let (_, page) = w.get(&bench).await;
         assert!(page.contains("src=\"/assets/integrity.js\""), "the workbench loads the integrity module");
-        assert_eq!(page.matches("<script").count(), 6, "workbench, widgets, shapes, video, integrity and heartbeat modules, nothing inline");
+        assert_eq!(page.matches("<script").count(), 7, "workbench, widgets, shapes, video, integrity, heartbeat and wellbeing modules, nothing inline");
         assert!(!page.contains("<script>"), "no inline script");
         let why = "I pasted this long explanation from somewhere else entirely, word for word.";
         let (status, _, body) = w.post(&bench, &[("q.label", "good"), ("q.why", why), ("paste_events", "2"), ("pasted_chars", "75")]).await;

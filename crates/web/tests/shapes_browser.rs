@@ -158,6 +158,7 @@ async fn project_with_item(server: &Server, name: &str, template: Value, item: V
                 gold_rate: None,
                 adaptive_overlap: None,
                 state: None,
+                wellbeing: None,
                 onboarding_pay: None,
                 requirements: None,
             },
@@ -170,6 +171,8 @@ async fn project_with_item(server: &Server, name: &str, template: Value, item: V
         data: item.to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();

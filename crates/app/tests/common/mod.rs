@@ -135,6 +135,7 @@ pub async fn per_task_project(
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -145,6 +146,8 @@ pub async fn per_task_project(
             data: json!({"text": format!("item {i}")}).to_string(),
             priority: 0,
             gold: None,
+            sensitivity: 0,
+            own_sensitivity: 0,
         })
         .collect();
     let (tx, rx) = tokio::sync::mpsc::channel(1);

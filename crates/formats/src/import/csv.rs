@@ -18,6 +18,7 @@ const CHUNK: usize = 64 * 1024;
 /// be unique and non-empty. Columns map to the item like this:
 /// - `id`: the external id; an empty cell means no id;
 /// - `priority`: an integer (surrounding spaces allowed), higher first; an empty cell means 0;
+/// - `sensitivity`: sensitivity category keys separated by `|`, `;` or `,` (`violence|hate`);
 /// - `data`: if present, a non-empty cell must hold a JSON object whose keys are merged into
 ///   `data` (this is how nested or typed values get through CSV); a key also set by another
 ///   column is an error rather than a silent overwrite;
@@ -54,6 +55,7 @@ struct Header {
     id: Option<usize>,
     priority: Option<usize>,
     data: Option<usize>,
+    sensitivity: Option<usize>,
 }
 
 struct CsvReader<R> {
@@ -248,6 +250,7 @@ impl<R: Read> Records<R> {
             id: None,
             priority: None,
             data: None,
+            sensitivity: None,
         };
         for i in 0..self.n_ends {
             let name = self.field_str(i)?.trim();
@@ -267,6 +270,7 @@ impl<R: Read> Records<R> {
                 "id" => h.id = Some(i),
                 "priority" => h.priority = Some(i),
                 "data" => h.data = Some(i),
+                "sensitivity" => h.sensitivity = Some(i),
                 _ => {}
             }
             h.names.push(name.to_owned());
@@ -301,6 +305,8 @@ impl<R: Read> Records<R> {
                 item.priority = cell.trim().parse().map_err(|_| {
                     format!("column \"priority\" must be an integer, found \"{cell}\"")
                 })?;
+            } else if Some(i) == h.sensitivity {
+                item.sensitivity = super::split_keys(cell);
             } else if Some(i) == h.data {
                 match serde_json::from_str::<Value>(cell) {
                     Ok(Value::Object(m)) => data_column = Some(m),

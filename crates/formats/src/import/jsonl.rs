@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{RawItem, ReadLimits, json_kind};
 use crate::LineError;
 
-const ALLOWED_KEYS: &str = "\"id\", \"data\", \"priority\" and \"gold\"";
+const ALLOWED_KEYS: &str = "\"id\", \"data\", \"priority\", \"gold\" and \"sensitivity\"";
 
 /// Reads items from JSON Lines, one record at a time.
 ///
@@ -17,6 +17,7 @@ const ALLOWED_KEYS: &str = "\"id\", \"data\", \"priority\" and \"gold\"";
 ///   `null` means no id;
 /// - `priority` (optional) is an integer, higher first, 0 when absent or `null`;
 /// - `gold` (optional) is any JSON value, the known answer; `null` means no gold;
+/// - `sensitivity` (optional) is a list of sensitivity category keys (`["violence", "hate"]`);
 /// - any other key is an error naming it.
 ///
 /// `line` is the physical line number from 1. Blank lines (only whitespace) are skipped, CRLF
@@ -200,6 +201,7 @@ fn item_from_value(n: u64, value: Value) -> Result<RawItem, String> {
             "id" => item.external_id = parse_id(&v)?,
             "priority" => item.priority = parse_priority(&v)?,
             "gold" => item.gold = (!v.is_null()).then_some(v),
+            "sensitivity" => item.sensitivity = super::sensitivity_from(&v)?,
             _ => {
                 return Err(format!(
                     "unknown key \"{key}\"; the allowed keys are {ALLOWED_KEYS} \
@@ -326,7 +328,7 @@ mod tests {
         );
         assert!(
             err(&r[3]).starts_with(
-                "line 4: unknown key \"extra\"; the allowed keys are \"id\", \"data\", \"priority\" and \"gold\""
+                "line 4: unknown key \"extra\"; the allowed keys are \"id\", \"data\", \"priority\", \"gold\" and \"sensitivity\""
             ),
             "{}",
             err(&r[3])

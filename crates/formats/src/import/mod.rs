@@ -120,6 +120,9 @@ pub struct RawItem {
     pub data: Map<String, Value>,
     /// The known answer, for gold (honeypot) items. Only JSONL carries it.
     pub gold: Option<Value>,
+    /// Sensitivity category keys of the item (`["violence", …]`), unchecked: the application knows the
+    /// list and reports an unknown key for this line. Empty when not given.
+    pub sensitivity: Vec<String>,
 }
 
 impl RawItem {
@@ -130,8 +133,41 @@ impl RawItem {
             priority: 0,
             data: Map::new(),
             gold: None,
+            sensitivity: Vec::new(),
         }
     }
+}
+
+/// Sensitivity keys from a JSON value: an array of strings, or one string of keys separated by `|`, `;` or
+/// `,` (how CSV and flat Parquet columns carry a list); `null` means none.
+pub(crate) fn sensitivity_from(v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) => Ok(split_keys(s)),
+        Value::Array(a) => a
+            .iter()
+            .map(|k| match k {
+                Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                other => Err(format!(
+                    "\"sensitivity\" must be a list of category keys (strings), found {} in it",
+                    json_kind(other)
+                )),
+            })
+            .collect(),
+        other => Err(format!(
+            "\"sensitivity\" must be a list of category keys like [\"violence\"], found {}",
+            json_kind(other)
+        )),
+    }
+}
+
+/// Splits `"violence|hate"` (or `;`, `,`) into keys, dropping empty ones.
+pub(crate) fn split_keys(s: &str) -> Vec<String> {
+    s.split(['|', ';', ','])
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// "a string", "an object", … for error messages.

@@ -19,6 +19,8 @@ const BATCH_ROWS: usize = 1024;
 enum Role {
     Id,
     Priority,
+    /// Sensitivity category keys: a list of strings, or one string of keys separated by `|`, `;` or `,`.
+    Sensitivity,
     /// `data` holding JSON text (parsed) or a struct/map (taken as is), merged into `data`.
     Data,
     /// Any other column: a `data` entry under the column's name.
@@ -32,6 +34,7 @@ enum Role {
 /// - `id`: the external id; a string or integer column (an integer becomes its decimal string);
 ///   null means no id, an empty string is an error;
 /// - `priority`: an integer column, higher first; null means 0;
+/// - `sensitivity`: sensitivity category keys, a list of strings or one string separated by `|`, `;` or `,`;
 /// - `data`: JSON text holding an object (as written by `df["data"] = df.x.map(json.dumps)`),
 ///   or a struct or map column; its keys are merged into `data`, and a key also set by another
 ///   column is an error;
@@ -75,6 +78,7 @@ pub fn read_parquet(
                     "column \"priority\" must hold integers, found {dt}"
                 )));
             }
+            "sensitivity" => Role::Sensitivity,
             "data" => {
                 let nested = matches!(
                     dt,
@@ -200,6 +204,10 @@ fn row_to_item(
                         format!("\"priority\" {v} is too large; use an integer below 2^63")
                     })?
                     .unwrap_or(0);
+            }
+            Role::Sensitivity => {
+                let v = to_json(column, i).map_err(|e| format!("column \"sensitivity\": {e}"))?;
+                item.sensitivity = super::sensitivity_from(&v)?;
             }
             Role::Data => {
                 let value = match string_at(column, i) {

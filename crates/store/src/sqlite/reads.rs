@@ -29,6 +29,7 @@ pub(super) fn export_page(
                     item_id: r.get(0)?,
                     external_id: r.get(1)?,
                     data: r.get(2)?,
+                    sensitivity: r.get(3)?,
                     annotations: Vec::new(),
                 })
             })?

@@ -155,7 +155,8 @@ pub(super) fn project_overlap(
 /// The multi-row insert for `rows` items; integers we computed are inlined, user data is bound.
 fn insert_sql(rows: usize, org: OrgId, project: ProjectId, overlap: i64, now: Millis) -> String {
     let mut sql = String::from(
-        "INSERT INTO items (org_id, project_id, free_slots, created_at, external_id, data, priority, gold) VALUES ",
+        "INSERT INTO items (org_id, project_id, free_slots, created_at, external_id, data, priority, gold, \
+         sensitivity, own_sensitivity) VALUES ",
     );
     for i in 0..rows {
         if i > 0 {
@@ -163,16 +164,21 @@ fn insert_sql(rows: usize, org: OrgId, project: ProjectId, overlap: i64, now: Mi
         }
         // Gold items start with no free slot (`CASE` on the bound gold value): only the gold hand-out offers them.
         sql.push_str(&format!(
-            "({org}, {project}, CASE WHEN ?{g} IS NULL THEN {overlap} ELSE 0 END, {now}, ?{}, ?{}, ?{}, ?{g})",
-            4 * i + 1,
-            4 * i + 2,
-            4 * i + 3,
-            g = 4 * i + 4
+            "({org}, {project}, CASE WHEN ?{g} IS NULL THEN {overlap} ELSE 0 END, {now}, ?{}, ?{}, ?{}, ?{g}, ?{}, ?{})",
+            ITEM_VALUES * i + 1,
+            ITEM_VALUES * i + 2,
+            ITEM_VALUES * i + 3,
+            ITEM_VALUES * i + 5,
+            ITEM_VALUES * i + 6,
+            g = ITEM_VALUES * i + 4
         ));
     }
     sql.push_str(" ON CONFLICT (project_id, external_id) DO NOTHING");
     sql
 }
+
+/// Values bound per imported item: external id, data, priority, gold, sensitivity, own sensitivity.
+const ITEM_VALUES: usize = 6;
 
 /// Inserts a batch of items; known external ids are skipped and counted as duplicates.
 pub(super) fn insert_items(
@@ -188,12 +194,14 @@ pub(super) fn insert_items(
         let sql = insert_sql(chunk.len(), org, project, overlap, now);
         // Full chunks share one cached statement; only the last, shorter chunk of a batch is prepared anew.
         let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4);
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * ITEM_VALUES);
         for item in chunk {
             values.push(&item.external_id);
             values.push(&item.data);
             values.push(&item.priority);
             values.push(&item.gold);
+            values.push(&item.sensitivity);
+            values.push(&item.own_sensitivity);
         }
         let inserted = stmt.execute(values.as_slice()).map_err(db)? as u64;
         outcome.imported += inserted;
@@ -202,7 +210,7 @@ pub(super) fn insert_items(
     Ok(outcome)
 }
 
-type Held = (i64, i64, i64, Option<String>, String);
+type Held = (i64, i64, i64, Option<String>, String, i64);
 
 /// The queue's claim: see [`crate::Store::claim_next`] and the shared version in `ops.rs`.
 pub(super) fn claim_next(
@@ -217,7 +225,14 @@ pub(super) fn claim_next(
         .prepare_cached(crate::sql::HELD_LEASES)
         .and_then(|mut s| {
             s.query_map(params![worker, project], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect()
         })
@@ -235,17 +250,17 @@ pub(super) fn claim_next(
     }
     let mut live = held.into_iter().filter(|h| h.2 > now);
     let count = live.clone().count() as i64;
-    let oldest_held =
-        live.next().map(
-            |(assignment_id, item_id, expires_at, external_id, data)| Claim {
-                assignment_id,
-                item_id,
-                external_id,
-                data,
-                expires_at,
-                reused: true,
-            },
-        );
+    let oldest_held = live.next().map(
+        |(assignment_id, item_id, expires_at, external_id, data, sensitivity)| Claim {
+            assignment_id,
+            item_id,
+            external_id,
+            data,
+            expires_at,
+            reused: true,
+            sensitivity,
+        },
+    );
     if count >= max_open {
         return Ok(oldest_held);
     }
@@ -282,6 +297,7 @@ pub(super) fn claim_next(
         data,
         expires_at,
         reused: false,
+        sensitivity: 0,
     }))
 }
 

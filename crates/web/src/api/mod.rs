@@ -15,6 +15,7 @@ pub mod terms;
 pub mod time;
 pub mod transparency;
 pub mod webhooks;
+pub mod wellbeing;
 pub mod work;
 
 use utoipa::OpenApi;
@@ -166,6 +167,17 @@ fn media_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::upload, media::list))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .routes(routes!(media::get_settings, media::put_settings))
+        .merge(wellbeing_routes())
+}
+
+/// The wellbeing endpoints (docs/wellbeing.md), apart for the same reason.
+fn wellbeing_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(wellbeing::categories))
+        .routes(routes!(wellbeing::get_project, wellbeing::put_project))
+        .routes(routes!(wellbeing::get_mine, wellbeing::put_mine))
+        .routes(routes!(wellbeing::break_status))
+        .routes(routes!(wellbeing::take_break))
 }
 
 /// The review, appeal and pause endpoints, kept apart so that the main list above stays easy to merge.

@@ -353,6 +353,7 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
         state: None,
         onboarding_pay,
         requirements: None,
+        wellbeing: None,
     })
 }
 

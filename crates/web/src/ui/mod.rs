@@ -43,6 +43,7 @@ pub mod session;
 mod terms;
 #[cfg(test)]
 mod tests;
+mod wellbeing;
 
 /// The policy of every UI page: our own scripts, styles and images only; no inline code, no framing, forms
 /// post only to us.
@@ -109,6 +110,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/projects/{id}/matching/invite",
             axum::routing::post(profiles::invite),
         )
+        .route(
+            "/settings/sensitivity",
+            get(wellbeing::sensitivity_page).post(wellbeing::save_sensitivity),
+        )
+        .route(
+            "/projects/{id}/wellbeing",
+            get(wellbeing::project_page).post(wellbeing::save_project),
+        )
+        .route(
+            "/projects/{id}/wellbeing/opt-in",
+            axum::routing::post(wellbeing::opt_in_project),
+        )
+        .route("/work/break", axum::routing::post(wellbeing::take_break))
         .route(
             "/settings/password",
             axum::routing::post(pages::change_password),
@@ -420,6 +434,14 @@ async fn asset(Path(file): Path<String>) -> Response {
         "heartbeat.js" => (
             include_str!("../../assets/heartbeat.js"),
             "text/javascript; charset=utf-8",
+        ),
+        "wellbeing.js" => (
+            include_str!("../../assets/wellbeing.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "wellbeing.css" => (
+            include_str!("../../assets/wellbeing.css"),
+            "text/css; charset=utf-8",
         ),
         "favicon.svg" => (include_str!("../../assets/favicon.svg"), "image/svg+xml"),
         "review.css" => (

@@ -261,6 +261,16 @@ struct ProjectCard {
     eligible: bool,
     /// `needs: Dermatology; C1 English`, or empty.
     needs: String,
+    /// Sensitive content (docs/wellbeing.md): the project's own categories (names).
+    sensitive: Option<String>,
+    /// Categories only some items have (names).
+    sensitive_items: Option<String>,
+    /// Project categories the worker has not opted into: no task until they do (names).
+    opt_in_needed: Option<String>,
+    /// Item categories the worker has not opted into: those items are never handed to them (names).
+    items_withheld: Option<String>,
+    /// Categories in which the worker reached today's limit (names).
+    at_limit: Option<String>,
 }
 
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
@@ -277,12 +287,15 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let now = fairloop_domain::time::now_millis();
     let states = ui.state.app.project_states(p).await?;
     let forecasts = ui.state.app.work_forecasts(p, now).await?;
+    let gates = ui.state.app.project_gates(p).await?;
+    let names = |m: i64| (m != 0).then(|| fairloop_domain::sensitivity::names(m));
     let projects = ui.state.app.projects(p).await?;
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
     let eligibility = ui.state.app.eligibility(p, &ids).await?;
     let mut cards = Vec::new();
     for project in projects {
         let fit = eligibility.get(&project.id).cloned().unwrap_or_default();
+        let gate = gates.get(&project.id).cloned().unwrap_or_default();
         let o = outlook.get(&project.id).cloned().unwrap_or_default();
         let life = states.get(&project.id).cloned().unwrap_or_default();
         let state = fairloop_domain::lifecycle::effective_state(life.state, life.ends_at, now);
@@ -346,6 +359,11 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 .unwrap_or_default(),
             eligible: fit.eligible || fit.unmet.is_empty(),
             needs: fit.needs,
+            sensitive: names(gate.declared),
+            sensitive_items: names(gate.items & !gate.declared),
+            opt_in_needed: names(gate.missing),
+            items_withheld: names(gate.items_not_opted),
+            at_limit: names(gate.at_limit),
         });
     }
     // What the worker is owed now (earned and not yet paid out), per currency; the Earnings page has the detail.
@@ -431,16 +449,35 @@ pub async fn start(
             code: "project_not_active",
             message,
         }) => return super::lifecycle::refused(&ui, &user, project, message).await,
+        Err(AppError::Forbidden {
+            code: "sensitivity_opt_in_required",
+            ..
+        }) => {
+            return Ok(see_other(&format!(
+                "/projects/{project}/wellbeing?done=opt_in_first"
+            )));
+        }
         other => other?,
     };
     match next {
         Some(assignment) => Ok(see_other(&format!("/work/{project}/{assignment}"))),
         None => {
+            // Nothing now may mean today's exposure limit: say so, and when more comes.
+            let gate = ui
+                .state
+                .app
+                .project_gates(p)
+                .await?
+                .remove(&project)
+                .unwrap_or_default();
+            let at_limit =
+                (gate.at_limit != 0).then(|| fairloop_domain::sensitivity::names(gate.at_limit));
             let project = ui.state.app.project(p, project).await?;
             Ok(render(
                 "done.html",
                 context! { title => "Nothing left", nav => "work", user => ser(&user_view(&user.session)),
-                csrf => &user.session.csrf_token, project => project.name },
+                csrf => &user.session.csrf_token, project => project.name, project_id => project.id,
+                at_limit => at_limit },
             )
             .into_response())
         }
@@ -457,6 +494,12 @@ struct Bench {
     guidelines: Option<(i64, String)>,
     /// The page of the next item, for the browser to fetch in the background.
     prefetch: Option<String>,
+    /// The item's sensitivity categories (a mask): blurred until revealed when not 0.
+    sensitivity: i64,
+    /// The break reminder: interval, active time since the last break, due now.
+    breaks: fairloop_app::wellbeing::BreakStatus,
+    /// Support resources, rendered.
+    support_html: String,
 }
 
 async fn load_bench(
@@ -509,7 +552,13 @@ async fn load_bench(
         .guidelines(p, project.id)
         .await?
         .map(|g| (g.version, render::markdown(&g.markdown)));
+    let breaks = ui.state.app.break_status(p, project.id).await?;
+    let support_html =
+        render::markdown(&ui.state.app.project_wellbeing(p, project.id).await?.support);
     Ok(Ok(Bench {
+        sensitivity: ctx.sensitivity,
+        breaks,
+        support_html,
         template: template_of(&project)?,
         remaining: (needed - stats.annotations).max(0),
         project,
@@ -545,6 +594,9 @@ fn bench_page(
             error => general_error,
             guidelines => bench.guidelines.as_ref().map(|(v, html)| context! { version => v, html => html }),
             prefetch => &bench.prefetch,
+            sensitive => (bench.sensitivity != 0).then(|| fairloop_domain::sensitivity::names(bench.sensitivity)),
+            breaks => ser(&bench.breaks),
+            support_html => &bench.support_html,
         },
     );
     (status, html).into_response()
@@ -716,9 +768,17 @@ pub async fn skip(
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
     let reason = skip_reason(&form);
+    let too_distressing = form_value(&form, "reason") == Some(fairloop_app::work::TOO_DISTRESSING);
     ui.state
         .app
-        .skip(&user.session.principal, assignment, SkipBody { reason })
+        .skip(
+            &user.session.principal,
+            assignment,
+            SkipBody {
+                reason,
+                too_distressing,
+            },
+        )
         .await?;
     let _ = ui
         .state

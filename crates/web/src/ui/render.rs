@@ -92,6 +92,14 @@ fn env() -> &'static Environment<'static> {
             ),
             ("upload.html", include_str!("../../templates/upload.html")),
             ("media.html", include_str!("../../templates/media.html")),
+            (
+                "sensitivity.html",
+                include_str!("../../templates/sensitivity.html"),
+            ),
+            (
+                "project_wellbeing.html",
+                include_str!("../../templates/project_wellbeing.html"),
+            ),
             ("terms.html", include_str!("../../templates/terms.html")),
             (
                 "transparency.html",

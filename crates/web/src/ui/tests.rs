@@ -226,6 +226,7 @@ impl T {
                     state: None,
                     onboarding_pay: None,
                     requirements: None,
+                    wellbeing: None,
                 },
             )
             .await
@@ -239,6 +240,8 @@ impl T {
                     data: json!({ "text": t }).to_string(),
                     priority: 0,
                     gold: None,
+                    sensitivity: 0,
+                    own_sensitivity: 0,
                 })
                 .collect(),
         )
@@ -1372,6 +1375,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -1385,6 +1389,8 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 data: json!({"text": format!("t{i}")}).to_string(),
                 priority: 0,
                 gold: None,
+                sensitivity: 0,
+                own_sensitivity: 0,
             })
             .collect(),
     )
@@ -1620,6 +1626,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 state: None,
                 onboarding_pay: None,
                 requirements: None,
+                wellbeing: None,
             },
         )
         .await
@@ -1858,7 +1865,7 @@ async fn a_worker_sees_what_changed_in_the_guidelines_and_acknowledges_it() {
         .unwrap()
     {
         t.app
-            .skip(&worker, a, fairloop_app::work::SkipBody { reason: None })
+            .skip(&worker, a, fairloop_app::work::SkipBody::default())
             .await
             .unwrap();
     }
@@ -1978,6 +1985,7 @@ async fn a_worker_reads_the_guidelines_outside_a_task_and_the_reading_time_count
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+                wellbeing: None,
                 onboarding_pay: Some(fairloop_app::onboarding::OnboardingPay {
                     rate_minor: 1800,
                     max_minutes: Some(30),
@@ -2096,6 +2104,7 @@ async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
                 budget_minor: None,
                 gold_rate: None,
                 adaptive_overlap: None,
+            wellbeing: None,
             onboarding_pay: None,
             state: None,
                 requirements: None,
@@ -2109,6 +2118,8 @@ async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
         data: json!({"image": "https://img.example/a.png"}).to_string(),
         priority: 0,
         gold: None,
+        sensitivity: 0,
+        own_sensitivity: 0,
     }])
     .await
     .unwrap();

@@ -355,3 +355,44 @@ pub const ARROW_RIGHT: &str = "\u{E014}";
 pub const ARROW_DOWN: &str = "\u{E015}";
 /// Backspace.
 pub const BACKSPACE: &str = "\u{E003}";
+
+/// Where screenshots land: `target/screenshots/`, looked at by people after a run.
+pub fn screenshots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
+}
+
+/// Screenshots of the current page at desktop (1280) and phone (375) width, and the check that nothing pushes
+/// the page sideways on the phone; the viewport is desktop again afterwards.
+pub async fn shoot(b: &Browser, name: &str) {
+    let dir = screenshots_dir();
+    b.viewport(1280, 800, false).await;
+    b.screenshot(&dir, &format!("{name}-desktop")).await;
+    b.viewport(375, 812, true).await;
+    b.screenshot(&dir, &format!("{name}-phone")).await;
+    let fits = b
+        .script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    assert_eq!(fits, json!(true), "{name} scrolls sideways at 375 px");
+    b.viewport(1280, 800, false).await;
+}
+
+/// Signs in through the form with the demo password, signing out of any earlier session first (the sign-out
+/// button is on the settings page once signed in).
+pub async fn sign_in(b: &Browser, base: &str, email: &str) {
+    b.goto(&format!("{base}/settings")).await;
+    if b.script("return !!document.getElementById('signout')")
+        .await
+        == json!(true)
+    {
+        b.click("#signout").await;
+        b.wait_for_url("the sign-in page", |u| u.contains("/signin"))
+            .await;
+    }
+    b.goto(&format!("{base}/signin")).await;
+    b.type_into("#email", email).await;
+    b.type_into("#password", fairloop_app::demo::DEMO_PASSWORD)
+        .await;
+    b.click("#signin-submit").await;
+    b.wait_for_url("the page after sign-in", |u| !u.contains("/signin"))
+        .await;
+}

@@ -593,3 +593,70 @@ pub fn jsonl_items(prefix: &str, range: std::ops::Range<usize>) -> String {
         .map(|i| format!("{{\"id\":\"{prefix}{i}\",\"data\":{{\"text\":\"text {i}\"}}}}\n"))
         .collect()
 }
+
+/// The password of users made by [`TestApp::page_session`].
+pub const PAGE_PASSWORD: &str = "a long test password";
+
+/// A signed-in web session without a browser (its cookie and CSRF token), for tests of server-rendered pages.
+pub struct PageSession {
+    pub api: Api,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl PageSession {
+    /// A page, as the status and the HTML.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .api
+            .client
+            .get(self.api.url(path))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// Posts a form with the session's CSRF token in front of `form`, as the pages' forms do.
+    pub async fn post(&self, path: &str, form: &str) -> reqwest::Response {
+        self.post_raw(path, &format!("_csrf={}&{form}", self.csrf))
+            .await
+    }
+
+    /// Posts `form` exactly as given: for tests of a missing or forged CSRF token.
+    pub async fn post_raw(&self, path: &str, form: &str) -> reqwest::Response {
+        self.api
+            .client
+            .post(self.api.url(path))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl TestApp {
+    /// Adds a user with [`PAGE_PASSWORD`] and signs them in: their page session and an API token.
+    pub async fn page_session(&self, org: &str, email: &str, role: Role) -> (PageSession, String) {
+        let (_, token) = self
+            .app
+            .add_user(org, email, email, role, Some(PAGE_PASSWORD))
+            .await
+            .unwrap();
+        let s = self.app.sign_in(email, PAGE_PASSWORD, None).await.unwrap();
+        (
+            PageSession {
+                api: self.api(),
+                cookie: format!("fl_session={}", s.session_token),
+                csrf: s.csrf_token,
+            },
+            token,
+        )
+    }
+}

@@ -1,0 +1,57 @@
+-- Wellbeing: sensitivity categories on projects and items, workers' opt-ins, the daily exposure count, skips
+-- that never count against a worker. Category sets are bit masks (see fairloop_domain::sensitivity).
+
+-- An item's categories: `sensitivity` is what the queue filters on (the item's own categories and its
+-- project's), `own_sensitivity` what the import file said (exported, and kept to recompute the first when the
+-- project's categories change). Both 0 for items without sensitive content, which the queue treats as before.
+ALTER TABLE items ADD COLUMN sensitivity INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN own_sensitivity INTEGER NOT NULL DEFAULT 0;
+
+-- A project's wellbeing settings; no row = no sensitive content and the platform's defaults.
+CREATE TABLE project_wellbeing (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    -- Categories of the whole project: every item is in them, and a worker must opt into all of them to work.
+    sensitivity INTEGER NOT NULL DEFAULT 0,
+    -- Union of the categories items were imported with (only ever grows): whether the claim takes the
+    -- sensitive path.
+    item_sensitivity INTEGER NOT NULL DEFAULT 0,
+    -- Sensitive items of one category a worker may be handed per UTC day; NULL = the platform default.
+    daily_limit INTEGER,
+    -- Minutes of active time before a break reminder; NULL = the platform default, 0 = no reminders.
+    break_minutes INTEGER,
+    -- Support resources (Markdown) shown to workers; NULL = the platform default.
+    support_markdown TEXT,
+    updated_at INTEGER NOT NULL
+);
+
+-- The categories a worker opted into (default: none), and when they last took a break the workbench
+-- suggested (break reminders count active time from then).
+CREATE TABLE worker_wellbeing (
+    worker_id INTEGER PRIMARY KEY REFERENCES users(id),
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    opted_in INTEGER NOT NULL DEFAULT 0,
+    break_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+
+-- Sensitive items handed to a worker per UTC day (days since 1970-01-01) and category (its bit).
+CREATE TABLE exposure_counts (
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    day INTEGER NOT NULL,
+    category INTEGER NOT NULL,
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    items INTEGER NOT NULL,
+    PRIMARY KEY (worker_id, day, category)
+);
+
+-- Skips that never count against the worker: "too distressing", or any skip of a sensitive item.
+CREATE TABLE protected_skips (
+    assignment_id INTEGER PRIMARY KEY REFERENCES assignments(id),
+    org_id INTEGER NOT NULL REFERENCES organizations(id),
+    project_id INTEGER NOT NULL REFERENCES projects(id),
+    worker_id INTEGER NOT NULL REFERENCES users(id),
+    distressing INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX protected_skips_project ON protected_skips(project_id);
