@@ -157,6 +157,7 @@ impl App {
                                     max_minutes: None,
                                 },
                             ),
+                            requirements: None,
                             wellbeing: None,
                         },
                     )

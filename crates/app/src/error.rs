@@ -43,6 +43,17 @@ pub enum AppError {
         /// Structured details, e.g. the list of `{question, message}`.
         details: Option<serde_json::Value>,
     },
+    /// Refused for a reason the caller can act on, with structured details (403), e.g. `not_eligible` with the
+    /// list of unmet requirements.
+    #[error("{message}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// Sentence for the user.
+        message: String,
+        /// Structured details (JSON), e.g. `{"reasons":[{"kind":"domain","needs":"Dermatology"}]}`.
+        details: Option<serde_json::Value>,
+    },
     /// The request contradicts the current state (409).
     #[error("{message}")]
     Conflict {

@@ -35,6 +35,7 @@ pub mod onboarding;
 pub mod payouts;
 pub mod prefetch;
 pub mod privacy;
+pub mod profiles;
 pub mod projects;
 pub mod quality;
 pub mod quiz;

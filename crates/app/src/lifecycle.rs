@@ -184,11 +184,13 @@ impl App {
         now: Millis,
     ) -> AppResult<()> {
         let (org, me) = (principal.org_id, principal.user_id);
-        let (lifecycle, pause) = self
+        // The project's requirements come with its state in one statement (profiles.rs): a project without
+        // requirements costs nothing more here.
+        let ((lifecycle, requirements), pause) = self
             .store
             .read_tx(move |tx| {
                 Ok((
-                    fairloop_store::lifecycle::lifecycle_row(tx, org, project)?,
+                    fairloop_store::profiles::lifecycle_and_requirements(tx, org, project)?,
                     fairloop_store::review::active_pause(tx, org, project, me)?,
                 ))
             })
@@ -211,6 +213,9 @@ impl App {
                     p.reason
                 ),
             });
+        }
+        if let Some(spec) = requirements {
+            self.check_eligible(principal, &spec).await?;
         }
         Ok(())
     }

@@ -46,6 +46,8 @@ pub enum NoticeKind {
     Payout,
     /// The project changed state (recruiting, paused, winding down, closed…): wired by the lifecycle.
     Lifecycle,
+    /// A requester invited the worker to a project from its matching list (see `profiles`).
+    Invitation,
 }
 
 impl NoticeKind {
@@ -61,6 +63,7 @@ impl NoticeKind {
             NoticeKind::Pay => "pay",
             NoticeKind::Payout => "payout",
             NoticeKind::Lifecycle => "lifecycle",
+            NoticeKind::Invitation => "invitation",
         }
     }
 }

@@ -48,6 +48,11 @@ pub struct CreateProject {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub state: Option<fairloop_domain::lifecycle::ProjectState>,
+    /// What workers need to be offered the project: domains, languages with a least level, countries, least
+    /// quality (see docs/workforce.md). Left out: open to every worker of the organization.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub requirements: Option<fairloop_domain::workforce::Requirements>,
     /// Sensitivity categories, daily exposure limit, break reminders and support resources (docs/wellbeing.md).
     #[serde(default)]
     pub wellbeing: Option<crate::wellbeing::WellbeingInput>,
@@ -248,6 +253,11 @@ impl App {
             let obj = pay.get_or_insert_with(|| serde_json::json!({}));
             obj["budget_minor"] = budget.into();
         }
+        let requirements = input
+            .requirements
+            .map(crate::profiles::validate_requirements)
+            .transpose()?
+            .filter(|r| !r.is_empty());
         let project = self
             .store
             .create_project(NewProject {
@@ -266,6 +276,17 @@ impl App {
                 .write_tx(move |tx| {
                     fairloop_store::lifecycle::set_initial_state(tx, org, id, state, by, now)
                 })
+                .await?;
+        }
+        if let Some(req) = requirements {
+            self.store
+                .set_requirements(
+                    project.org_id,
+                    project.id,
+                    Some(serde_json::to_string(&req).expect("requirements serialize")),
+                    principal.user_id,
+                    fairloop_domain::time::now_millis(),
+                )
                 .await?;
         }
         if quality != fairloop_store::quality::QualitySettings::default() {

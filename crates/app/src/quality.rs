@@ -386,8 +386,16 @@ impl QualityJob {
         let results = tokio::task::spawn_blocking(move || compute(input, &template, now))
             .await
             .map_err(|e| AppError::Internal(format!("quality task: {e}")))?;
+        let (org, project) = (results.org_id, results.project_id);
         match self.app.store.save_quality(results).await {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                // Profiles carry each worker's quality for requirements and matching (profiles.rs); the figures
+                // just saved stand even if this roll-up fails.
+                if let Err(e) = self.app.refresh_worker_quality(org, project).await {
+                    tracing::error!(error = %e, project, "rolling quality up into profiles failed");
+                }
+                Ok(true)
+            }
             Err(StoreError::Conflict { .. }) => Ok(true),
             Err(e) => Err(e.into()),
         }

@@ -26,6 +26,7 @@ fn create(pay: Option<Pay>, onboarding: Option<OnboardingPay>) -> CreateProject 
         wellbeing: None,
         onboarding_pay: onboarding,
         state: None,
+        requirements: None,
     }
 }
 

@@ -30,6 +30,7 @@ async fn hourly_project(app: &fairloop_app::App, requester: &fairloop_store::Pri
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )

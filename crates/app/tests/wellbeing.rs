@@ -40,6 +40,7 @@ async fn project(
                 wellbeing,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
             },
         )
         .await

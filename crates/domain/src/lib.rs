@@ -12,6 +12,7 @@ pub mod role;
 pub mod sensitivity;
 pub mod template;
 pub mod time;
+pub mod workforce;
 
 pub use ids::{AnnotationId, AssignmentId, ItemId, OrgId, ProjectId, UserId};
 pub use role::Role;

@@ -35,6 +35,7 @@ pub mod payouts;
 pub mod portable;
 pub mod postgres;
 pub mod privacy;
+pub mod profiles;
 pub mod quality;
 pub mod quiz;
 pub mod review;

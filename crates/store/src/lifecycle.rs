@@ -135,10 +135,10 @@ pub struct Closed {
     pub posted: u64,
 }
 
-const COLUMNS: &str = "state, reason, changed_at, notice_given_at, notice_days, ends_at, closed_at, \
+pub(crate) const COLUMNS: &str = "state, reason, changed_at, notice_given_at, notice_days, ends_at, closed_at, \
      notice_given_ms, compensated_workers, compensation_minor, currency";
 
-fn lifecycle_from(r: &Row) -> StoreResult<Lifecycle> {
+pub(crate) fn lifecycle_from(r: &Row) -> StoreResult<Lifecycle> {
     let state = r.string(0)?;
     Ok(Lifecycle {
         state: state

@@ -39,6 +39,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0014_messages"),
     migration!("0015_media"),
     migration!("0017_onboarding"),
+    migration!("0018_profiles"),
     migration!("0019_assessments"),
     migration!("0020_interviews"),
     migration!("0021_vendors"),

@@ -74,6 +74,16 @@ impl From<AppError> for ApiError {
             AppError::Unavailable { code, message } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
             }
+            AppError::Refused {
+                code,
+                message,
+                details,
+            } => ApiError {
+                status: StatusCode::FORBIDDEN,
+                code,
+                message,
+                details,
+            },
             AppError::PayloadTooLarge { limit } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

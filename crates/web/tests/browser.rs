@@ -79,6 +79,7 @@ async fn xss_project(server: &browser_support::Server, org: i64) -> i64 {
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )
@@ -590,6 +591,7 @@ async fn spans_rankings_pairwise_rubrics_and_free_text_are_answered_with_the_key
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )

@@ -160,6 +160,7 @@ async fn project_with_item(server: &Server, name: &str, template: Value, item: V
                 state: None,
                 wellbeing: None,
                 onboarding_pay: None,
+                requirements: None,
             },
         )
         .await

@@ -134,6 +134,7 @@ pub async fn per_task_project(
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )

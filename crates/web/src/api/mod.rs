@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod media;
 pub mod messages;
+pub mod profiles;
 pub mod projects;
 pub mod quality;
 pub mod review;
@@ -117,6 +118,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::retry))
         .merge(review_routes())
         .merge(message_routes())
+        .merge(profile_routes())
+}
+
+/// Profiles, requirements, matching and invitations (docs/workforce.md), kept apart so the main list merges
+/// easily. Credential uploads read their body under their own limit (10 MiB).
+fn profile_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(profiles::add_credential))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .routes(routes!(profiles::taxonomy))
+        .routes(routes!(profiles::get_profile, profiles::put_profile))
+        .routes(routes!(profiles::credential_document))
+        .routes(routes!(profiles::decide_credential))
+        .routes(routes!(profiles::worker_profile))
+        .routes(routes!(
+            profiles::get_requirements,
+            profiles::put_requirements
+        ))
+        .routes(routes!(profiles::eligibility))
+        .routes(routes!(profiles::matches))
+        .routes(routes!(profiles::invite))
+        .routes(routes!(profiles::my_invites))
+        .routes(routes!(profiles::projects_for_you))
 }
 
 /// Announcements, the board, the inbox and webhooks, kept apart so that the main list above stays easy to merge.

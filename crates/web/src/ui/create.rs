@@ -352,6 +352,7 @@ fn create_input(state: &FormState) -> Result<CreateProject, String> {
         adaptive_overlap: None,
         state: None,
         onboarding_pay,
+        requirements: None,
         wellbeing: None,
     })
 }

@@ -38,6 +38,7 @@ mod messages;
 mod money;
 mod onboarding;
 mod pages;
+mod profiles;
 mod quality;
 pub mod render;
 pub mod review;
@@ -87,6 +88,33 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(pages::skip),
         )
         .route("/settings", get(pages::settings))
+        .route("/profile", get(profiles::show).post(profiles::save))
+        .route(
+            "/profile/credentials",
+            axum::routing::post(profiles::upload_credential).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    fairloop_domain::workforce::MAX_CREDENTIAL_BYTES + 64 * 1024,
+                ),
+            ),
+        )
+        .route(
+            "/profile/credentials/{id}",
+            get(profiles::credential_document),
+        )
+        .route("/workers/{id}", get(profiles::worker))
+        .route(
+            "/workers/{id}/credentials/{credential}",
+            axum::routing::post(profiles::decide),
+        )
+        .route("/projects/{id}/matching", get(profiles::matching))
+        .route(
+            "/projects/{id}/requirements",
+            axum::routing::post(profiles::save_requirements),
+        )
+        .route(
+            "/projects/{id}/matching/invite",
+            axum::routing::post(profiles::invite),
+        )
         .route(
             "/settings/sensitivity",
             get(wellbeing::sensitivity_page).post(wellbeing::save_sensitivity),
@@ -348,7 +376,7 @@ impl From<AppError> for UiError {
         match e {
             AppError::Unauthorized(_) => UiError::SignIn { next: None },
             AppError::NotFound(_) => UiError::not_found(),
-            AppError::Forbidden { message, .. } => {
+            AppError::Forbidden { message, .. } | AppError::Refused { message, .. } => {
                 UiError::page(StatusCode::FORBIDDEN, "Not allowed", message)
             }
             AppError::Conflict { message, .. } => {

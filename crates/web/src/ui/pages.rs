@@ -273,6 +273,10 @@ struct ProjectCard {
     state_reason: String,
     /// Work left and the end date while winding down (see `ui/lifecycle.rs`).
     forecast: super::lifecycle::ForecastText,
+    /// The project's requirements are met (see `ui/profiles.rs`); otherwise `needs` says what is missing.
+    eligible: bool,
+    /// `needs: Dermatology; C1 English`, or empty.
+    needs: String,
     /// Sensitive content (docs/wellbeing.md): the project's own categories (names).
     sensitive: Option<String>,
     /// Categories only some items have (names).
@@ -301,8 +305,12 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let forecasts = ui.state.app.work_forecasts(p, now).await?;
     let gates = ui.state.app.project_gates(p).await?;
     let names = |m: i64| (m != 0).then(|| fairloop_domain::sensitivity::names(m));
+    let projects = ui.state.app.projects(p).await?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let eligibility = ui.state.app.eligibility(p, &ids).await?;
     let mut cards = Vec::new();
-    for project in ui.state.app.projects(p).await? {
+    for project in projects {
+        let fit = eligibility.get(&project.id).cloned().unwrap_or_default();
         let gate = gates.get(&project.id).cloned().unwrap_or_default();
         let o = outlook.get(&project.id).cloned().unwrap_or_default();
         let life = states.get(&project.id).cloned().unwrap_or_default();
@@ -365,6 +373,8 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
                 .get(&project.id)
                 .map(super::lifecycle::forecast_text)
                 .unwrap_or_default(),
+            eligible: fit.eligible || fit.unmet.is_empty(),
+            needs: fit.needs,
             sensitive: names(gate.declared),
             sensitive_items: names(gate.items & !gate.declared),
             opt_in_needed: names(gate.missing),

@@ -110,6 +110,15 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/guideline_changes.html"),
             ),
             ("project.html", include_str!("../../templates/project.html")),
+            ("profile.html", include_str!("../../templates/profile.html")),
+            (
+                "worker_profile.html",
+                include_str!("../../templates/worker_profile.html"),
+            ),
+            (
+                "matching.html",
+                include_str!("../../templates/matching.html"),
+            ),
             ("items.html", include_str!("../../templates/items.html")),
             (
                 "guidelines.html",

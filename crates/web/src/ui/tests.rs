@@ -225,6 +225,7 @@ impl T {
                     adaptive_overlap: None,
                     state: None,
                     onboarding_pay: None,
+                    requirements: None,
                     wellbeing: None,
                 },
             )
@@ -1373,6 +1374,7 @@ async fn the_home_page_shows_the_pace_the_effective_hourly_rate_and_my_progress(
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )
@@ -1623,6 +1625,7 @@ async fn the_quality_page_shows_stored_figures_to_the_projects_requesters_only()
                 adaptive_overlap: None,
                 state: None,
                 onboarding_pay: None,
+                requirements: None,
                 wellbeing: None,
             },
         )
@@ -1988,6 +1991,7 @@ async fn a_worker_reads_the_guidelines_outside_a_task_and_the_reading_time_count
                     max_minutes: Some(30),
                 }),
                 state: None,
+                requirements: None,
             },
         )
         .await
@@ -2103,6 +2107,7 @@ async fn the_workbench_policy_allows_the_organizations_media_hosts_only() {
             wellbeing: None,
             onboarding_pay: None,
             state: None,
+                requirements: None,
             },
         )
         .await

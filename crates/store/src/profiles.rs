@@ -1,0 +1,889 @@
+//! Worker profiles, credentials, project requirements, invitations to projects and the matching query.
+//!
+//! Why these shapes: matching must rank 100,000 workers of an organization in well under 100 ms, so the parts of
+//! a worker that requirements filter on live in narrow, indexed tables (expertise by domain and by top-level
+//! domain, languages by language and level rank), and the project-independent part of the score (quality and
+//! availability points) is stored per worker in `worker_profiles.base_points`. The query filters in SQL and adds
+//! at most three numbers per row; Rust explains only the page it returns. Every statement is scoped by the
+//! organization. Quality is rolled up per worker from the quality job's `worker_quality` rows
+//! ([`refresh_worker_quality`](#method.refresh_worker_quality)), so a claim and the matching list read the same
+//! figure.
+
+use std::collections::HashMap;
+
+use fairloop_domain::workforce::{self, Level, WorkerFacts};
+use fairloop_domain::{OrgId, ProjectId, UserId};
+
+use crate::portable::{Param, Row, Tx};
+use crate::{Store, StoreError, StoreResult, params};
+
+/// A stored profile, with the user's name and country.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProfileRow {
+    /// The worker.
+    pub user_id: UserId,
+    /// Their display name.
+    pub name: String,
+    /// Their role (`worker`, …).
+    pub role: String,
+    /// ISO 3166 alpha-2, from `users.country`.
+    pub country: Option<String>,
+    /// IANA time zone name.
+    pub time_zone: Option<String>,
+    /// Hours a week offered.
+    pub hours_per_week: Option<i64>,
+    /// Days offered (bit 0 = Monday).
+    pub days_mask: i64,
+    /// Lowest hourly rate accepted, minor units.
+    pub min_rate_minor: Option<i64>,
+    /// Its currency.
+    pub min_rate_currency: Option<String>,
+    /// Quality over past work in thousandths.
+    pub quality_permille: Option<i64>,
+    /// Expertise: domain key and years.
+    pub expertise: Vec<(String, i64)>,
+    /// Languages: code and level rank (1 = A1 … 7 = native).
+    pub languages: Vec<(String, i64)>,
+    /// Credentials, oldest first.
+    pub credentials: Vec<CredentialRow>,
+    /// Last change of the profile (0 when never saved).
+    pub updated_at: i64,
+}
+
+impl ProfileRow {
+    /// The facts requirements and the score look at.
+    pub fn facts(&self) -> WorkerFacts {
+        WorkerFacts {
+            expertise: self.expertise.clone(),
+            languages: self
+                .languages
+                .iter()
+                .filter_map(|(l, r)| Level::from_rank(*r).map(|lv| (l.clone(), lv)))
+                .collect(),
+            country: self.country.clone(),
+            quality_permille: self.quality_permille,
+            hours_per_week: self.hours_per_week,
+            min_rate: self.min_rate_minor.zip(self.min_rate_currency.clone()),
+        }
+    }
+}
+
+/// A credential row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CredentialRow {
+    /// Id.
+    pub id: i64,
+    /// The worker it belongs to.
+    pub user_id: UserId,
+    /// What it is ("Board certification in dermatology").
+    pub title: String,
+    /// Who issued it.
+    pub issuer: String,
+    /// Where the evidence's bytes are in the MediaStore.
+    pub object_key: String,
+    /// `application/pdf`, `image/png` or `image/jpeg` (from the bytes).
+    pub content_type: String,
+    /// Size of the evidence.
+    pub size_bytes: i64,
+    /// SHA-256 of the evidence (hex).
+    pub sha256: String,
+    /// `pending`, `verified` or `rejected`.
+    pub status: String,
+    /// The admin who decided, and their name.
+    pub decided_by: Option<UserId>,
+    /// The deciding admin's name.
+    pub decided_by_name: Option<String>,
+    /// When.
+    pub decided_at: Option<i64>,
+    /// Their note.
+    pub note: Option<String>,
+    /// Uploaded at.
+    pub created_at: i64,
+}
+
+/// A profile as the worker saves it (validated by the use case).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProfileUpdate {
+    /// Organization.
+    pub org_id: OrgId,
+    /// The worker.
+    pub user_id: UserId,
+    /// New country; `None` keeps it, `Some(None)` clears it.
+    pub country: Option<Option<String>>,
+    /// IANA name.
+    pub time_zone: Option<String>,
+    /// Hours a week.
+    pub hours_per_week: Option<i64>,
+    /// Day mask.
+    pub days_mask: i64,
+    /// Lowest rate and currency.
+    pub min_rate: Option<(i64, String)>,
+    /// Expertise (validated keys).
+    pub expertise: Vec<(String, i64)>,
+    /// Languages with level.
+    pub languages: Vec<(String, Level)>,
+}
+
+/// A new credential.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    /// Organization.
+    pub org_id: OrgId,
+    /// The worker.
+    pub user_id: UserId,
+    /// Title.
+    pub title: String,
+    /// Issuer.
+    pub issuer: String,
+    /// MediaStore object key.
+    pub object_key: String,
+    /// Content type (from the bytes).
+    pub content_type: String,
+    /// Size.
+    pub size_bytes: i64,
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// Now.
+    pub now: i64,
+}
+
+/// The matching query's input.
+#[derive(Debug, Clone, Default)]
+pub struct MatchQuery {
+    /// Organization (its worker pool).
+    pub org_id: OrgId,
+    /// Validated requirements.
+    pub requirements: workforce::Requirements,
+    /// The project's hourly rate and currency, when it pays by the hour.
+    pub project_rate: Option<(i64, String)>,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// One ranked worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchRow {
+    /// The worker.
+    pub user_id: UserId,
+    /// Their name.
+    pub name: String,
+    /// The score (0 to 100).
+    pub score: i64,
+    /// Everything the reasons need.
+    pub facts: WorkerFacts,
+    /// Invited to this project already.
+    pub invited: bool,
+}
+
+/// An invitation to a project, as the worker sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InviteRow {
+    /// The project.
+    pub project_id: ProjectId,
+    /// Its name.
+    pub project_name: String,
+    /// Who invited.
+    pub invited_by_name: String,
+    /// When.
+    pub invited_at: i64,
+}
+
+const CREDENTIAL_COLUMNS: &str = "c.id, c.user_id, c.title, c.issuer, c.object_key, c.content_type, \
+     c.size_bytes, c.sha256, c.status, c.decided_by, d.name, c.decided_at, c.note, c.created_at";
+
+fn credential_from(r: &Row) -> StoreResult<CredentialRow> {
+    Ok(CredentialRow {
+        id: r.i64(0)?,
+        user_id: r.i64(1)?,
+        title: r.string(2)?,
+        issuer: r.string(3)?,
+        object_key: r.string(4)?,
+        content_type: r.string(5)?,
+        size_bytes: r.i64(6)?,
+        sha256: r.string(7)?,
+        status: r.string(8)?,
+        decided_by: r.opt_i64(9)?,
+        decided_by_name: r.opt_string(10)?,
+        decided_at: r.opt_i64(11)?,
+        note: r.opt_string(12)?,
+        created_at: r.i64(13)?,
+    })
+}
+
+/// Reads a user's profile inside a transaction; `None` when the user is not in the organization.
+pub fn profile_in(tx: &dyn Tx, org: OrgId, user: UserId) -> StoreResult<Option<ProfileRow>> {
+    let Some(u) = tx.query_opt(
+        "SELECT u.name, u.role, u.country, p.time_zone, p.hours_per_week, p.days_mask, p.min_rate_minor, \
+         p.min_rate_currency, p.quality_permille, p.updated_at \
+         FROM users u LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
+         WHERE u.id = $1 AND u.org_id = $2",
+        params![user, org],
+    )?
+    else {
+        return Ok(None);
+    };
+    let expertise = tx
+        .query(
+            "SELECT domain, years FROM worker_expertise WHERE user_id = $1 AND org_id = $2 ORDER BY years DESC, domain",
+            params![user, org],
+        )?
+        .iter()
+        .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let languages = tx
+        .query(
+            "SELECT language, level_rank FROM worker_languages WHERE user_id = $1 AND org_id = $2 \
+             ORDER BY level_rank DESC, language",
+            params![user, org],
+        )?
+        .iter()
+        .map(|r| Ok((r.string(0)?, r.i64(1)?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(ProfileRow {
+        user_id: user,
+        name: u.string(0)?,
+        role: u.string(1)?,
+        country: u.opt_string(2)?,
+        time_zone: u.opt_string(3)?,
+        hours_per_week: u.opt_i64(4)?,
+        days_mask: u.opt_i64(5)?.unwrap_or(0),
+        min_rate_minor: u.opt_i64(6)?,
+        min_rate_currency: u.opt_string(7)?,
+        quality_permille: u.opt_i64(8)?,
+        expertise,
+        languages,
+        credentials: Vec::new(),
+        updated_at: u.opt_i64(9)?.unwrap_or(0),
+    }))
+}
+
+/// The stored requirements of a project (JSON), read with its lifecycle in one statement: the claim path's
+/// single read of project state (see `App::check_open_for_work`) carries them, so projects without
+/// requirements cost no extra statement.
+pub fn lifecycle_and_requirements(
+    tx: &dyn Tx,
+    org: OrgId,
+    project: ProjectId,
+) -> StoreResult<(Option<crate::lifecycle::Lifecycle>, Option<String>)> {
+    let cols: Vec<String> = crate::lifecycle::COLUMNS
+        .split(',')
+        .map(|c| format!("l.{}", c.trim()))
+        .collect();
+    let Some(r) = tx.query_opt(
+        &format!(
+            "SELECT {}, r.spec FROM projects p \
+             LEFT JOIN project_lifecycle l ON l.project_id = p.id AND l.org_id = p.org_id \
+             LEFT JOIN project_requirements r ON r.project_id = p.id AND r.org_id = p.org_id \
+             WHERE p.id = $1 AND p.org_id = $2",
+            cols.join(", ")
+        ),
+        params![project, org],
+    )?
+    else {
+        return Ok((None, None));
+    };
+    let spec = r.opt_string(cols.len())?;
+    let lifecycle = if r.opt_string(0)?.is_some() {
+        Some(crate::lifecycle::lifecycle_from(&r)?)
+    } else {
+        None
+    };
+    Ok((lifecycle, spec))
+}
+
+fn store_profile_points(
+    tx: &dyn Tx,
+    org: OrgId,
+    user: UserId,
+    quality: Option<i64>,
+    hours: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO worker_profiles (user_id, org_id, quality_permille, base_points, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET quality_permille = excluded.quality_permille, \
+         base_points = excluded.base_points",
+        params![
+            user,
+            org,
+            quality,
+            workforce::base_points(quality, hours),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+impl dyn Store + '_ {
+    /// A user's profile with credentials; `None` for a user of another organization.
+    pub async fn profile(&self, org: OrgId, user: UserId) -> StoreResult<Option<ProfileRow>> {
+        self.read_tx(move |tx| {
+            let Some(mut p) = profile_in(tx, org, user)? else {
+                return Ok(None);
+            };
+            p.credentials = tx
+                .query(
+                    &format!(
+                        "SELECT {CREDENTIAL_COLUMNS} FROM worker_credentials c \
+                         LEFT JOIN users d ON d.id = c.decided_by WHERE c.user_id = $1 AND c.org_id = $2 \
+                         ORDER BY c.id"
+                    ),
+                    params![user, org],
+                )?
+                .iter()
+                .map(credential_from)
+                .collect::<StoreResult<_>>()?;
+            Ok(Some(p))
+        })
+        .await
+    }
+
+    /// Saves a worker's whole profile (expertise and languages replace what was there); `NotFound` for a user
+    /// of another organization.
+    pub async fn save_profile(&self, u: ProfileUpdate, now: i64) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let (org, user) = (u.org_id, u.user_id);
+            tx.query_opt(
+                &format!(
+                    "SELECT id FROM users WHERE id = $1 AND org_id = $2{}",
+                    tx.for_update()
+                ),
+                params![user, org],
+            )?
+            .ok_or(StoreError::NotFound)?;
+            if let Some(country) = &u.country {
+                tx.execute(
+                    "UPDATE users SET country = $1 WHERE id = $2 AND org_id = $3",
+                    params![country.clone(), user, org],
+                )?;
+            }
+            let quality = tx
+                .query_opt(
+                    "SELECT quality_permille FROM worker_profiles WHERE user_id = $1 AND org_id = $2",
+                    params![user, org],
+                )?
+                .map(|r| r.opt_i64(0))
+                .transpose()?
+                .flatten();
+            let (rate, currency) = match &u.min_rate {
+                Some((r, c)) => (Some(*r), Some(c.clone())),
+                None => (None, None),
+            };
+            tx.execute(
+                "INSERT INTO worker_profiles (user_id, org_id, time_zone, hours_per_week, days_mask, \
+                 min_rate_minor, min_rate_currency, quality_permille, base_points, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (user_id) DO UPDATE SET \
+                 time_zone = excluded.time_zone, hours_per_week = excluded.hours_per_week, \
+                 days_mask = excluded.days_mask, min_rate_minor = excluded.min_rate_minor, \
+                 min_rate_currency = excluded.min_rate_currency, base_points = excluded.base_points, \
+                 updated_at = excluded.updated_at",
+                params![
+                    user,
+                    org,
+                    u.time_zone.clone(),
+                    u.hours_per_week,
+                    u.days_mask,
+                    rate,
+                    currency,
+                    quality,
+                    workforce::base_points(quality, u.hours_per_week),
+                    now
+                ],
+            )?;
+            tx.execute(
+                "DELETE FROM worker_expertise WHERE user_id = $1 AND org_id = $2",
+                params![user, org],
+            )?;
+            for (domain, years) in &u.expertise {
+                let top = domain.split('/').next().unwrap_or(domain);
+                tx.execute(
+                    "INSERT INTO worker_expertise (user_id, org_id, domain, top, years) VALUES ($1, $2, $3, $4, $5)",
+                    params![user, org, domain.as_str(), top, *years],
+                )?;
+            }
+            tx.execute(
+                "DELETE FROM worker_languages WHERE user_id = $1 AND org_id = $2",
+                params![user, org],
+            )?;
+            for (language, level) in &u.languages {
+                tx.execute(
+                    "INSERT INTO worker_languages (user_id, org_id, language, level_rank) VALUES ($1, $2, $3, $4)",
+                    params![user, org, language.as_str(), level.rank()],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records a credential whose evidence is already in the MediaStore.
+    pub async fn add_credential(&self, c: NewCredential) -> StoreResult<i64> {
+        self.write_tx(move |tx| {
+            tx.query_one(
+                    "INSERT INTO worker_credentials (org_id, user_id, title, issuer, object_key, content_type, \
+                     size_bytes, sha256, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) RETURNING id",
+                    params![
+                        c.org_id,
+                        c.user_id,
+                        c.title.as_str(),
+                        c.issuer.as_str(),
+                        c.object_key.as_str(),
+                        c.content_type.as_str(),
+                        c.size_bytes,
+                        c.sha256.as_str(),
+                        c.now
+                    ],
+                )?
+                .i64(0)
+        })
+        .await
+    }
+
+    /// One credential of the organization.
+    pub async fn credential(&self, org: OrgId, id: i64) -> StoreResult<Option<CredentialRow>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                &format!(
+                    "SELECT {CREDENTIAL_COLUMNS} FROM worker_credentials c LEFT JOIN users d ON d.id = c.decided_by \
+                     WHERE c.id = $1 AND c.org_id = $2"
+                ),
+                params![id, org],
+            )?
+            .as_ref()
+            .map(credential_from)
+            .transpose()
+        })
+        .await
+    }
+
+    /// Records an admin's decision on a credential (`verified` or `rejected`); a later decision replaces it.
+    pub async fn decide_credential(
+        &self,
+        org: OrgId,
+        id: i64,
+        status: &'static str,
+        by: UserId,
+        note: Option<String>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let n = tx.execute(
+                "UPDATE worker_credentials SET status = $1, decided_by = $2, decided_at = $3, note = $4 \
+                 WHERE id = $5 AND org_id = $6",
+                params![status, by, now, note.clone(), id, org],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets (or with `None` removes) a project's requirements; `NotFound` for another organization's project.
+    pub async fn set_requirements(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        spec: Option<String>,
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            tx.query_opt(
+                "SELECT id FROM projects WHERE id = $1 AND org_id = $2",
+                params![project, org],
+            )?
+            .ok_or(StoreError::NotFound)?;
+            match &spec {
+                Some(s) => tx.execute(
+                    "INSERT INTO project_requirements (project_id, org_id, spec, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id) DO UPDATE SET spec = excluded.spec, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    params![project, org, s.as_str(), by, now],
+                )?,
+                None => tx.execute(
+                    "DELETE FROM project_requirements WHERE project_id = $1 AND org_id = $2",
+                    params![project, org],
+                )?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    /// A project's requirements (JSON), `None` when it has none.
+    pub async fn requirements(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+    ) -> StoreResult<Option<String>> {
+        self.read_tx(move |tx| {
+            tx.query_opt(
+                "SELECT spec FROM project_requirements WHERE project_id = $1 AND org_id = $2",
+                params![project, org],
+            )?
+            .map(|r| r.string(0))
+            .transpose()
+        })
+        .await
+    }
+
+    /// Every project requirement of the organization and the worker's profile, in one read: the home page and
+    /// "projects for you" explain every project from it.
+    pub async fn requirements_and_profile(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<(HashMap<ProjectId, String>, Option<ProfileRow>)> {
+        self.read_tx(move |tx| {
+            let reqs = tx
+                .query(
+                    "SELECT project_id, spec FROM project_requirements WHERE org_id = $1",
+                    params![org],
+                )?
+                .iter()
+                .map(|r| Ok((r.i64(0)?, r.string(1)?)))
+                .collect::<StoreResult<HashMap<_, _>>>()?;
+            Ok((reqs, profile_in(tx, org, user)?))
+        })
+        .await
+    }
+
+    /// The worker's profile facts for a claim (only read for projects with requirements).
+    pub async fn worker_facts(&self, org: OrgId, user: UserId) -> StoreResult<WorkerFacts> {
+        self.read_tx(move |tx| {
+            Ok(profile_in(tx, org, user)?
+                .map(|p| p.facts())
+                .unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Rolls the quality of every worker of `project` up over all their work in the organization: gold accuracy
+    /// when they have gold answers, otherwise agreement with the aggregate; stored in thousandths with the
+    /// score's base points. Called by the quality job after it saves a project's figures.
+    pub async fn refresh_worker_quality(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        now: i64,
+    ) -> StoreResult<usize> {
+        self.write_tx(move |tx| {
+            let rows = tx.query(
+                "SELECT q.worker_id, CAST(SUM(q.compared) AS BIGINT), CAST(SUM(q.agreed) AS BIGINT), \
+                 CAST(SUM(q.gold_answers) AS BIGINT), SUM(q.gold_score_sum), p.hours_per_week \
+                 FROM worker_quality q LEFT JOIN worker_profiles p ON p.user_id = q.worker_id \
+                 WHERE q.org_id = $1 AND q.worker_id IN (SELECT worker_id FROM worker_quality \
+                 WHERE project_id = $2 AND org_id = $1) GROUP BY q.worker_id, p.hours_per_week",
+                params![org, project],
+            )?;
+            for r in &rows {
+                let (compared, agreed, gold, gold_sum) =
+                    (r.i64(1)?, r.i64(2)?, r.i64(3)?, r.opt_f64(4)?.unwrap_or(0.0));
+                let q = if gold > 0 {
+                    Some(((gold_sum / gold as f64) * 1000.0).round() as i64)
+                } else if compared > 0 {
+                    Some((agreed * 1000 + compared / 2) / compared)
+                } else {
+                    None
+                };
+                store_profile_points(tx, org, r.i64(0)?, q, r.opt_i64(5)?, now)?;
+            }
+            Ok(rows.len())
+        })
+        .await
+    }
+
+    /// The ranked, eligible workers of the organization for requirements, a page at a time, and how many there
+    /// are in all. The filter is the SQL twin of `workforce::unmet`; the score is `workforce::score`.
+    pub async fn match_workers(
+        &self,
+        q: MatchQuery,
+        project: Option<ProjectId>,
+    ) -> StoreResult<(i64, Vec<MatchRow>)> {
+        self.read_tx(move |tx| match_in(tx, &q, project)).await
+    }
+
+    /// Invites a worker of the organization to a project; `false` when already invited; `NotFound` when either
+    /// is not in the organization (or the user is not a worker).
+    pub async fn invite_to_project(
+        &self,
+        org: OrgId,
+        project: ProjectId,
+        worker: UserId,
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.write_tx(move |tx| {
+            tx.query_opt(
+                "SELECT id FROM projects WHERE id = $1 AND org_id = $2",
+                params![project, org],
+            )?
+            .ok_or(StoreError::NotFound)?;
+            tx.query_opt(
+                "SELECT id FROM users WHERE id = $1 AND org_id = $2 AND role = 'worker'",
+                params![worker, org],
+            )?
+            .ok_or(StoreError::NotFound)?;
+            Ok(tx.execute(
+                "INSERT INTO project_invites (project_id, worker_id, org_id, invited_by, invited_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id, worker_id) DO NOTHING",
+                params![project, worker, org, by, now],
+            )? == 1)
+        })
+        .await
+    }
+
+    /// The worker's invitations, newest first.
+    pub async fn my_project_invites(
+        &self,
+        org: OrgId,
+        worker: UserId,
+    ) -> StoreResult<Vec<InviteRow>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                "SELECT i.project_id, p.name, u.name, i.invited_at FROM project_invites i \
+                 JOIN projects p ON p.id = i.project_id AND p.org_id = i.org_id \
+                 JOIN users u ON u.id = i.invited_by WHERE i.org_id = $1 AND i.worker_id = $2 \
+                 ORDER BY i.invited_at DESC, i.project_id",
+                params![org, worker],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(InviteRow {
+                    project_id: r.i64(0)?,
+                    project_name: r.string(1)?,
+                    invited_by_name: r.string(2)?,
+                    invited_at: r.i64(3)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+}
+
+/// Numbered parameters for a statement built piece by piece.
+struct Binds(Vec<Param>);
+
+impl Binds {
+    fn add(&mut self, p: impl Into<Param>) -> String {
+        self.0.push(p.into());
+        format!("${}", self.0.len())
+    }
+    fn list(&mut self, items: &[String]) -> String {
+        items
+            .iter()
+            .map(|i| self.add(i.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn match_in(
+    tx: &dyn Tx,
+    q: &MatchQuery,
+    project: Option<ProjectId>,
+) -> StoreResult<(i64, Vec<MatchRow>)> {
+    let req = &q.requirements;
+    let mut b = Binds(Vec::new());
+    let org = b.add(q.org_id);
+    let mut from = String::from("users u");
+    let domain_points;
+    if req.domains.is_empty() {
+        domain_points = workforce::NO_DOMAIN_POINTS.to_string();
+    } else {
+        // A top-level requirement is met by the domain or any of its sub-domains (`top`), a sub-domain only by
+        // itself (`domain`): two index searches, never an OR that would scan the organization's expertise.
+        let tops: Vec<String> = req
+            .domains
+            .iter()
+            .filter(|d| !d.contains('/'))
+            .cloned()
+            .collect();
+        let subs: Vec<String> = req
+            .domains
+            .iter()
+            .filter(|d| d.contains('/'))
+            .cloned()
+            .collect();
+        let mut parts = Vec::new();
+        if !tops.is_empty() {
+            parts.push(format!(
+                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND top IN ({})",
+                b.list(&tops)
+            ));
+        }
+        if !subs.is_empty() {
+            parts.push(format!(
+                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND domain IN ({})",
+                b.list(&subs)
+            ));
+        }
+        from = format!(
+            "(SELECT user_id, MAX(years) AS years FROM ({}) e GROUP BY user_id) fit \
+             JOIN users u ON u.id = fit.user_id",
+            parts.join(" UNION ALL ")
+        );
+        domain_points =
+            "4 * (CASE WHEN fit.years > 10 THEN 10 WHEN fit.years < 0 THEN 0 ELSE fit.years END)"
+                .to_string();
+    }
+    let mut filter = format!("u.org_id = {org} AND u.role = 'worker'");
+    if !req.countries.is_empty() {
+        filter += &format!(" AND u.country IN ({})", b.list(&req.countries));
+    }
+    for need in &req.languages {
+        let rank = Level::parse("min_level", &need.min_level)
+            .map(Level::rank)
+            .unwrap_or(7);
+        filter += &format!(
+            " AND EXISTS (SELECT 1 FROM worker_languages wl WHERE wl.org_id = {org} AND wl.language = {} \
+             AND wl.level_rank >= {} AND wl.user_id = u.id)",
+            b.add(need.language.as_str()),
+            b.add(rank)
+        );
+    }
+    if let Some(min) = req.min_quality_permille() {
+        filter += &format!(" AND (p.quality_permille >= {}", b.add(min));
+        filter += if req.exclude_without_history {
+            ")"
+        } else {
+            " OR p.quality_permille IS NULL)"
+        };
+    }
+    let n_filter = b.0.len();
+    let rate_points = match &q.project_rate {
+        Some((rate, currency)) => format!(
+            "(CASE WHEN p.min_rate_minor IS NULL OR p.min_rate_currency IS NULL OR p.min_rate_currency <> {c} \
+             THEN {unknown} WHEN p.min_rate_minor <= {r} THEN {full} ELSE 0 END)",
+            c = b.add(currency.as_str()),
+            r = b.add(*rate),
+            unknown = workforce::UNKNOWN_RATE_POINTS,
+            full = workforce::RATE_POINTS,
+        ),
+        None => workforce::UNKNOWN_RATE_POINTS.to_string(),
+    };
+    let base_default = workforce::base_points(None, None);
+    let limit = b.add(q.limit);
+    let offset = b.add(q.offset);
+    let years = if req.domains.is_empty() {
+        "NULL".to_string()
+    } else {
+        "fit.years".to_string()
+    };
+    let sql = format!(
+        // Only the id and the score go through the sort: the page's details are read afterwards for 50 ids
+        // rather than carried along for every eligible worker.
+        "SELECT u.id, {years}, {domain_points} + COALESCE(p.base_points, {base_default}) + {rate_points} AS score \
+         FROM {from} LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
+         WHERE {filter} ORDER BY score DESC, u.id LIMIT {limit} OFFSET {offset}"
+    );
+    let rows = tx.query(&sql, &b.0)?;
+    // The total is a count of its own: a window count would make SQLite materialize every eligible row
+    // before the top-N sort; the count reads only the indexes the filter needs.
+    let profile_join = if req.min_quality.is_some() {
+        " LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id"
+    } else {
+        ""
+    };
+    let total = tx
+        .query_one(
+            &format!("SELECT COUNT(*) FROM {from}{profile_join} WHERE {filter}"),
+            &b.0[..n_filter],
+        )?
+        .i64(0)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.i64(0)).collect::<StoreResult<_>>()?;
+    // The page's expertise and languages, for the reasons: two reads of at most a page of workers.
+    let mut expertise: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    let mut languages: HashMap<i64, Vec<(String, Level)>> = HashMap::new();
+    if !ids.is_empty() {
+        let mut b2 = Binds(Vec::new());
+        let o = b2.add(q.org_id);
+        let list = ids
+            .iter()
+            .map(|i| b2.add(*i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for r in tx.query(
+            &format!(
+                "SELECT user_id, domain, years FROM worker_expertise WHERE org_id = {o} AND user_id IN ({list}) \
+                 ORDER BY years DESC, domain"
+            ),
+            &b2.0,
+        )? {
+            expertise
+                .entry(r.i64(0)?)
+                .or_default()
+                .push((r.string(1)?, r.i64(2)?));
+        }
+        for r in tx.query(
+            &format!(
+                "SELECT user_id, language, level_rank FROM worker_languages WHERE org_id = {o} \
+                 AND user_id IN ({list}) ORDER BY level_rank DESC, language"
+            ),
+            &b2.0,
+        )? {
+            if let Some(l) = Level::from_rank(r.i64(2)?) {
+                languages
+                    .entry(r.i64(0)?)
+                    .or_default()
+                    .push((r.string(1)?, l));
+            }
+        }
+    }
+    let mut details: HashMap<i64, Row> = HashMap::new();
+    if !ids.is_empty() {
+        let mut b3 = Binds(Vec::new());
+        let o = b3.add(q.org_id);
+        let list = ids
+            .iter()
+            .map(|i| b3.add(*i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let invited = match project {
+            Some(pid) => format!(
+                "EXISTS (SELECT 1 FROM project_invites i WHERE i.project_id = {} AND i.worker_id = u.id)",
+                b3.add(pid)
+            ),
+            None => "0 = 1".to_string(),
+        };
+        for r in tx.query(
+            &format!(
+                "SELECT u.id, u.name, u.country, p.hours_per_week, p.min_rate_minor, p.min_rate_currency, \
+                 p.quality_permille, CASE WHEN {invited} THEN 1 ELSE 0 END FROM users u \
+                 LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
+                 WHERE u.org_id = {o} AND u.id IN ({list})"
+            ),
+            &b3.0,
+        )? {
+            details.insert(r.i64(0)?, r);
+        }
+    }
+    let out = rows
+        .iter()
+        .map(|r| {
+            let id = r.i64(0)?;
+            let d = details.get(&id).ok_or(StoreError::NotFound)?;
+            Ok(MatchRow {
+                user_id: id,
+                name: d.string(1)?,
+                score: r.i64(2)?,
+                invited: d.i64(7)? == 1,
+                facts: WorkerFacts {
+                    expertise: expertise.remove(&id).unwrap_or_default(),
+                    languages: languages.remove(&id).unwrap_or_default(),
+                    country: d.opt_string(2)?,
+                    quality_permille: d.opt_i64(6)?,
+                    hours_per_week: d.opt_i64(3)?,
+                    min_rate: d.opt_i64(4)?.zip(d.opt_string(5)?),
+                },
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((total, out))
+}
