@@ -819,7 +819,7 @@ impl App {
     }
 
     /// Replaces a project's qualification requirements (requesters and admins).
-    pub async fn set_requirements(
+    pub async fn set_qualification_requirements(
         &self,
         principal: &Principal,
         project: ProjectId,
@@ -851,21 +851,24 @@ impl App {
             rows.push((r.assessment_id, mark));
         }
         self.store
-            .set_requirements(principal.org_id, project, rows)
+            .set_qualification_requirements(principal.org_id, project, rows)
             .await
             .or_not_found("project")?;
         self.forget_requirements(principal.org_id, project);
-        self.requirements(principal, project).await
+        self.qualification_requirements(principal, project).await
     }
 
     /// A project's requirements, each with whether the caller meets it.
-    pub async fn requirements(
+    pub async fn qualification_requirements(
         &self,
         principal: &Principal,
         project: ProjectId,
     ) -> AppResult<Vec<RequirementView>> {
         self.project(principal, project).await?;
-        let all = self.store.requirements(principal.org_id, project).await?;
+        let all = self
+            .store
+            .qualification_requirements(principal.org_id, project)
+            .await?;
         let unmet = self
             .store
             .unmet_requirements(principal.org_id, project, principal.user_id)

@@ -276,6 +276,7 @@ impl App {
                         state: None,
                         onboarding_pay: None,
                         wellbeing: None,
+                        requirements: None,
                     },
                 )
                 .await?

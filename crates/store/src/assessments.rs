@@ -437,7 +437,7 @@ impl dyn Store + '_ {
     }
 
     /// Replaces a project's qualification requirements; each assessment must belong to the organization.
-    pub async fn set_requirements(
+    pub async fn set_qualification_requirements(
         &self,
         org: OrgId,
         project: ProjectId,
@@ -471,7 +471,7 @@ impl dyn Store + '_ {
     }
 
     /// A project's qualification requirements.
-    pub async fn requirements(
+    pub async fn qualification_requirements(
         &self,
         org: OrgId,
         project: ProjectId,

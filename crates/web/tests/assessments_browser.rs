@@ -132,7 +132,7 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
         )
         .await
         .unwrap();
-    app.set_requirements(
+    app.set_qualification_requirements(
         &principal,
         project,
         vec![fairloop_app::assessments::RequirementInput {

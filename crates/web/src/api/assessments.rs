@@ -201,7 +201,7 @@ pub async fn grade(
 #[utoipa::path(put, path = "/api/v1/projects/{id}/qualifications", params(("id" = i64, Path)),
     request_body = RequirementsBody,
     responses((status = 200, body = RequirementList), (status = 403), (status = 404), (status = 422)))]
-pub async fn set_requirements(
+pub async fn set_qualification_requirements(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(project): Id,
@@ -210,7 +210,7 @@ pub async fn set_requirements(
     Ok(Json(RequirementList {
         requirements: s
             .app
-            .set_requirements(&p, project, body.requirements)
+            .set_qualification_requirements(&p, project, body.requirements)
             .await?,
     }))
 }
@@ -218,13 +218,13 @@ pub async fn set_requirements(
 /// A project's qualification requirements, each with whether the caller meets it.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/qualifications", params(("id" = i64, Path)),
     responses((status = 200, body = RequirementList), (status = 404)))]
-pub async fn requirements(
+pub async fn qualification_requirements(
     State(s): State<AppState>,
     Auth(p): Auth,
     Id(project): Id,
 ) -> ApiResult<Json<RequirementList>> {
     Ok(Json(RequirementList {
-        requirements: s.app.requirements(&p, project).await?,
+        requirements: s.app.qualification_requirements(&p, project).await?,
     }))
 }
 

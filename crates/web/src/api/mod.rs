@@ -173,7 +173,10 @@ fn assessment_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(a::submit))
         .routes(routes!(a::grading))
         .routes(routes!(a::grade))
-        .routes(routes!(a::set_requirements, a::requirements))
+        .routes(routes!(
+            a::set_qualification_requirements,
+            a::qualification_requirements
+        ))
         .routes(routes!(a::put_setup, a::get_setup))
         .routes(routes!(a::start_interview))
         .routes(routes!(a::get_interview))

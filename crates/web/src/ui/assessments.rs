@@ -68,7 +68,7 @@ pub async fn assessment_page(
     let required = ui
         .state
         .app
-        .requirements(p, a.project_id)
+        .qualification_requirements(p, a.project_id)
         .await?
         .into_iter()
         .find(|r| r.assessment_id == aid)
