@@ -20,14 +20,23 @@ use crate::{App, AppError, AppResult};
 /// The version of the download's layout, so a reader can tell what it holds.
 pub const DATA_FORMAT: &str = "fairloop-personal-data/1";
 
-/// Sensitivity categories are stored as bit masks; the download names them (keys as in
-/// `GET /api/v1/sensitivity-categories`), so the document reads without the code.
-fn name_sensitivity(doc: &mut serde_json::Map<String, Value>) {
+/// Sensitivity categories and language levels are stored as numbers for the queue and for matching; the
+/// download names them (keys as in `GET /api/v1/sensitivity-categories`, CEFR levels), so it reads without the
+/// code.
+fn readable(doc: &mut serde_json::Map<String, Value>) {
     use fairloop_domain::sensitivity;
     if let Some(Value::Array(rows)) = doc.get_mut("sensitivity_opt_ins") {
         for row in rows.iter_mut().filter_map(Value::as_object_mut) {
             if let Some(mask) = row.remove("categories_mask").and_then(|v| v.as_i64()) {
                 row.insert("opted_in".into(), json!(sensitivity::keys(mask)));
+            }
+        }
+    }
+    if let Some(Value::Array(rows)) = doc.get_mut("languages") {
+        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(rank) = row.remove("level_rank").and_then(|v| v.as_i64()) {
+                let level = fairloop_domain::workforce::Level::from_rank(rank).map(|l| l.as_str());
+                row.insert("level".into(), json!(level));
             }
         }
     }
@@ -49,7 +58,7 @@ impl App {
         doc.insert("format".into(), json!(DATA_FORMAT));
         doc.insert("generated_at".into(), json!(to_rfc3339(now_millis())));
         doc.extend(sections);
-        name_sensitivity(&mut doc);
+        readable(&mut doc);
         Ok(Value::Object(doc))
     }
 
@@ -92,6 +101,17 @@ impl App {
             })?;
         // Revoked tokens must stop working in this process at once, not after the cache's 5 seconds.
         self.token_cache.lock().expect("token cache lock").clear();
+        // Credential documents are identity too. The rows are gone already; a file that fails to go now is
+        // unreachable (no row names it) and logged for the operator.
+        for key in &deleted.credential_keys {
+            let removed = match fairloop_media::ObjectKey::parse(key) {
+                Ok(k) => self.media.delete(&k).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = removed {
+                tracing::warn!(key, error = %e, "could not remove a deleted account's credential file");
+            }
+        }
         Ok(deleted)
     }
 }

@@ -735,6 +735,34 @@ impl App {
         Ok(out)
     }
 
+    /// Whether one project is open to the caller, with every kind of requirement: the profile's (domains,
+    /// languages, countries, quality) and the assessments it asks for (`kind: "qualification"`, assessments.rs).
+    pub async fn project_eligibility(
+        &self,
+        principal: &Principal,
+        project: ProjectId,
+    ) -> AppResult<Eligibility> {
+        self.project(principal, project).await?;
+        let mut unmet = self
+            .eligibility(principal, &[project])
+            .await?
+            .remove(&project)
+            .unwrap_or_default()
+            .unmet;
+        for (_, r) in self
+            .my_unmet_requirements(principal)
+            .await?
+            .into_iter()
+            .filter(|(p, _)| *p == project)
+        {
+            unmet.push(Unmet {
+                kind: "qualification",
+                needs: format!("{} % on the assessment “{}”", r.pass_mark, r.title),
+            });
+        }
+        Ok(Eligibility::of(unmet))
+    }
+
     /// The eligible workers of the project's organization, ranked with reasons, a page at a time (managers).
     pub async fn matches(
         &self,

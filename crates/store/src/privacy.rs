@@ -162,6 +162,53 @@ pub const SECTIONS: &[Section] = &[
         ],
     },
     Section {
+        name: "profile",
+        sql: "SELECT time_zone, hours_per_week, days_mask, min_rate_minor, min_rate_currency, quality_permille, \
+              updated_at FROM worker_profiles WHERE user_id = $1",
+        columns: &[
+            "time_zone",
+            "hours_per_week",
+            "days_mask",
+            "min_rate_minor",
+            "min_rate_currency",
+            "quality_permille",
+            "updated_at",
+        ],
+    },
+    Section {
+        name: "expertise",
+        sql: "SELECT domain, years FROM worker_expertise WHERE user_id = $1 ORDER BY domain",
+        columns: &["domain", "years"],
+    },
+    Section {
+        name: "languages",
+        sql: "SELECT language, level_rank FROM worker_languages WHERE user_id = $1 ORDER BY language",
+        columns: &["language", "level_rank"],
+    },
+    Section {
+        name: "credentials",
+        sql: "SELECT id, title, issuer, content_type, size_bytes, sha256, status, decided_at, note, created_at \
+              FROM worker_credentials WHERE user_id = $1 ORDER BY id",
+        columns: &[
+            "id",
+            "title",
+            "issuer",
+            "content_type",
+            "size_bytes",
+            "sha256",
+            "status",
+            "decided_at",
+            "note",
+            "created_at",
+        ],
+    },
+    Section {
+        name: "project_invitations",
+        sql: "SELECT i.project_id, p.name, i.invited_at FROM project_invites i JOIN projects p ON p.id = i.project_id \
+              WHERE i.worker_id = $1 ORDER BY i.invited_at",
+        columns: &["project_id", "project", "invited_at"],
+    },
+    Section {
         name: "sensitivity_opt_ins",
         sql: "SELECT opted_in, break_at, updated_at FROM worker_wellbeing WHERE worker_id = $1",
         columns: &["categories_mask", "last_break_at", "updated_at"],
@@ -402,6 +449,8 @@ pub struct Deleted {
     pub sessions: u64,
     /// Tokens revoked.
     pub tokens: u64,
+    /// Media keys of the credential documents whose rows were removed (their files go next).
+    pub credential_keys: Vec<String>,
 }
 
 /// The placeholder email of a deleted account: unique, and in the reserved `.invalid` domain so it can never
@@ -495,10 +544,34 @@ impl dyn Store + '_ {
             )?;
             tx.execute("DELETE FROM drafts WHERE worker_id = $1", params![user])?;
             tx.execute("DELETE FROM notices WHERE user_id = $1", params![user])?;
+            // The profile is the person's own account of themselves: it goes with the identity. Credential
+            // documents are returned so the caller removes their files as well.
+            let credential_keys = tx
+                .query(
+                    "SELECT object_key FROM worker_credentials WHERE user_id = $1",
+                    params![user],
+                )?
+                .iter()
+                .map(|r| r.string(0))
+                .collect::<StoreResult<Vec<_>>>()?;
+            for (table, column) in [
+                ("worker_credentials", "user_id"),
+                ("worker_expertise", "user_id"),
+                ("worker_languages", "user_id"),
+                ("worker_profiles", "user_id"),
+                ("worker_wellbeing", "worker_id"),
+                ("project_invites", "worker_id"),
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE {column} = $1"),
+                    params![user],
+                )?;
+            }
             Ok(Deleted {
                 user_id: user,
                 sessions,
                 tokens,
+                credential_keys,
             })
         })
         .await

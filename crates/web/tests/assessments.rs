@@ -296,6 +296,18 @@ async fn a_requirement_blocks_claims_until_the_assessment_is_passed() {
         .await;
         assert_eq!(mine["requirements"][0]["met"], false);
         assert_eq!(mine["requirements"][0]["link"], format!("/assessments/{a}"));
+        // The project's eligibility names the assessment among the requirements left.
+        let el = expect_status(
+            app.get(
+                &other.token,
+                &format!("/api/v1/projects/{project}/eligibility"),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(el["eligible"], false, "{el}");
+        assert_eq!(el["unmet"][0]["kind"], "qualification", "{el}");
 
         // Failing does not open the project; passing does.
         let t = start(&app, &other, a).await;
@@ -336,6 +348,16 @@ async fn a_requirement_blocks_claims_until_the_assessment_is_passed() {
         )
         .await;
         assert_eq!(mine["requirements"][0]["met"], true);
+        let el = expect_status(
+            app.get(
+                &other.token,
+                &format!("/api/v1/projects/{project}/eligibility"),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(el["eligible"], true, "{el}");
 
         // Another organization's assessment cannot be required.
         let stranger = app.user("globex", "req@globex.test", Role::Requester).await;

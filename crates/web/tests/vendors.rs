@@ -598,6 +598,11 @@ async fn data_download_holds_the_workers_data_and_nobody_elses() {
             "notices",
             "payouts",
             "reviews",
+            "expertise",
+            "credentials",
+            "sensitivity_opt_ins",
+            "assessment_attempts",
+            "interview_transcripts",
         ] {
             assert!(doc[key].is_array(), "{key} missing");
         }
@@ -669,6 +674,20 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         let project = paid_project(&app, &admin.token, 4).await;
         work(&app, &worker_token, project, 2).await;
         post_pay(&app).await;
+        // A profile: part of the identity, so it goes with the account.
+        let r = send(
+            &app,
+            reqwest::Method::PUT,
+            &worker_token,
+            "/api/v1/me/profile",
+            Some(
+                json!({"expertise": [{"domain": "medicine/dermatology", "years": 7}],
+                        "languages": [{"language": "de", "level": "native"}],
+                        "time_zone": "Europe/Berlin"}),
+            ),
+        )
+        .await;
+        expect_status(r, StatusCode::OK).await;
 
         // Wrong password, or money still owed: refused, and nothing changes.
         let r = post(
@@ -771,6 +790,11 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         assert_eq!(row["name"], format!("deleted worker #{}", worker.id));
         assert!(!row.to_string().contains("leaver") && !row.to_string().contains("Lee"));
         assert!(row["deleted_at"].is_i64());
+        // The profile is gone with the identity: nothing of it in what the store still holds for the row.
+        let left = app.app.store.personal_data(worker.id).await.unwrap();
+        for key in ["expertise", "languages", "profile", "credentials"] {
+            assert_eq!(left[key], json!([]), "{key} kept after deletion");
+        }
         // Work and money stay: the export still has the answers, the ledger balances, the org's books agree.
         assert_eq!(
             app.stats_json(&admin.token, project).await["annotations"],

@@ -191,7 +191,7 @@ pub async fn put_requirements(
     Ok(Json(s.app.set_requirements(&p, id, body).await?))
 }
 
-/// Whether the project is open to the caller, and what it needs if not.
+/// Whether the project is open to the caller, and what it needs if not (profile requirements and assessments).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/eligibility", params(("id" = i64, Path)),
     responses((status = 200, body = Eligibility), (status = 404)))]
 pub async fn eligibility(
@@ -199,9 +199,7 @@ pub async fn eligibility(
     Auth(p): Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Eligibility>> {
-    s.app.project(&p, id).await?;
-    let mut all = s.app.eligibility(&p, &[id]).await?;
-    Ok(Json(all.remove(&id).unwrap_or_default()))
+    Ok(Json(s.app.project_eligibility(&p, id).await?))
 }
 
 /// Paging of the matching list.
