@@ -662,6 +662,14 @@ impl App {
         Ok(setup)
     }
 
+    /// The caller's organization's projects that run a screening interview, so the home page can offer it.
+    pub async fn interview_projects(&self, principal: &Principal) -> AppResult<Vec<ProjectId>> {
+        Ok(self
+            .store
+            .projects_with_interviews(principal.org_id)
+            .await?)
+    }
+
     /// A project's interview setup (anyone in the organization: candidates may read what they are scored on).
     pub async fn interview_setup(
         &self,

@@ -197,6 +197,20 @@ impl dyn Store + '_ {
         .await
     }
 
+    /// The organization's projects that run a screening interview (the worker's home links them).
+    pub async fn projects_with_interviews(&self, org: OrgId) -> StoreResult<Vec<ProjectId>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                "SELECT project_id FROM interview_setups WHERE org_id = $1 ORDER BY project_id",
+                params![org],
+            )?
+            .iter()
+            .map(|r| r.i64(0))
+            .collect()
+        })
+        .await
+    }
+
     /// A project's interview setup (JSON), if it has one.
     pub async fn interview_setup(
         &self,

@@ -193,6 +193,16 @@ async fn the_interview_runs_end_to_end_against_a_chat_completions_server() {
         let req = app.user("clinic", "req@clinic.test", Role::Requester).await;
         let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
         let project = project_with_interview(&app, &req, 1).await;
+        // The candidate finds the interview from their home page.
+        let (page, _) = app
+            .page_session("clinic", "page@clinic.test", Role::Worker)
+            .await;
+        let (status, home) = page.get("/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            home.contains(&format!(r#"href="/projects/{project}/interview""#)),
+            "the home page does not link the interview"
+        );
         script(
             &fake,
             vec![

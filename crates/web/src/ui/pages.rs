@@ -402,11 +402,13 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
             title => &r.title, pass_mark => r.pass_mark }
         })
         .collect();
+    // Projects with a screening interview: the card links it (docs/assessments.md).
+    let interview_projects = ui.state.app.interview_projects(p).await?;
     Ok(render(
         "home.html",
         context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),
         csrf => &user.session.csrf_token, projects => ser(&cards), owed => owed,
-        qual_projects => qual_projects, quals => quals },
+        qual_projects => qual_projects, quals => quals, interview_projects => interview_projects },
     )
     .into_response())
 }
