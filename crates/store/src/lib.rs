@@ -329,6 +329,8 @@ pub struct SessionInfo {
     pub expires_at: Millis,
     /// How many notices in the user's inbox are unread (the count in the nav bar), read with the session.
     pub unread_notices: i64,
+    /// The user's organization is a staffing vendor: its people manage workers, not projects (docs/vendors.md).
+    pub in_vendor: bool,
 }
 
 /// A user with their stored password hash, for checking a sign-in.

@@ -645,22 +645,25 @@ macro_rules! shared_ops {
             hash: &str,
             now: Millis,
         ) -> StoreResult<Option<SessionInfo>> {
-            let row: Option<(i64, i64, String, String, String, String, i64, i64)> = sqlx::query_as(
+            let row: Option<(i64, i64, String, String, String, String, i64, i64, i64)> = sqlx::query_as(
                 "SELECT u.id, u.org_id, u.role, u.email, u.name, s.csrf_token, s.expires_at, \
-                 (SELECT CAST(COUNT(*) AS BIGINT) FROM notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
-                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+                 (SELECT CAST(COUNT(*) AS BIGINT) FROM notices n WHERE n.user_id = u.id AND n.read_at IS NULL), \
+                 CAST(CASE WHEN o.kind = 'vendor' THEN 1 ELSE 0 END AS BIGINT) \
+                 FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
             )
             .bind(hash)
             .bind(now)
             .fetch_optional(&mut *conn)
             .await?;
-            row.map(|(user_id, org_id, role, email, name, csrf_token, expires_at, unread_notices)| {
+            row.map(|(user_id, org_id, role, email, name, csrf_token, expires_at, unread_notices, vendor)| {
                 Ok(SessionInfo {
                     principal: Principal { user_id, org_id, role: parse_role(&role)?, email },
                     name,
                     csrf_token,
                     expires_at,
                     unread_notices,
+                    in_vendor: vendor == 1,
                 })
             })
             .transpose()

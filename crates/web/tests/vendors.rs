@@ -458,6 +458,9 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("Worker ann@workers.test"), "{html}");
         assert!(!html.contains("bob@workers.test") && !html.contains("direct@lab.test"));
+        // A vendor's nav is about its workers: none of the lab's pages (projects, spend, webhooks).
+        assert!(html.contains(">Your workers</a>"), "{html}");
+        assert!(!html.contains(r#"href="/projects""#) && !html.contains(r#"href="/spend""#));
         assert!(html.contains("€8.00") || html.contains("8.00"), "{html}");
         let (status, html) = sa.get(&app, &format!("/vendor/workers/{wa}")).await;
         assert_eq!(status, StatusCode::OK);
@@ -519,6 +522,10 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         let sl = Session::open(&app, "admin2@lab.test").await;
         let (status, html) = sl.get(&app, "/vendors").await;
         assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(r#"href="/projects""#),
+            "a lab admin keeps the lab's nav"
+        );
         assert!(
             html.contains("Vendor A") && html.contains("Vendor B") && html.contains("direct"),
             "{html}"

@@ -41,6 +41,8 @@ pub(crate) struct UserView {
     unread: i64,
     /// Organization admins see the webhooks page.
     is_admin: bool,
+    /// People of a staffing vendor see their workers, not the lab's pages.
+    vendor: bool,
 }
 
 pub(crate) fn user_view(s: &SessionInfo) -> UserView {
@@ -52,6 +54,7 @@ pub(crate) fn user_view(s: &SessionInfo) -> UserView {
         can_manage: s.principal.role.can_manage_projects(),
         unread: s.unread_notices,
         is_admin: s.principal.role == fairloop_domain::Role::Admin,
+        vendor: s.in_vendor,
     }
 }
 
@@ -292,6 +295,10 @@ struct ProjectCard {
 /// The worker's home: the projects open to them (their organization's, for now) as cards.
 pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageResult {
     let p = &user.session.principal;
+    // A staffing vendor's people manage their workers; they have no work or projects of their own.
+    if user.session.in_vendor {
+        return Ok(see_other("/vendors"));
+    }
     if !p.role.can_work() {
         return Ok(see_other("/projects"));
     }

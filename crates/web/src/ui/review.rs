@@ -19,7 +19,6 @@ use fairloop_app::review::{
     AppealBody, AppealDecisionBody, ClientSignals, DecisionBody, PauseBody, ReviewView, can_review,
 };
 use fairloop_domain::template::TaskTemplate;
-use fairloop_store::SessionInfo;
 use minijinja::context;
 use serde::Serialize;
 use serde_json::Value;
@@ -41,32 +40,6 @@ pub fn integrity_from_form(form: &[(String, String)]) -> Option<ClientSignals> {
         paste_events: events,
         pasted_chars: chars,
     })
-}
-
-/// What the base layout needs about the signed-in user (the same shape as the other pages').
-#[derive(Serialize)]
-struct UserView {
-    name: String,
-    email: String,
-    role: &'static str,
-    can_work: bool,
-    can_manage: bool,
-    /// Unread notices, shown in the nav bar.
-    unread: i64,
-    /// Organization admins see the webhooks page.
-    is_admin: bool,
-}
-
-fn user_view(s: &SessionInfo) -> UserView {
-    UserView {
-        name: s.name.clone(),
-        email: s.principal.email.clone(),
-        role: s.principal.role.as_str(),
-        can_work: s.principal.role.can_work(),
-        can_manage: s.principal.role.can_manage_projects(),
-        unread: s.unread_notices,
-        is_admin: s.principal.role == fairloop_domain::Role::Admin,
-    }
 }
 
 fn id(raw: &str) -> Result<i64, UiError> {
@@ -292,7 +265,7 @@ pub async fn projects(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> P
     }
     Ok(render(
         "review_projects.html",
-        context! { title => "Review", nav => "review", user => ser(&user_view(&user.session)),
+        context! { title => "Review", nav => "review", user => ser(&super::pages::user_view(&user.session)),
         csrf => &user.session.csrf_token, projects => ser(&rows) },
     )
     .into_response())
@@ -376,7 +349,7 @@ pub async fn queue(
     Ok(render(
         "review_queue.html",
         context! { title => format!("Review · {}", stored.name), nav => "review",
-        user => ser(&user_view(&user.session)), csrf => &user.session.csrf_token,
+        user => ser(&super::pages::user_view(&user.session)), csrf => &user.session.csrf_token,
         project => context! { id => stored.id, name => &stored.name }, remaining => queued.len(),
         review => ser(&review), fields => ser(&fields), appeals => ser(&appeals), me => p.user_id,
         may_pause => may_pause, pauses => ser(&pauses), questions => ser(&questions),
@@ -528,7 +501,7 @@ pub async fn my_reviews(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) ->
     let reviews: Vec<ReviewRow> = mine.reviews.iter().map(review_row).collect();
     Ok(render(
         "my_reviews.html",
-        context! { title => "My reviews", nav => "reviews", user => ser(&user_view(&user.session)),
+        context! { title => "My reviews", nav => "reviews", user => ser(&super::pages::user_view(&user.session)),
         csrf => &user.session.csrf_token, reviews => ser(&reviews), pauses => ser(&mine.pauses) },
     )
     .into_response())
