@@ -197,7 +197,7 @@ async fn finish(
     let (status, refusal) = match result {
         Ok(done) => {
             return Ok(see_other(&format!(
-                "/projects/{project}/qualification?done={done}#{form_name}"
+                "/projects/{project}/qualification?done={done}"
             )));
         }
         Err(AppError::Invalid { message, .. }) => refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
