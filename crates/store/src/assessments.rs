@@ -343,6 +343,26 @@ impl dyn Store + '_ {
         .await
     }
 
+    /// Every worker's attempts at an assessment of the organization, oldest first: the requester's results so far.
+    pub async fn assessment_attempts(
+        &self,
+        org: OrgId,
+        assessment: i64,
+    ) -> StoreResult<Vec<Attempt>> {
+        self.read_tx(move |tx| {
+            tx.query(
+                &format!(
+                    "{ATTEMPT_COLUMNS} WHERE t.org_id = $1 AND t.assessment_id = $2 ORDER BY t.id"
+                ),
+                params![org, assessment],
+            )?
+            .iter()
+            .map(attempt_row)
+            .collect()
+        })
+        .await
+    }
+
     /// Records the answers of the worker's open attempt with what grading found, if its deadline (plus `grace_ms`
     /// for the network) has not passed; otherwise closes it as expired and takes nothing. `409 attempt_closed`
     /// for an attempt that is no longer open; `NotFound` for another worker's.

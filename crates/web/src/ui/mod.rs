@@ -39,6 +39,7 @@ mod money;
 mod onboarding;
 mod pages;
 mod profiles;
+mod qualification;
 mod quality;
 pub mod render;
 pub mod review;
@@ -252,6 +253,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(message_router())
         .merge(lifecycle_router())
         .merge(assessments::router())
+        .merge(qualification::router())
         .route("/projects/{id}/quality", get(quality::quality))
         .route("/assets/{file}", get(asset))
         .layer(axum::Extension(ui))

@@ -30,6 +30,10 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/_questions.html"),
             ),
             ("signin.html", include_str!("../../templates/signin.html")),
+            (
+                "qualification.html",
+                include_str!("../../templates/qualification.html"),
+            ),
             ("home.html", include_str!("../../templates/home.html")),
             (
                 "workbench.html",
