@@ -221,15 +221,23 @@ async fn uploaded_media_are_labelled_in_the_workbench_reviewed_and_exported() {
     b.goto(&format!("{base}/projects/{pid}/upload")).await;
     b.type_into("#file", &jsonl.display().to_string()).await;
     b.click("#upload-button").await;
-    let stats: Value = http
-        .get(api(&format!("/api/v1/projects/{pid}/stats")))
-        .bearer_auth(&requester_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The upload runs after the click returns: wait for the item to be in (at most 30 s).
+    let mut stats = Value::Null;
+    for _ in 0..300 {
+        stats = http
+            .get(api(&format!("/api/v1/projects/{pid}/stats")))
+            .bearer_auth(&requester_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if stats["items"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(stats["items"], 1, "{stats}");
 
     // A worker labels both in the workbench.
