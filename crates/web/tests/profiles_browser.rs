@@ -170,6 +170,7 @@ async fn a_worker_builds_a_profile_and_a_requester_matches_and_invites() {
     b.click("#tab-matching").await;
     b.wait_for_url("the matching page", |u| u.ends_with("/matching"))
         .await;
+    b.find("#req-domains").await;
     b.script("const s = document.getElementById('req-domains'); for (const o of s.options) { o.selected = o.value === 'medicine/dermatology'; } return 1").await;
     b.type_into("#req-language_0", "en").await;
     select(&b, "#req-level_0", "C1").await;

@@ -85,6 +85,8 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
     assert!(b.text("#invite").await.contains("Demo Lab"));
     b.type_into("#invite-email", "nia@workers.test").await;
     b.click("#invite-create").await;
+    // The click posts a form: wait for the new page's element (implicit wait) before a script reads it.
+    b.find("#new-link-value").await;
     let link = b
         .script("return document.getElementById('new-link-value').value")
         .await;
