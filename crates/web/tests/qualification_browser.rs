@@ -130,6 +130,8 @@ async fn requester_builds_a_three_question_assessment_by_keyboard_at_375_px() {
     b.press(TAB, None).await;
     wait_for_focus(&b, "q2_c0_points").await;
     b.press("2", None).await;
+    b.script("document.getElementById('block-1').scrollIntoView()")
+        .await;
     shoot(&b, "qualification-editor").await;
     b.viewport(375, 812, true).await;
 
