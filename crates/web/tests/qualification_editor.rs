@@ -370,6 +370,36 @@ async fn assessments_are_edited_archived_and_deleted_by_their_rules() {
             body.contains("Candidates have attempted this assessment"),
             "{body}"
         );
+        // "Copy to a new assessment": the create editor, filled, saved as a second assessment with new questions.
+        assert!(page.contains(&format!("href=\"{edit}/copy\"")), "{page}");
+        let (status, copy) = req.get(&format!("{edit}/copy")).await;
+        assert_eq!(status, StatusCode::OK, "{copy}");
+        assert!(
+            copy.contains("value=\"Copy of Fruit basics, v2\""),
+            "{copy}"
+        );
+        assert!(
+            copy.contains(&format!("action=\"{tab}/assessments\"")),
+            "{copy}"
+        );
+        assert!(
+            copy.contains(">Colour of a ripe lemon?</textarea>"),
+            "{copy}"
+        );
+        let r = req
+            .post(
+                &format!("{tab}/assessments"),
+                &with(
+                    &base,
+                    &[
+                        ("title", "Fruit basics, v3"),
+                        ("q0_prompt", "Sneaky change?"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
         // The API says the same with its codes.
         let e = expect_error(
             send(

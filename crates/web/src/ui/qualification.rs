@@ -10,7 +10,8 @@
 //!
 //! Routes: `GET /projects/{id}/qualification`, `POST /projects/{id}/qualification/assessments` (the editor, or
 //! the JSON form), `GET|POST /projects/{id}/qualification/assessments/{aid}` (edit),
-//! `POST …/assessments/{aid}/archive`, `POST …/assessments/{aid}/delete`,
+//! `GET …/assessments/{aid}/copy` (the create editor filled with a copy), `POST …/assessments/{aid}/archive`,
+//! `POST …/assessments/{aid}/delete`,
 //! `POST /projects/{id}/qualification/requirements`, `POST /projects/{id}/qualification/interview`.
 
 mod editor;
@@ -48,6 +49,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/projects/{id}/qualification/assessments/{aid}",
             get(show_edit).post(save_edit),
+        )
+        .route(
+            "/projects/{id}/qualification/assessments/{aid}/copy",
+            get(show_copy),
         )
         .route(
             "/projects/{id}/qualification/assessments/{aid}/archive",
@@ -418,7 +423,7 @@ pub async fn save_interview(
     let (mut editor, action) = InterviewEditor::from_form(&form);
     let mut status = StatusCode::OK;
     if let Action::Save = action {
-        match editor.to_setup() {
+        match editor.build_setup() {
             Some(setup) => match ui
                 .state
                 .app
@@ -505,7 +510,7 @@ async fn editor_post(
         }
         Action::Save => {
             let result = match (&editing, editor.locked) {
-                (None, _) => match editor.to_input() {
+                (None, _) => match editor.build_input() {
                     Some(input) => Some(
                         ui.state
                             .app
@@ -515,7 +520,7 @@ async fn editor_post(
                     ),
                     None => None,
                 },
-                (Some(e), false) => match editor.to_input() {
+                (Some(e), false) => match editor.build_input() {
                     Some(input) => Some(
                         ui.state
                             .app
@@ -525,7 +530,7 @@ async fn editor_post(
                     ),
                     None => None,
                 },
-                (Some(e), true) => match editor.to_settings_patch() {
+                (Some(e), true) => match editor.build_settings_patch() {
                     Some(patch) => Some(
                         ui.state
                             .app
@@ -611,6 +616,41 @@ pub async fn show_edit(
         Some(editing),
     )
     .await
+}
+
+/// "Copy to a new assessment": the create editor filled with a copy of the assessment's questions and settings
+/// (the way to change the questions of an assessment candidates already attempted).
+pub async fn show_copy(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+) -> PageResult {
+    let (project, aid) = (id(&raw)?, id(&raw_aid)?);
+    let (of, input, _, _) = ui
+        .state
+        .app
+        .assessment_for_editing(&user.session.principal, aid)
+        .await?;
+    if of != project {
+        return Err(UiError::not_found());
+    }
+    let mut editor = Editor::from_input(&input, true);
+    if editor.locked {
+        editor.locked = false;
+        editor.errors.insert(
+            "notice".into(),
+            "The original uses settings the editor does not show (another question type, help text, option \
+             labels…); this copy leaves them out."
+                .into(),
+        );
+    }
+    editor.title = format!("Copy of {}", input.title);
+    let forms = Forms {
+        editor: Some(editor),
+        focus: Some("e-title".into()),
+        ..Forms::default()
+    };
+    page(&ui, &user, project, StatusCode::OK, None, forms, None).await
 }
 
 /// The edit view's post: add, remove or save, like creating.

@@ -283,7 +283,7 @@ impl Editor {
             // Rebuilding must give back exactly what is stored, or the editor would drop something.
             let mut probe = e.clone();
             let same = probe
-                .to_input()
+                .build_input()
                 .is_some_and(|i| i.template == input.template && i.keys == input.keys);
             if !same {
                 e.locked = true;
@@ -312,7 +312,7 @@ impl Editor {
     }
 
     /// The input the API takes, or `None` with every error recorded next to its field.
-    pub fn to_input(&mut self) -> Option<AssessmentInput> {
+    pub fn build_input(&mut self) -> Option<AssessmentInput> {
         let number = |e: &mut Editor, field: &str, raw: &str| -> u32 {
             match raw.trim().parse::<u32>() {
                 Ok(n) => n,
@@ -462,7 +462,7 @@ impl Editor {
     }
 
     /// What saving sends when the questions are locked: the title, settings and explanations only.
-    pub fn to_settings_patch(&mut self) -> Option<AssessmentPatch> {
+    pub fn build_settings_patch(&mut self) -> Option<AssessmentPatch> {
         let (tl, ma, pm) = (
             self.time_limit_minutes.clone(),
             self.max_attempts.clone(),
@@ -760,7 +760,7 @@ impl InterviewEditor {
 
     /// The setup the API takes, or `None` with the errors recorded next to their fields. Blank question blocks
     /// are dropped (an unused "Add a question").
-    pub fn to_setup(&mut self) -> Option<InterviewSetup> {
+    pub fn build_setup(&mut self) -> Option<InterviewSetup> {
         let (mf, pm) = (self.max_followups.clone(), self.pass_mark.clone());
         let mut num = |field: &str, raw: String| match raw.trim().parse::<u32>() {
             Ok(n) => n,
@@ -921,7 +921,7 @@ mod tests {
         ]);
         let (mut e, action) = Editor::from_form(&f);
         assert!(matches!(action, Action::Save));
-        let input = e.to_input().expect("valid");
+        let input = e.build_input().expect("valid");
         assert_eq!(input.keys["q1"], json!("yellow"));
         assert_eq!(input.rubrics["q2"], json!("- Mentions ripening (2 points)"));
         // Round trip: the stored input comes back as the same blocks, not locked.
@@ -932,7 +932,7 @@ mod tests {
         let mut bad = f.clone();
         bad[8].1 = "green".into();
         let (mut e, _) = Editor::from_form(&bad);
-        assert!(e.to_input().is_none());
+        assert!(e.build_input().is_none());
         assert!(e.blocks[0].errors["correct"].contains("not one of the options"));
         assert_eq!(e.title, "Fruit", "typed kept");
 
