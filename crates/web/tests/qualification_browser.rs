@@ -182,5 +182,21 @@ async fn requester_builds_a_three_question_assessment_by_keyboard_at_375_px() {
         json!("- Names the words that carry the tone (2 points)"),
         "{spec}"
     );
+
+    // Its edit view, by keyboard from the list: the same blocks, filled.
+    let aid = stored.last().unwrap().id;
+    b.viewport(375, 812, true).await;
+    focus(&b, &format!("edit-{aid}")).await;
+    b.press(ENTER, None).await;
+    b.wait_for_url("the edit view", |u| {
+        u.ends_with(&format!("/qualification/assessments/{aid}"))
+    })
+    .await;
+    assert_eq!(
+        b.script("return document.getElementById('q1_correct').value")
+            .await,
+        json!("great\nvalue")
+    );
+    shoot(&b, "qualification-edit").await;
     b.quit().await;
 }
