@@ -20,7 +20,9 @@ use fairloop_domain::template::TaskTemplate;
 use fairloop_domain::template::score_question;
 use fairloop_domain::time::{Millis, now_millis, to_rfc3339};
 use fairloop_store::Principal;
-use fairloop_store::assessments::{Attempt, Finish, NewAssessment, Requirement, StoredAssessment};
+use fairloop_store::assessments::{
+    AssessmentUpdate, Attempt, Finish, NewAssessment, Requirement, StoredAssessment,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -74,8 +76,63 @@ pub struct AssessmentInput {
     pub paid: bool,
 }
 
+/// A change to an assessment (`PATCH /api/v1/assessments/{id}`): any field left out keeps its value. The result
+/// is validated exactly as a new assessment. Questions, keys and rubrics change only while nobody attempted it
+/// (`409 assessment_attempted`); the title, explanations and settings change any time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentPatch {
+    /// New title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New questions (a task template with questions only).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub template: Option<Value>,
+    /// New answer keys, by question name (replaces them all).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub keys: Option<Map<String, Value>>,
+    /// New explanations, by question name (replaces them all).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub explanations: Option<Map<String, Value>>,
+    /// New rubrics, by question name (replaces them all).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub rubrics: Option<Map<String, Value>>,
+    /// New time limit in minutes (applies to attempts started from now on).
+    #[serde(default)]
+    pub time_limit_minutes: Option<u32>,
+    /// New attempts limit.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// New pass mark in percent (attempts already graded keep their recorded result).
+    #[serde(default)]
+    pub pass_mark: Option<u32>,
+    /// Paid as onboarding time or not.
+    #[serde(default)]
+    pub paid: Option<bool>,
+}
+
+impl From<AssessmentInput> for AssessmentPatch {
+    fn from(i: AssessmentInput) -> Self {
+        AssessmentPatch {
+            title: Some(i.title),
+            template: Some(i.template),
+            keys: Some(i.keys),
+            explanations: Some(i.explanations),
+            rubrics: Some(i.rubrics),
+            time_limit_minutes: Some(i.time_limit_minutes),
+            max_attempts: i.max_attempts,
+            pass_mark: Some(i.pass_mark),
+            paid: Some(i.paid),
+        }
+    }
+}
+
 /// The stored spec: what grading needs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Spec {
     template: Value,
     keys: Map<String, Value>,
@@ -103,6 +160,8 @@ pub struct AssessmentView {
     pub pass_mark: i64,
     /// Paid as onboarding time.
     pub paid: bool,
+    /// Archived: takes no new attempts, its results are kept.
+    pub archived: bool,
     /// Questions a person grades by rubric.
     pub rubric_questions: Vec<String>,
     /// Answer keys (requesters and admins only).
@@ -489,6 +548,156 @@ impl App {
             .or_not_found("project")
     }
 
+    /// Changes an assessment (requesters and admins): the patch over what is stored, validated like a new one.
+    /// `409 assessment_attempted` when its questions, keys or rubrics change after someone attempted it, `409
+    /// assessment_archived` for an archived one.
+    pub async fn update_assessment(
+        &self,
+        principal: &Principal,
+        id: i64,
+        patch: AssessmentPatch,
+    ) -> AppResult<()> {
+        require_manager(principal)?;
+        let a = self
+            .store
+            .assessment(principal.org_id, id)
+            .await
+            .or_not_found("assessment")?;
+        let p = self.project(principal, a.project_id).await?;
+        let old = spec_of(&a)?;
+        let input = AssessmentInput {
+            title: patch.title.unwrap_or(a.title.clone()),
+            template: patch.template.unwrap_or(old.template.clone()),
+            keys: patch.keys.unwrap_or(old.keys.clone()),
+            explanations: patch.explanations.unwrap_or_else(|| {
+                old.explanations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect()
+            }),
+            rubrics: patch.rubrics.unwrap_or_else(|| {
+                old.rubrics
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect()
+            }),
+            time_limit_minutes: patch
+                .time_limit_minutes
+                .unwrap_or(u32::try_from(a.time_limit_s / 60).unwrap_or(u32::MAX)),
+            max_attempts: Some(
+                patch
+                    .max_attempts
+                    .unwrap_or(u32::try_from(a.max_attempts).unwrap_or(u32::MAX)),
+            ),
+            pass_mark: patch
+                .pass_mark
+                .unwrap_or(u32::try_from(a.pass_mark).unwrap_or(u32::MAX)),
+            paid: patch.paid.unwrap_or(a.paid),
+        };
+        let (title, spec) = validate(&input)?;
+        if input.paid
+            && !a.paid
+            && crate::onboarding::OnboardingPay::from_stored(p.pay.as_deref()).is_none()
+        {
+            return Err(invalid(
+                "paid: this project pays no onboarding time; give it onboarding_pay or set paid to false",
+            ));
+        }
+        let scoring_changed =
+            spec.template != old.template || spec.keys != old.keys || spec.rubrics != old.rubrics;
+        self.store
+            .update_assessment(
+                principal.org_id,
+                id,
+                AssessmentUpdate {
+                    title,
+                    spec: serde_json::to_string(&spec).expect("spec serializes"),
+                    scoring_changed,
+                    time_limit_s: i64::from(input.time_limit_minutes) * 60,
+                    max_attempts: i64::from(input.max_attempts.unwrap_or(1)),
+                    pass_mark: i64::from(input.pass_mark),
+                    paid: input.paid,
+                },
+            )
+            .await
+            .or_not_found("assessment")
+    }
+
+    /// Archives an assessment (requesters and admins): it takes no new attempts and keeps its results. `409
+    /// assessment_required` while a project requires it.
+    pub async fn archive_assessment(&self, principal: &Principal, id: i64) -> AppResult<()> {
+        require_manager(principal)?;
+        let a = self
+            .store
+            .assessment(principal.org_id, id)
+            .await
+            .or_not_found("assessment")?;
+        self.project(principal, a.project_id).await?;
+        self.store
+            .archive_assessment(principal.org_id, id, now_millis())
+            .await
+            .or_not_found("assessment")
+    }
+
+    /// Deletes an assessment nobody attempted and no project requires (requesters and admins); otherwise `409
+    /// assessment_attempted` (archive it instead) or `409 assessment_required`.
+    pub async fn delete_assessment(&self, principal: &Principal, id: i64) -> AppResult<()> {
+        require_manager(principal)?;
+        let a = self
+            .store
+            .assessment(principal.org_id, id)
+            .await
+            .or_not_found("assessment")?;
+        self.project(principal, a.project_id).await?;
+        self.store
+            .delete_assessment(principal.org_id, id)
+            .await
+            .or_not_found("assessment")
+    }
+
+    /// An assessment as its requester wrote it, for the editor: the input that would recreate it, and whether
+    /// its questions may still change (nobody attempted it) and whether it is archived.
+    pub async fn assessment_for_editing(
+        &self,
+        principal: &Principal,
+        id: i64,
+    ) -> AppResult<(ProjectId, AssessmentInput, bool, bool)> {
+        require_manager(principal)?;
+        let a = self
+            .store
+            .assessment(principal.org_id, id)
+            .await
+            .or_not_found("assessment")?;
+        self.project(principal, a.project_id).await?;
+        let spec = spec_of(&a)?;
+        let attempted = !self
+            .store
+            .assessment_attempts(principal.org_id, id)
+            .await?
+            .is_empty();
+        let strings = |m: &BTreeMap<String, String>| -> Map<String, Value> {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect()
+        };
+        Ok((
+            a.project_id,
+            AssessmentInput {
+                title: a.title.clone(),
+                template: spec.template.clone(),
+                keys: spec.keys.clone(),
+                explanations: strings(&spec.explanations),
+                rubrics: strings(&spec.rubrics),
+                time_limit_minutes: u32::try_from(a.time_limit_s / 60).unwrap_or(0),
+                max_attempts: Some(u32::try_from(a.max_attempts).unwrap_or(1)),
+                pass_mark: u32::try_from(a.pass_mark).unwrap_or(0),
+                paid: a.paid,
+            },
+            !attempted,
+            a.archived_at.is_some(),
+        ))
+    }
+
     /// An assessment of the caller's organization as the caller sees it.
     pub async fn assessment(&self, principal: &Principal, id: i64) -> AppResult<AssessmentView> {
         let a = self
@@ -518,6 +727,7 @@ impl App {
             max_attempts: a.max_attempts,
             pass_mark: a.pass_mark,
             paid: a.paid,
+            archived: a.archived_at.is_some(),
             rubric_questions: spec.rubrics.keys().cloned().collect(),
             keys: manager.then(|| spec.keys.clone()),
             explanations: manager.then(|| spec.explanations.clone()),
@@ -839,6 +1049,12 @@ impl App {
                         r.assessment_id
                     ))
                 })?;
+            if a.archived_at.is_some() {
+                return Err(invalid(format!(
+                    "requirements[{i}].assessment_id: the assessment “{}” is archived",
+                    a.title
+                )));
+            }
             let mark = match r.pass_mark {
                 None => a.pass_mark,
                 Some(m) if (1..=100).contains(&m) => i64::from(m),

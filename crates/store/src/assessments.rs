@@ -32,6 +32,28 @@ pub struct StoredAssessment {
     pub paid: bool,
     /// When it was made.
     pub created_at: Millis,
+    /// When it was archived (no new attempts; results kept), if it was.
+    pub archived_at: Option<Millis>,
+}
+
+/// New settings (and, while no attempt exists, new questions) for an assessment.
+#[derive(Debug, Clone)]
+pub struct AssessmentUpdate {
+    /// Title.
+    pub title: String,
+    /// Spec, JSON.
+    pub spec: String,
+    /// Whether the spec's questions, keys or rubrics differ from the stored ones: refused once anyone attempted
+    /// it, so no recorded score changes meaning.
+    pub scoring_changed: bool,
+    /// Seconds.
+    pub time_limit_s: i64,
+    /// Attempts.
+    pub max_attempts: i64,
+    /// Percent.
+    pub pass_mark: i64,
+    /// Paid.
+    pub paid: bool,
 }
 
 /// An assessment to store.
@@ -110,7 +132,7 @@ fn attempt_row(r: &Row) -> StoreResult<Attempt> {
 }
 
 const ASSESSMENT_COLUMNS: &str = "SELECT id, project_id, title, spec, time_limit_s, max_attempts, pass_mark, paid, \
-     created_at FROM assessments";
+     created_at, archived_at FROM assessments";
 
 fn assessment_row(r: &Row) -> StoreResult<StoredAssessment> {
     Ok(StoredAssessment {
@@ -123,6 +145,7 @@ fn assessment_row(r: &Row) -> StoreResult<StoredAssessment> {
         pass_mark: r.i64(6)?,
         paid: r.bool(7)?,
         created_at: r.i64(8)?,
+        archived_at: r.opt_i64(9)?,
     })
 }
 
@@ -188,6 +211,49 @@ pub fn unmet_requirements(
         })
     })
     .collect()
+}
+
+/// Locks an assessment of the organization's row; answers whether it is archived. `NotFound` for another's.
+fn lock_assessment(tx: &dyn Tx, org: OrgId, id: i64) -> StoreResult<bool> {
+    Ok(tx
+        .query_opt(
+            &format!(
+                "SELECT archived_at FROM assessments WHERE id = $1 AND org_id = $2{}",
+                tx.for_update()
+            ),
+            params![id, org],
+        )?
+        .ok_or(StoreError::NotFound)?
+        .opt_i64(0)?
+        .is_some())
+}
+
+/// How many attempts an assessment has (any status).
+fn attempts_made(tx: &dyn Tx, id: i64) -> StoreResult<i64> {
+    tx.query_one(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM assessment_attempts WHERE assessment_id = $1",
+        params![id],
+    )?
+    .i64(0)
+}
+
+/// `409 assessment_required` while a project requires the assessment, naming the project.
+fn refuse_if_required(tx: &dyn Tx, org: OrgId, id: i64, what: &str) -> StoreResult<()> {
+    if let Some(r) = tx.query_opt(
+        "SELECT p.name FROM project_qualifications r JOIN projects p ON p.id = r.project_id \
+         WHERE r.assessment_id = $1 AND r.org_id = $2 ORDER BY p.id LIMIT 1",
+        params![id, org],
+    )? {
+        return Err(conflict(
+            "assessment_required",
+            format!(
+                "the project “{}” requires this assessment; remove it from the project's requirements before \
+                 you {what} it",
+                r.string(0)?
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl dyn Store + '_ {
@@ -267,13 +333,20 @@ impl dyn Store + '_ {
             let a = tx
                 .query_opt(
                     &format!(
-                        "SELECT time_limit_s, max_attempts FROM assessments WHERE id = $1 AND org_id = $2{}",
+                        "SELECT time_limit_s, max_attempts, archived_at FROM assessments WHERE id = $1 \
+                         AND org_id = $2{}",
                         tx.for_update()
                     ),
                     params![assessment, org],
                 )?
                 .ok_or(StoreError::NotFound)?;
             let (limit_s, max) = (a.i64(0)?, a.i64(1)?);
+            if a.opt_i64(2)?.is_some() {
+                return Err(conflict(
+                    "assessment_archived",
+                    "this assessment is archived: it takes no new attempts",
+                ));
+            }
             let open = tx.query_opt(
                 &format!(
                     "{ATTEMPT_COLUMNS} WHERE t.assessment_id = $1 AND t.worker_id = $2 AND t.org_id = $3 \
@@ -475,7 +548,7 @@ impl dyn Store + '_ {
             )?;
             for (assessment, mark) in &reqs {
                 tx.query_opt(
-                    "SELECT 1 FROM assessments WHERE id = $1 AND org_id = $2",
+                    "SELECT 1 FROM assessments WHERE id = $1 AND org_id = $2 AND archived_at IS NULL",
                     params![*assessment, org],
                 )?
                 .ok_or(StoreError::NotFound)?;
@@ -555,6 +628,87 @@ impl dyn Store + '_ {
                 ))
             })
             .collect()
+        })
+        .await
+    }
+
+    /// Changes an assessment of the organization, locking its row (starting an attempt locks it too). `409
+    /// assessment_archived` for an archived one; `409 assessment_attempted` when the questions, keys or rubrics
+    /// change after someone attempted it.
+    pub async fn update_assessment(
+        &self,
+        org: OrgId,
+        id: i64,
+        u: AssessmentUpdate,
+    ) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            let archived = lock_assessment(tx, org, id)?;
+            if archived {
+                return Err(conflict(
+                    "assessment_archived",
+                    "this assessment is archived and cannot be changed; copy it to a new assessment instead",
+                ));
+            }
+            if u.scoring_changed && attempts_made(tx, id)? > 0 {
+                return Err(conflict(
+                    "assessment_attempted",
+                    "candidates have attempted this assessment, so its questions, answer keys and rubrics cannot \
+                     change (their scores would change meaning); change the settings only, or copy it to a new \
+                     assessment",
+                ));
+            }
+            tx.execute(
+                "UPDATE assessments SET title = $3, spec = $4, time_limit_s = $5, max_attempts = $6, \
+                 pass_mark = $7, paid = $8 WHERE id = $1 AND org_id = $2",
+                params![
+                    id,
+                    org,
+                    u.title.as_str(),
+                    u.spec.as_str(),
+                    u.time_limit_s,
+                    u.max_attempts,
+                    u.pass_mark,
+                    u.paid
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Archives an assessment of the organization: no new attempts, results kept. `409 assessment_required`
+    /// while a project requires it (workers could never meet the requirement); archiving twice is a no-op.
+    pub async fn archive_assessment(&self, org: OrgId, id: i64, now: Millis) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            lock_assessment(tx, org, id)?;
+            refuse_if_required(tx, org, id, "archive")?;
+            tx.execute(
+                "UPDATE assessments SET archived_at = $3 WHERE id = $1 AND org_id = $2 AND archived_at IS NULL",
+                params![id, org, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes an assessment of the organization that nobody attempted and no project requires. `409
+    /// assessment_attempted` (archive it instead) or `409 assessment_required`.
+    pub async fn delete_assessment(&self, org: OrgId, id: i64) -> StoreResult<()> {
+        self.write_tx(move |tx| {
+            lock_assessment(tx, org, id)?;
+            if attempts_made(tx, id)? > 0 {
+                return Err(conflict(
+                    "assessment_attempted",
+                    "candidates have attempted this assessment, so it cannot be deleted (their results are \
+                     kept); archive it instead",
+                ));
+            }
+            refuse_if_required(tx, org, id, "delete")?;
+            tx.execute(
+                "DELETE FROM assessments WHERE id = $1 AND org_id = $2",
+                params![id, org],
+            )?;
+            Ok(())
         })
         .await
     }

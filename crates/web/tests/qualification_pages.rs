@@ -1,14 +1,11 @@
 //! The requester's "Qualification" tab, on every backend: creating an assessment from the form (a bad field is
-//! named next to the form and what was typed is kept), requiring it with a pass mark, and the screening interview
-//! setup (or the note that the platform does not run interviews); each checked through the API.
+//! named next to the form and what was typed is kept), requiring it with a pass mark, and the note that the
+//! platform does not run interviews; each checked through the API. The structured editors (assessment blocks,
+//! the interview setup) are tested in `qualification_editor.rs`.
 
 mod common;
 
-use std::time::Duration;
-
-use common::{TestApp, expect_status, minimal_template, on_every_backend, on_every_backend_with};
-use fairloop_app::AppConfig;
-use fairloop_app::interview::InterviewConfig;
+use common::{TestApp, expect_status, minimal_template, on_every_backend};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -251,94 +248,6 @@ async fn requester_creates_and_requires_an_assessment_from_the_qualification_tab
         )
         .await;
         assert_eq!(list["assessments"].as_array().unwrap().len(), 1, "{list}");
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn requester_sets_up_the_screening_interview_from_the_qualification_tab() {
-    let config = AppConfig {
-        interview: Some(InterviewConfig {
-            base_url: "http://127.0.0.1:9".into(),
-            model: "test".into(),
-            api_key: None,
-            timeout: Duration::from_millis(200),
-        }),
-        ..AppConfig::default()
-    };
-    on_every_backend_with(config, async |app| {
-        let (req, token) = app
-            .page_session("clinic", "req@clinic.test", Role::Requester)
-            .await;
-        let project = app
-            .project(
-                &token,
-                json!({"name": "Derm", "template": minimal_template()}),
-            )
-            .await;
-        let tab = format!("/projects/{project}/qualification");
-        let (_, page) = req.get(&tab).await;
-        assert!(page.contains("id=\"interview-form\""), "{page}");
-        let rubric =
-            r#"[{"name": "Accuracy", "max": 2, "levels": ["wrong", "partly right", "right"]}]"#;
-        // A pass mark above the rubric's total is named, and the questions typed are kept.
-        let r = req
-            .post(
-                &format!("{tab}/interview"),
-                &form(&[
-                    (
-                        "questions",
-                        "How do you tell a melanoma from a mole?\nWhat is ABCDE?",
-                    ),
-                    ("rubric", rubric),
-                    ("max_followups", "1"),
-                    ("pass_mark", "5"),
-                ]),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let body = r.text().await.unwrap();
-        assert!(
-            body.contains("id=\"interview-error\"")
-                && body.contains("Pass_mark must be from 1 to the rubric"),
-            "{body}"
-        );
-        assert!(body.contains("What is ABCDE?"), "{body}");
-        let r = req
-            .post(
-                &format!("{tab}/interview"),
-                &form(&[
-                    (
-                        "questions",
-                        "How do you tell a melanoma from a mole?\nWhat is ABCDE?\n",
-                    ),
-                    ("rubric", rubric),
-                    ("max_followups", "2"),
-                    ("pass_mark", "2"),
-                ]),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let setup = api_get(
-            &app,
-            &token,
-            &format!("/api/v1/projects/{project}/interview"),
-        )
-        .await;
-        let s = if setup.get("setup").is_some() {
-            &setup["setup"]
-        } else {
-            &setup
-        };
-        assert_eq!(s["questions"].as_array().unwrap().len(), 2, "{setup}");
-        assert_eq!(s["rubric"][0]["levels"][2], "right", "{setup}");
-        assert_eq!(s["max_followups"], 2, "{setup}");
-        assert_eq!(s["pass_mark"], 2, "{setup}");
-        let (_, page) = req.get(&tab).await;
-        assert!(
-            page.contains("What is ABCDE?"),
-            "the saved setup is shown: {page}"
-        );
     })
     .await;
 }

@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use fairloop_app::assessments::{
-    AssessmentInput, AssessmentView, AttemptView, GradeBody, GradingItem, RequirementInput,
-    RequirementView,
+    AssessmentInput, AssessmentPatch, AssessmentView, AttemptView, GradeBody, GradingItem,
+    RequirementInput, RequirementView,
 };
 use fairloop_app::interview::{InterviewSetup, InterviewView};
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,44 @@ pub async fn get(
     Auth(p): Auth,
     Id(id): Id,
 ) -> ApiResult<Json<AssessmentView>> {
+    Ok(Json(s.app.assessment(&p, id).await?))
+}
+
+/// Changes an assessment (requesters and admins); fields left out keep their value. The title, explanations and
+/// settings change any time; the questions, keys and rubrics only while nobody attempted it (`409
+/// assessment_attempted`: copy it to a new assessment instead). `409 assessment_archived` for an archived one.
+#[utoipa::path(patch, path = "/api/v1/assessments/{id}", params(("id" = i64, Path)),
+    request_body = AssessmentPatch,
+    responses((status = 200, body = AssessmentView), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn update(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+    ApiJson(body): ApiJson<AssessmentPatch>,
+) -> ApiResult<Json<AssessmentView>> {
+    s.app.update_assessment(&p, id, body).await?;
+    Ok(Json(s.app.assessment(&p, id).await?))
+}
+
+/// Deletes an assessment nobody attempted and no project requires (requesters and admins). `409
+/// assessment_attempted` (archive it instead), `409 assessment_required` (remove the requirement first).
+#[utoipa::path(delete, path = "/api/v1/assessments/{id}", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409)))]
+pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Id(id): Id) -> ApiResult<StatusCode> {
+    s.app.delete_assessment(&p, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Archives an assessment (requesters and admins): no new attempts (`409 assessment_archived`), results kept.
+/// `409 assessment_required` while a project requires it.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/archive", params(("id" = i64, Path)),
+    responses((status = 200, body = AssessmentView), (status = 403), (status = 404), (status = 409)))]
+pub async fn archive(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<AssessmentView>> {
+    s.app.archive_assessment(&p, id).await?;
     Ok(Json(s.app.assessment(&p, id).await?))
 }
 

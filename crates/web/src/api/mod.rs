@@ -167,7 +167,8 @@ fn assessment_routes() -> OpenApiRouter<AppState> {
     use assessments as a;
     OpenApiRouter::new()
         .routes(routes!(a::create, a::list))
-        .routes(routes!(a::get))
+        .routes(routes!(a::get, a::update, a::delete))
+        .routes(routes!(a::archive))
         .routes(routes!(a::start))
         .routes(routes!(a::attempt))
         .routes(routes!(a::submit))

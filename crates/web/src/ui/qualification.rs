@@ -1,14 +1,20 @@
-//! The requester's "Qualification" console tab of a project: its assessments (with a form to create one), which
-//! of them the project requires, and the screening interview's setup. Until this page, requesters could only do
-//! this through the API; the forms call the same use cases (`create_assessment`,
-//! `set_qualification_requirements`, `set_interview_setup`), so validation and errors are the API's.
+//! The requester's "Qualification" console tab of a project: its assessments (a structured editor to create or
+//! edit one, archive or delete it), which of them the project requires, and the screening interview's setup. The
+//! forms call the same use cases as the API (`create_assessment`, `update_assessment`, `archive_assessment`,
+//! `delete_assessment`, `set_qualification_requirements`, `set_interview_setup`), so validation and errors are
+//! the API's; the editors themselves are in [`editor`].
 //!
-//! Why JSON in textareas: an assessment's questions are a task template (docs/templates.md), the same format the
-//! gallery and the project's own template use; a structured editor would duplicate the template builder. Bad
-//! input re-renders the page with the error naming the field next to the form, keeping what was typed.
+//! The questions are written as blocks (no JSON); a "JSON (advanced)" disclosure still takes a task template
+//! with keys, for question types the editor does not build. Bad input re-renders the page with each error next
+//! to its field, keeping what was typed.
 //!
-//! Routes: `GET /projects/{id}/qualification`, `POST /projects/{id}/qualification/assessments`,
+//! Routes: `GET /projects/{id}/qualification`, `POST /projects/{id}/qualification/assessments` (the editor, or
+//! the JSON form), `GET|POST /projects/{id}/qualification/assessments/{aid}` (edit),
+//! `GET …/assessments/{aid}/copy` (the create editor filled with a copy), `POST …/assessments/{aid}/archive`,
+//! `POST …/assessments/{aid}/delete`,
 //! `POST /projects/{id}/qualification/requirements`, `POST /projects/{id}/qualification/interview`.
+
+mod editor;
 
 use std::sync::Arc;
 
@@ -21,15 +27,15 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use fairloop_app::AppError;
 use fairloop_app::assessments::{AssessmentInput, RequirementInput};
-use fairloop_app::interview::{Criterion, InterviewSetup};
 use minijinja::context;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::Ui;
+use self::editor::{Action, Editor, InterviewEditor};
 use super::pages::{PageResult, capitalise, id, parse_form, see_other, user_view};
 use super::render::{self, render, ser};
 use super::session::{CurrentUser, form_value};
+use super::{Ui, UiError};
 use crate::AppState;
 
 /// The routes of the tab.
@@ -39,6 +45,22 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/projects/{id}/qualification/assessments",
             post(create_assessment),
+        )
+        .route(
+            "/projects/{id}/qualification/assessments/{aid}",
+            get(show_edit).post(save_edit),
+        )
+        .route(
+            "/projects/{id}/qualification/assessments/{aid}/copy",
+            get(show_copy),
+        )
+        .route(
+            "/projects/{id}/qualification/assessments/{aid}/archive",
+            post(archive),
+        )
+        .route(
+            "/projects/{id}/qualification/assessments/{aid}/delete",
+            post(delete),
         )
         .route(
             "/projects/{id}/qualification/requirements",
@@ -58,10 +80,28 @@ pub struct DoneQuery {
 
 /// A refusal to show next to one form, with what was typed in it.
 struct Refusal {
-    /// `assessment`, `requirements` or `interview`.
+    /// `assessment` (the JSON form), `requirements` or `list`.
     form: &'static str,
     message: String,
     typed: Vec<(String, String)>,
+}
+
+/// What the page shows in its forms besides the stored state: an editor as typed, a refusal.
+#[derive(Default)]
+struct Forms {
+    refusal: Option<Refusal>,
+    editor: Option<Editor>,
+    interview: Option<InterviewEditor>,
+    /// The id of the field to focus (a block just added).
+    focus: Option<String>,
+}
+
+/// The assessment being edited, for the edit view of the page.
+struct Editing {
+    id: i64,
+    title: String,
+    archived: bool,
+    attempted: bool,
 }
 
 /// What the questions box starts with: one keyed question and one graded by rubric, in the gallery's format.
@@ -76,8 +116,10 @@ async fn page(
     project_id: i64,
     status: StatusCode,
     notice: Option<&str>,
-    refusal: Option<Refusal>,
+    forms: Forms,
+    editing: Option<Editing>,
 ) -> PageResult {
+    let refusal = forms.refusal;
     let p = &user.session.principal;
     let project = ui.state.app.project(p, project_id).await?;
     fairloop_app::projects::require_manager(p)?;
@@ -112,7 +154,7 @@ async fn page(
         rows.push(context! {
                 made => attempts.len(), workers => workers.len(), passed => passed.len(), grading => grading,
                 id => a.id, title => &a.title, pass_mark => a.pass_mark, max_attempts => a.max_attempts,
-                time_limit => a.time_limit_minutes, paid => a.paid,
+                time_limit => a.time_limit_minutes, paid => a.paid, archived => a.archived,
                 questions => a.template["questions"].as_array().map_or(0, Vec::len),
                 rubric_questions => a.rubric_questions.len(),
                 required => req.is_some(),
@@ -130,20 +172,13 @@ async fn page(
     };
     let a_val =
         |k: &str, default: &str| typed_in("assessment", k).unwrap_or_else(|| default.into());
-    let interview = context! {
-        questions => typed_in("interview", "questions").unwrap_or_else(|| {
-            setup.as_ref().map(|s| s.questions.join("\n")).unwrap_or_default()
-        }),
-        rubric => typed_in("interview", "rubric").unwrap_or_else(|| {
-            setup.as_ref()
-                .map(|s| serde_json::to_string_pretty(&s.rubric).expect("rubric serializes"))
-                .unwrap_or_default()
-        }),
-        max_followups => typed_in("interview", "max_followups")
-            .unwrap_or_else(|| setup.as_ref().map_or(1, |s| s.max_followups).to_string()),
-        pass_mark => typed_in("interview", "pass_mark")
-            .unwrap_or_else(|| setup.as_ref().map(|s| s.pass_mark.to_string()).unwrap_or_default()),
-        saved => setup.is_some(),
+    let interview = forms
+        .interview
+        .unwrap_or_else(|| InterviewEditor::from_setup(setup.as_ref()));
+    let editor = forms.editor.unwrap_or_else(Editor::new_assessment);
+    let editor_action = match &editing {
+        Some(e) => format!("/projects/{project_id}/qualification/assessments/{}", e.id),
+        None => format!("/projects/{project_id}/qualification/assessments"),
     };
     Ok((
         status,
@@ -167,7 +202,14 @@ async fn page(
                     paid => typed_in("assessment", "paid").is_some_and(|v| !v.is_empty()),
                 },
                 interview_configured => configured,
-                interview => interview,
+                interview => ser(&interview), interview_saved => setup.is_some(),
+                interview_summary => interview.summary(),
+                editor_summary => editor.summary(),
+                editor => ser(&editor), editor_action => editor_action, kinds => ser(&editor::KINDS),
+                focus => forms.focus,
+                editing => editing.map(|e| context! {
+                    id => e.id, title => e.title, archived => e.archived, attempted => e.attempted,
+                }),
             },
         ),
     )
@@ -204,7 +246,11 @@ async fn finish(
         Err(AppError::Conflict { message, .. }) => refuse(StatusCode::CONFLICT, message),
         Err(e) => return Err(e.into()),
     };
-    page(ui, user, project, status, None, Some(refusal)).await
+    let forms = Forms {
+        refusal: Some(refusal),
+        ..Forms::default()
+    };
+    page(ui, user, project, status, None, forms, None).await
 }
 
 fn invalid(code: &'static str, message: String) -> AppError {
@@ -271,9 +317,24 @@ pub async fn show(
         }
         Some("required") => Some("The requirements are saved; claims check them from now on."),
         Some("interview") => Some("The interview setup is saved."),
+        Some("saved") => Some("The assessment is saved."),
+        Some("archived") => {
+            Some("The assessment is archived: it takes no new attempts, its results are kept.")
+        }
+        Some("deleted") => Some("The assessment is deleted."),
         _ => None,
     };
-    page(&ui, &user, id(&raw)?, StatusCode::OK, notice, None).await
+    let project = id(&raw)?;
+    page(
+        &ui,
+        &user,
+        project,
+        StatusCode::OK,
+        notice,
+        Forms::default(),
+        None,
+    )
+    .await
 }
 
 /// Creates an assessment from the form.
@@ -286,6 +347,9 @@ pub async fn create_assessment(
     let project = id(&raw)?;
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
+    if form_value(&form, "template").is_none() {
+        return editor_post(&ui, &user, project, None, &form).await;
+    }
     let result = match assessment_input(&form) {
         Ok(input) => ui
             .state
@@ -356,39 +420,316 @@ pub async fn save_interview(
     let project = id(&raw)?;
     let form = parse_form(&body)?;
     user.check_csrf(&form)?;
-    let parsed = (|| -> Result<InterviewSetup, AppError> {
-        let questions = form_value(&form, "questions")
-            .unwrap_or_default()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        let rubric_raw = form_value(&form, "rubric").unwrap_or_default();
-        let rubric = serde_json::from_str::<Vec<Criterion>>(rubric_raw).map_err(|e| {
-            invalid(
-                "invalid_interview",
-                format!(
-                    "rubric: must be a JSON list of criteria like \
-                     [{{\"name\": \"Accuracy\", \"max\": 2, \"levels\": [\"wrong\", \"partly\", \"right\"]}}] ({e})"
-                ),
-            )
-        })?;
-        Ok(InterviewSetup {
-            questions,
-            rubric,
-            max_followups: number(&form, "max_followups", "invalid_interview")?,
-            pass_mark: number(&form, "pass_mark", "invalid_interview")?,
-        })
-    })();
-    let result = match parsed {
-        Ok(setup) => ui
-            .state
-            .app
-            .set_interview_setup(&user.session.principal, project, setup)
-            .await
-            .map(|_| "interview"),
-        Err(e) => Err(e),
+    let (mut editor, action) = InterviewEditor::from_form(&form);
+    let mut status = StatusCode::OK;
+    if let Action::Save = action {
+        match editor.build_setup() {
+            Some(setup) => match ui
+                .state
+                .app
+                .set_interview_setup(&user.session.principal, project, setup)
+                .await
+            {
+                Ok(_) => {
+                    return Ok(see_other(&format!(
+                        "/projects/{project}/qualification?done=interview#interview"
+                    )));
+                }
+                Err(e) => {
+                    let (s, message) = editor::refusal_message(e)?;
+                    status = s;
+                    editor.place(&message);
+                }
+            },
+            None => status = StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+    let focus = match action {
+        Action::Rerender => form_value(&form, "action").map(|a| match a {
+            "add_interview_question" => format!("iq{}", editor.questions.len().saturating_sub(1)),
+            _ => format!("ic{}_name", editor.criteria.len().saturating_sub(1)),
+        }),
+        Action::Save => None,
     };
-    finish(&ui, &user, project, "interview", form, result).await
+    let forms = Forms {
+        interview: Some(editor),
+        focus,
+        ..Forms::default()
+    };
+    page(&ui, &user, project, status, None, forms, None).await
+}
+
+/// The editor's post (create when `editing` is `None`): adds or removes a block and shows the form again, or
+/// validates and saves, placing each refusal next to its field.
+async fn editor_post(
+    ui: &Ui,
+    user: &CurrentUser,
+    project: i64,
+    editing: Option<Editing>,
+    form: &[(String, String)],
+) -> PageResult {
+    let (mut editor, action) = Editor::from_form(form);
+    let p = &user.session.principal;
+    if let Some(e) = &editing
+        && editor.locked
+    {
+        // Locked questions are shown from what is stored; only the settings and explanations come from the form.
+        let (_, input, editable, _) = ui.state.app.assessment_for_editing(p, e.id).await?;
+        let mut stored = Editor::from_input(&input, editable);
+        stored.locked = true;
+        for b in &mut stored.blocks {
+            if let Some(t) = editor.blocks.iter().find(|t| t.name == b.name) {
+                b.explanation = t.explanation.clone();
+            }
+        }
+        stored.title = editor.title.clone();
+        stored.time_limit_minutes = editor.time_limit_minutes.clone();
+        stored.max_attempts = editor.max_attempts.clone();
+        stored.pass_mark = editor.pass_mark.clone();
+        stored.paid = editor.paid;
+        editor = stored;
+    }
+    let mut status = StatusCode::OK;
+    let mut focus = None;
+    match action {
+        Action::Rerender => {
+            focus = match form_value(form, "action") {
+                Some("add_question") => {
+                    Some(format!("q{}_prompt", editor.blocks.len().saturating_sub(1)))
+                }
+                _ => form_value(form, "add_criterion")
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| {
+                        editor
+                            .blocks
+                            .get(i)
+                            .map(|b| format!("q{i}_c{}_text", b.criteria.len().saturating_sub(1)))
+                    })
+                    .or_else(|| Some("add-question".into())),
+            };
+        }
+        Action::Save => {
+            let result = match (&editing, editor.locked) {
+                (None, _) => match editor.build_input() {
+                    Some(input) => Some(
+                        ui.state
+                            .app
+                            .create_assessment(p, project, input)
+                            .await
+                            .map(|_| "created"),
+                    ),
+                    None => None,
+                },
+                (Some(e), false) => match editor.build_input() {
+                    Some(input) => Some(
+                        ui.state
+                            .app
+                            .update_assessment(p, e.id, input.into())
+                            .await
+                            .map(|()| "saved"),
+                    ),
+                    None => None,
+                },
+                (Some(e), true) => match editor.build_settings_patch() {
+                    Some(patch) => Some(
+                        ui.state
+                            .app
+                            .update_assessment(p, e.id, patch)
+                            .await
+                            .map(|()| "saved"),
+                    ),
+                    None => None,
+                },
+            };
+            match result {
+                Some(Ok(done)) => {
+                    return Ok(see_other(&format!(
+                        "/projects/{project}/qualification?done={done}"
+                    )));
+                }
+                Some(Err(e)) => {
+                    let (s, message) = editor::refusal_message(e)?;
+                    status = s;
+                    editor.place(&message);
+                }
+                None => status = StatusCode::UNPROCESSABLE_ENTITY,
+            }
+        }
+    }
+    let forms = Forms {
+        editor: Some(editor),
+        focus,
+        ..Forms::default()
+    };
+    page(ui, user, project, status, None, forms, editing).await
+}
+
+/// The assessment `aid` of project `project` for the edit view; 404 when it belongs to another project.
+async fn editing_of(
+    ui: &Ui,
+    user: &CurrentUser,
+    project: i64,
+    aid: i64,
+) -> Result<(Editing, Editor), UiError> {
+    let (of, input, editable, archived) = ui
+        .state
+        .app
+        .assessment_for_editing(&user.session.principal, aid)
+        .await?;
+    if of != project {
+        return Err(UiError::not_found());
+    }
+    let mut editor = Editor::from_input(&input, editable && !archived);
+    if archived {
+        editor.locked = true;
+    }
+    Ok((
+        Editing {
+            id: aid,
+            title: input.title,
+            archived,
+            attempted: !editable,
+        },
+        editor,
+    ))
+}
+
+/// The edit view: the editor filled with the stored assessment, with archive and delete.
+pub async fn show_edit(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+) -> PageResult {
+    let (project, aid) = (id(&raw)?, id(&raw_aid)?);
+    let (editing, editor) = editing_of(&ui, &user, project, aid).await?;
+    let forms = Forms {
+        editor: Some(editor),
+        ..Forms::default()
+    };
+    page(
+        &ui,
+        &user,
+        project,
+        StatusCode::OK,
+        None,
+        forms,
+        Some(editing),
+    )
+    .await
+}
+
+/// "Copy to a new assessment": the create editor filled with a copy of the assessment's questions and settings
+/// (the way to change the questions of an assessment candidates already attempted).
+pub async fn show_copy(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+) -> PageResult {
+    let (project, aid) = (id(&raw)?, id(&raw_aid)?);
+    let (of, input, _, _) = ui
+        .state
+        .app
+        .assessment_for_editing(&user.session.principal, aid)
+        .await?;
+    if of != project {
+        return Err(UiError::not_found());
+    }
+    let mut editor = Editor::from_input(&input, true);
+    if editor.locked {
+        editor.locked = false;
+        editor.errors.insert(
+            "notice".into(),
+            "The original uses settings the editor does not show (another question type, help text, option \
+             labels…); this copy leaves them out."
+                .into(),
+        );
+    }
+    editor.title = format!("Copy of {}", input.title);
+    let forms = Forms {
+        editor: Some(editor),
+        focus: Some("e-title".into()),
+        ..Forms::default()
+    };
+    page(&ui, &user, project, StatusCode::OK, None, forms, None).await
+}
+
+/// The edit view's post: add, remove or save, like creating.
+pub async fn save_edit(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let (project, aid) = (id(&raw)?, id(&raw_aid)?);
+    let form = parse_form(&body)?;
+    user.check_csrf(&form)?;
+    let (editing, _) = editing_of(&ui, &user, project, aid).await?;
+    editor_post(&ui, &user, project, Some(editing), &form).await
+}
+
+/// Archives or deletes an assessment of the project; a conflict (attempted, required) shows the tab with why.
+async fn archive_or_delete(
+    ui: &Ui,
+    user: &CurrentUser,
+    raw: &str,
+    raw_aid: &str,
+    body: &Bytes,
+    delete: bool,
+) -> PageResult {
+    let (project, aid) = (id(raw)?, id(raw_aid)?);
+    let form = parse_form(body)?;
+    user.check_csrf(&form)?;
+    let (editing, editor) = editing_of(ui, user, project, aid).await?;
+    let p = &user.session.principal;
+    let result = if delete {
+        ui.state
+            .app
+            .delete_assessment(p, aid)
+            .await
+            .map(|()| "deleted")
+    } else {
+        ui.state
+            .app
+            .archive_assessment(p, aid)
+            .await
+            .map(|()| "archived")
+    };
+    match result {
+        Ok(done) => Ok(see_other(&format!(
+            "/projects/{project}/qualification?done={done}"
+        ))),
+        Err(e) => {
+            let (status, message) = editor::refusal_message(e)?;
+            let forms = Forms {
+                refusal: Some(Refusal {
+                    form: "list",
+                    message: capitalise(&message),
+                    typed: Vec::new(),
+                }),
+                editor: Some(editor),
+                ..Forms::default()
+            };
+            page(ui, user, project, status, None, forms, Some(editing)).await
+        }
+    }
+}
+
+/// Archives an assessment: no new attempts, results kept.
+pub async fn archive(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    archive_or_delete(&ui, &user, &raw, &raw_aid, &body, false).await
+}
+
+/// Deletes an assessment nobody attempted and no project requires.
+pub async fn delete(
+    Extension(ui): Extension<Arc<Ui>>,
+    user: CurrentUser,
+    Path((raw, raw_aid)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    archive_or_delete(&ui, &user, &raw, &raw_aid, &body, true).await
 }
