@@ -812,6 +812,17 @@ fn match_in(
         filter += &format!(" AND {best} >= 0");
         format!("4 * {best}")
     };
+    // Sub-domains only (`medicine/dermatology`): a few percent of the pool at most, so the candidates come from
+    // the expertise index and each is one primary-key read of its match row, instead of a pass over them all.
+    let from = if !req.domains.is_empty() && req.domains.iter().all(|d| d.contains('/')) {
+        format!(
+            "(SELECT DISTINCT user_id FROM worker_expertise WHERE org_id = {org} AND domain IN ({})) c \
+             JOIN worker_match m ON m.org_id = {org} AND m.user_id = c.user_id",
+            b.list(&req.domains)
+        )
+    } else {
+        "worker_match m".to_string()
+    };
     if !req.countries.is_empty() {
         filter += &format!(" AND m.country IN ({})", b.list(&req.countries));
     }
@@ -858,7 +869,7 @@ fn match_in(
         // Only the id and the score go through the sort: the page's details are read afterwards for 50 ids
         // rather than carried along for every eligible worker.
         "SELECT m.user_id, {domain_points} + m.base_points + {rate_points} AS score \
-         FROM worker_match m WHERE {filter} ORDER BY score DESC, m.user_id LIMIT {limit} OFFSET {offset}"
+         FROM {from} WHERE {filter} ORDER BY score DESC, m.user_id LIMIT {limit} OFFSET {offset}"
     );
     let rows = tx.query(&sql, &b.0)?;
     // The total is a count of its own (a window count would make SQLite materialize every eligible row before
@@ -869,7 +880,7 @@ fn match_in(
             q.offset + rows.len() as i64
         } else {
             tx.query_one(
-                &format!("SELECT COUNT(*) FROM worker_match m WHERE {filter}"),
+                &format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
                 &b.0[..n_filter],
             )?
             .i64(0)?
@@ -967,4 +978,40 @@ fn match_in(
         })
         .collect::<StoreResult<Vec<_>>>()?;
     Ok((total, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_tokens_list_levels_reached_and_capped_best_years() {
+        let (fit, langs) = match_tokens(
+            &[
+                ("medicine/dermatology".into(), 15),
+                ("medicine".into(), 3),
+                ("law/tax".into(), 4),
+            ],
+            &[("en".into(), 2), ("de".into(), 1)],
+        );
+        assert_eq!(
+            fit,
+            ",law:14,law/tax:14,medicine:20,medicine/dermatology:20,"
+        );
+        assert_eq!(langs, ",en1,en2,de1,");
+        assert_eq!(match_tokens(&[], &[]), (",".to_string(), ",".to_string()));
+    }
+
+    #[test]
+    fn a_new_workers_row_has_the_base_points_of_an_empty_profile() {
+        // `sql::INSERT_MATCH_ROW` and the backfill of migration 0023 write this figure as a literal.
+        assert_eq!(workforce::base_points(None, None), 20);
+        assert!(crate::sql::INSERT_MATCH_ROW.contains("',', ',', 20 FROM users"));
+        for m in [
+            include_str!("../migrations/sqlite/0023_match_rows.sql"),
+            include_str!("../migrations/postgres/0023_match_rows.sql"),
+        ] {
+            assert!(m.contains("COALESCE(p.base_points, 20)"));
+        }
+    }
 }

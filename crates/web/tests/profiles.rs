@@ -640,6 +640,12 @@ async fn the_match_row_follows_every_input_and_time_zones_filter() {
         // Expertise: twelve years put the first worker ahead (capped at ten: 40 points).
         expect_status(put_profile(&app, &a.token, profile(12, "C1", "Europe/Berlin")).await, StatusCode::OK).await;
         assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 68), (b.id, 60)]);
+        // The same through a sub-domain (read from the expertise index), and a sub-domain nobody has.
+        set(json!({"domains": ["medicine/dermatology", "law/tax"], "languages": [{"language": "en", "min_level": "B2"}]})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 68), (b.id, 60)]);
+        set(json!({"domains": ["medicine/radiology"]})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.0, 0);
+        set(json!({"domains": ["medicine"], "languages": [{"language": "en", "min_level": "B2"}]})).await;
 
         // Language: English at B1 no longer meets B2.
         expect_status(put_profile(&app, &a.token, profile(12, "B1", "Europe/Berlin")).await, StatusCode::OK).await;

@@ -27,6 +27,12 @@ CREATE TABLE worker_match (
 );
 
 -- BACKFILL (benches/matching.rs runs what follows after seeding its workers)
+-- Fresh statistics first: without them (tables filled in the same transaction, as in the bench) the planner
+-- guessed a few hundred workers and joined the aggregates by nested loops, for minutes at 100,000 workers.
+ANALYZE users;
+ANALYZE worker_profiles;
+ANALYZE worker_expertise;
+ANALYZE worker_languages;
 CREATE TEMPORARY TABLE tz_offsets_0023 (name TEXT PRIMARY KEY, standard BIGINT NOT NULL);
 INSERT INTO tz_offsets_0023 (name, standard) VALUES
 ('Africa/Abidjan', 0),
