@@ -660,3 +660,4 @@ LEFT JOIN langs l ON l.user_id = u.id
 LEFT JOIN tz_offsets_0023 z ON z.name = p.time_zone
 WHERE u.role = 'worker' AND u.deleted_at IS NULL;
 DROP TABLE tz_offsets_0023;
+ANALYZE worker_match;
