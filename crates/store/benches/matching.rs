@@ -5,6 +5,9 @@
 //! 50 under several requirement shapes. SQLite by default; set `FAIRLOOP_BENCH_DATABASE_URL` to an empty
 //! PostgreSQL database to measure that instead.
 //!
+//! The seed writes the source tables (users, profiles, expertise, languages) directly and then runs the backfill
+//! of migration `0023_match_rows`, which builds the match rows the query reads.
+//!
 //! Run with `cargo bench -p fairloop-store --bench matching`.
 
 use std::hint::black_box;
@@ -16,7 +19,25 @@ use fairloop_store::profiles::MatchQuery;
 
 const WORKERS: i64 = 100_000;
 
-fn seed(store: &dyn fairloop_store::Store, rt: &tokio::runtime::Runtime) {
+/// The backfill of migration `0023_match_rows` (everything after its `-- BACKFILL` line), one statement at a
+/// time: the seed writes the source tables directly, so the match rows are built the way an upgraded
+/// installation builds them.
+fn backfill_statements(postgres: bool) -> Vec<&'static str> {
+    let text = if postgres {
+        include_str!("../migrations/postgres/0023_match_rows.sql")
+    } else {
+        include_str!("../migrations/sqlite/0023_match_rows.sql")
+    };
+    let (_, backfill) = text.split_once("-- BACKFILL").expect("the backfill marker");
+    let (_, backfill) = backfill.split_once('\n').expect("a line after the marker");
+    backfill
+        .split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn seed(store: &dyn fairloop_store::Store, rt: &tokio::runtime::Runtime, postgres: bool) {
     let keys: Vec<(i64, String, String)> = workforce::TAXONOMY
         .iter()
         .enumerate()
@@ -75,6 +96,9 @@ fn seed(store: &dyn fairloop_store::Store, rt: &tokio::runtime::Runtime) {
              FROM users WHERE role = 'worker'",
             params![],
         )?;
+        for statement in backfill_statements(postgres) {
+            tx.execute(statement, params![])?;
+        }
         Ok(())
     }))
     .expect("seed");
@@ -103,7 +127,7 @@ fn bench(c: &mut Criterion) {
         .block_on(fairloop_store::connect(&url))
         .expect("open the store");
     let started = std::time::Instant::now();
-    seed(store.as_ref(), &rt);
+    seed(store.as_ref(), &rt, url.starts_with("postgres"));
     eprintln!(
         "seeded {WORKERS} workers in {:.1} s on {url}",
         started.elapsed().as_secs_f64()

@@ -245,6 +245,7 @@ impl dyn Store + '_ {
                     ],
                 )?
                 .i64(0)?;
+            tx.execute(crate::sql::INSERT_MATCH_ROW, params![id])?;
             // A vendor's invitation tags the worker with the vendor, while the lab's contract with it holds.
             let vendor = tx
                 .query_one(

@@ -44,6 +44,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!("0020_interviews"),
     migration!("0021_vendors"),
     migration!("0022_media_delete"),
+    migration!("0023_match_rows"),
     migration!("0024_assessment_edit"),
 ];
 

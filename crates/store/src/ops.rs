@@ -99,6 +99,7 @@ macro_rules! shared_ops {
             .bind(now)
             .fetch_one(&mut *conn)
             .await?;
+            sqlx::query($crate::sql::INSERT_MATCH_ROW).bind(id).execute(&mut *conn).await?;
             Ok(User { id, org_id, email: user.email, name: user.name, role: user.role })
         }
 

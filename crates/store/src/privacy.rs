@@ -537,6 +537,11 @@ impl dyn Store + '_ {
                  deleted_at = $3 WHERE id = $4",
                 params![tombstone_email(user), tombstone_name(user), now, user],
             )?;
+            // The account leaves the matching pool with its identity (see `profiles::refresh_match_row`).
+            tx.execute(
+                "DELETE FROM worker_match WHERE org_id = $1 AND user_id = $2",
+                params![org, user],
+            )?;
             let sessions = tx.execute("DELETE FROM sessions WHERE user_id = $1", params![user])?;
             let tokens = tx.execute(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",

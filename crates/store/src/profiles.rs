@@ -1,11 +1,11 @@
 //! Worker profiles, credentials, project requirements, invitations to projects and the matching query.
 //!
-//! Why these shapes: matching must rank 100,000 workers of an organization in well under 100 ms, so the parts of
-//! a worker that requirements filter on live in narrow, indexed tables (expertise by domain and by top-level
-//! domain, languages by language and level rank), and the project-independent part of the score (quality and
-//! availability points) is stored per worker in `worker_profiles.base_points`. The query filters in SQL and adds
-//! at most three numbers per row; Rust explains only the page it returns. Every statement is scoped by the
-//! organization. Quality is rolled up per worker from the quality job's `worker_quality` rows
+//! Why these shapes: matching must rank 100,000 workers of an organization in well under 100 ms, so everything
+//! the filter and the score read is copied onto one denormalized row per active worker, `worker_match`
+//! (migration `0023_match_rows`: country, languages and best years per domain in compact strings, quality,
+//! base points, lowest rate, time zone offset). Every write that changes one of those inputs rewrites the row in
+//! its own transaction ([`refresh_match_row`]); the query filters and scores that one table and Rust explains
+//! only the page it returns. Every statement is scoped by the organization. Quality is rolled up per worker from the quality job's `worker_quality` rows
 //! ([`refresh_worker_quality`](#method.refresh_worker_quality)), so a claim and the matching list read the same
 //! figure.
 
@@ -64,6 +64,10 @@ impl ProfileRow {
             quality_permille: self.quality_permille,
             hours_per_week: self.hours_per_week,
             min_rate: self.min_rate_minor.zip(self.min_rate_currency.clone()),
+            utc_offset: self
+                .time_zone
+                .as_deref()
+                .and_then(workforce::utc_offset_minutes),
         }
     }
 }
@@ -293,6 +297,89 @@ pub fn lifecycle_and_requirements(
     Ok((lifecycle, spec))
 }
 
+/// The compact forms of a worker's languages and expertise on the match row (the same as the backfill in
+/// migration `0023_match_rows` writes): `langs` lists each language once per level it reaches (`,en1,…,en5,`),
+/// `fit` the best years per top-level domain and per sub-domain, capped at 10 and written as years + 10
+/// (`,medicine:18,medicine/dermatology:18,`); both are `,` when empty.
+pub fn match_tokens(expertise: &[(String, i64)], languages: &[(String, i64)]) -> (String, String) {
+    let mut langs = vec![String::new()];
+    for (l, rank) in languages {
+        for r in 1..=*rank {
+            langs.push(format!("{l}{r}"));
+        }
+    }
+    let mut best: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (domain, years) in expertise {
+        let top = domain.split('/').next().unwrap_or(domain).to_string();
+        let y = (*years).clamp(0, 10) + 10;
+        let e = best.entry(top).or_insert(y);
+        *e = (*e).max(y);
+        if domain.contains('/') {
+            let e = best.entry(domain.clone()).or_insert(y);
+            *e = (*e).max(y);
+        }
+    }
+    let mut fit = vec![String::new()];
+    fit.extend(best.iter().map(|(k, y)| format!("{k}:{y}")));
+    let close = |mut v: Vec<String>| {
+        v.push(String::new());
+        if v.len() == 2 {
+            ",".to_string()
+        } else {
+            v.join(",")
+        }
+    };
+    (close(fit), close(langs))
+}
+
+/// Rewrites the worker's match row from their user row, profile, expertise and languages, inside the caller's
+/// transaction: deleted, or not a worker (or not in the organization), means no row. Called by every write that
+/// changes an input (profile save, quality roll-up, country); account deletion removes the row and user creation
+/// inserts an empty one (`sql::INSERT_MATCH_ROW`).
+pub fn refresh_match_row(tx: &dyn Tx, org: OrgId, user: UserId) -> StoreResult<()> {
+    let active = tx
+        .query_opt(
+            "SELECT u.id FROM users u WHERE u.id = $1 AND u.org_id = $2 AND u.role = 'worker' \
+             AND u.deleted_at IS NULL",
+            params![user, org],
+        )?
+        .is_some();
+    let Some(p) = active
+        .then(|| profile_in(tx, org, user))
+        .transpose()?
+        .flatten()
+    else {
+        tx.execute(
+            "DELETE FROM worker_match WHERE org_id = $1 AND user_id = $2",
+            params![org, user],
+        )?;
+        return Ok(());
+    };
+    let (fit, langs) = match_tokens(&p.expertise, &p.languages);
+    let facts = p.facts();
+    tx.execute(
+        "INSERT INTO worker_match (org_id, user_id, country, langs, fit, quality_permille, base_points, \
+         min_rate_minor, min_rate_currency, utc_offset) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (org_id, user_id) DO UPDATE SET country = excluded.country, langs = excluded.langs, \
+         fit = excluded.fit, quality_permille = excluded.quality_permille, base_points = excluded.base_points, \
+         min_rate_minor = excluded.min_rate_minor, min_rate_currency = excluded.min_rate_currency, \
+         utc_offset = excluded.utc_offset",
+        params![
+            org,
+            user,
+            p.country.clone(),
+            langs,
+            fit,
+            p.quality_permille,
+            workforce::base_points(p.quality_permille, p.hours_per_week),
+            p.min_rate_minor,
+            p.min_rate_currency.clone(),
+            facts.utc_offset
+        ],
+    )?;
+    Ok(())
+}
+
 fn store_profile_points(
     tx: &dyn Tx,
     org: OrgId,
@@ -313,7 +400,7 @@ fn store_profile_points(
             now
         ],
     )?;
-    Ok(())
+    refresh_match_row(tx, org, user)
 }
 
 impl dyn Store + '_ {
@@ -413,7 +500,7 @@ impl dyn Store + '_ {
                     params![user, org, language.as_str(), level.rank()],
                 )?;
             }
-            Ok(())
+            refresh_match_row(tx, org, user)
         })
         .await
     }
@@ -690,77 +777,85 @@ fn match_in(
     project: Option<ProjectId>,
 ) -> StoreResult<(i64, Vec<MatchRow>)> {
     let req = &q.requirements;
+    let pg = tx.backend() == crate::portable::Backend::Postgres;
     let mut b = Binds(Vec::new());
     let org = b.add(q.org_id);
-    let mut from = String::from("users u");
-    let domain_points;
-    if req.domains.is_empty() {
-        domain_points = workforce::NO_DOMAIN_POINTS.to_string();
+    // Everything reads the organization's match rows (`worker_match`, one per active worker): one pass over
+    // one narrow table, with no join per candidate.
+    let mut filter = format!("m.org_id = {org}");
+    let domain_points = if req.domains.is_empty() {
+        workforce::NO_DOMAIN_POINTS.to_string()
     } else {
-        // A top-level requirement is met by the domain or any of its sub-domains (`top`), a sub-domain only by
-        // itself (`domain`): two index searches, never an OR that would scan the organization's expertise.
-        let tops: Vec<String> = req
+        // The best capped years in a fitting domain, -1 when none fits: a top-level requirement reads the
+        // top-level token (`,medicine:18,`, the best of the domain and its sub-domains), a sub-domain its own.
+        let find = if pg { "strpos" } else { "instr" };
+        let years: Vec<String> = req
             .domains
             .iter()
-            .filter(|d| !d.contains('/'))
-            .cloned()
+            .map(|d| {
+                let key = format!(",{d}:");
+                let len = key.len();
+                let k = b.add(key);
+                format!(
+                    "(CASE WHEN {find}(m.fit, {k}) > 0 THEN CAST(substr(m.fit, {find}(m.fit, {k}) + {len}, 2) \
+                     AS INTEGER) - 10 ELSE -1 END)"
+                )
+            })
             .collect();
-        let subs: Vec<String> = req
-            .domains
-            .iter()
-            .filter(|d| d.contains('/'))
-            .cloned()
-            .collect();
-        let mut parts = Vec::new();
-        if !tops.is_empty() {
-            parts.push(format!(
-                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND top IN ({})",
-                b.list(&tops)
-            ));
-        }
-        if !subs.is_empty() {
-            parts.push(format!(
-                "SELECT user_id, years FROM worker_expertise WHERE org_id = {org} AND domain IN ({})",
-                b.list(&subs)
-            ));
-        }
-        from = format!(
-            "(SELECT user_id, MAX(years) AS years FROM ({}) e GROUP BY user_id) fit \
-             JOIN users u ON u.id = fit.user_id",
-            parts.join(" UNION ALL ")
-        );
-        domain_points =
-            "4 * (CASE WHEN fit.years > 10 THEN 10 WHEN fit.years < 0 THEN 0 ELSE fit.years END)"
-                .to_string();
-    }
-    let mut filter = format!("u.org_id = {org} AND u.role = 'worker'");
+        let best = if years.len() == 1 {
+            years[0].clone()
+        } else if pg {
+            format!("GREATEST({})", years.join(", "))
+        } else {
+            format!("max({})", years.join(", "))
+        };
+        filter += &format!(" AND {best} >= 0");
+        format!("4 * {best}")
+    };
+    // Sub-domains only (`medicine/dermatology`): a few percent of the pool at most, so the candidates come from
+    // the expertise index and each is one primary-key read of its match row, instead of a pass over them all.
+    let from = if !req.domains.is_empty() && req.domains.iter().all(|d| d.contains('/')) {
+        format!(
+            "(SELECT DISTINCT user_id FROM worker_expertise WHERE org_id = {org} AND domain IN ({})) c \
+             JOIN worker_match m ON m.org_id = {org} AND m.user_id = c.user_id",
+            b.list(&req.domains)
+        )
+    } else {
+        "worker_match m".to_string()
+    };
     if !req.countries.is_empty() {
-        filter += &format!(" AND u.country IN ({})", b.list(&req.countries));
+        filter += &format!(" AND m.country IN ({})", b.list(&req.countries));
     }
     for need in &req.languages {
         let rank = Level::parse("min_level", &need.min_level)
             .map(Level::rank)
             .unwrap_or(7);
         filter += &format!(
-            " AND EXISTS (SELECT 1 FROM worker_languages wl WHERE wl.org_id = {org} AND wl.language = {} \
-             AND wl.level_rank >= {} AND wl.user_id = u.id)",
-            b.add(need.language.as_str()),
-            b.add(rank)
+            " AND m.langs LIKE {}",
+            b.add(format!("%,{}{rank},%", need.language))
         );
     }
     if let Some(min) = req.min_quality_permille() {
-        filter += &format!(" AND (p.quality_permille >= {}", b.add(min));
+        filter += &format!(" AND (m.quality_permille >= {}", b.add(min));
         filter += if req.exclude_without_history {
             ")"
         } else {
-            " OR p.quality_permille IS NULL)"
+            " OR m.quality_permille IS NULL)"
         };
+    }
+    if let Some(range) = &req.utc_offset {
+        let (min, max) = range.minutes();
+        filter += &format!(
+            " AND m.utc_offset >= {} AND m.utc_offset <= {}",
+            b.add(min),
+            b.add(max)
+        );
     }
     let n_filter = b.0.len();
     let rate_points = match &q.project_rate {
         Some((rate, currency)) => format!(
-            "(CASE WHEN p.min_rate_minor IS NULL OR p.min_rate_currency IS NULL OR p.min_rate_currency <> {c} \
-             THEN {unknown} WHEN p.min_rate_minor <= {r} THEN {full} ELSE 0 END)",
+            "(CASE WHEN m.min_rate_minor IS NULL OR m.min_rate_currency IS NULL OR m.min_rate_currency <> {c} \
+             THEN {unknown} WHEN m.min_rate_minor <= {r} THEN {full} ELSE 0 END)",
             c = b.add(currency.as_str()),
             r = b.add(*rate),
             unknown = workforce::UNKNOWN_RATE_POINTS,
@@ -768,35 +863,28 @@ fn match_in(
         ),
         None => workforce::UNKNOWN_RATE_POINTS.to_string(),
     };
-    let base_default = workforce::base_points(None, None);
     let limit = b.add(q.limit);
     let offset = b.add(q.offset);
-    let years = if req.domains.is_empty() {
-        "NULL".to_string()
-    } else {
-        "fit.years".to_string()
-    };
     let sql = format!(
         // Only the id and the score go through the sort: the page's details are read afterwards for 50 ids
         // rather than carried along for every eligible worker.
-        "SELECT u.id, {years}, {domain_points} + COALESCE(p.base_points, {base_default}) + {rate_points} AS score \
-         FROM {from} LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
-         WHERE {filter} ORDER BY score DESC, u.id LIMIT {limit} OFFSET {offset}"
+        "SELECT m.user_id, {domain_points} + m.base_points + {rate_points} AS score \
+         FROM {from} WHERE {filter} ORDER BY score DESC, m.user_id LIMIT {limit} OFFSET {offset}"
     );
     let rows = tx.query(&sql, &b.0)?;
-    // The total is a count of its own: a window count would make SQLite materialize every eligible row
-    // before the top-N sort; the count reads only the indexes the filter needs.
-    let profile_join = if req.min_quality.is_some() {
-        " LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id"
-    } else {
-        ""
-    };
-    let total = tx
-        .query_one(
-            &format!("SELECT COUNT(*) FROM {from}{profile_join} WHERE {filter}"),
-            &b.0[..n_filter],
-        )?
-        .i64(0)?;
+    // The total is a count of its own (a window count would make SQLite materialize every eligible row before
+    // the top-N sort), read only when the page does not already tell it: a short, non-empty page (or a short
+    // first page) ends the list.
+    let total =
+        if !rows.is_empty() && (rows.len() as i64) < q.limit || q.offset == 0 && rows.is_empty() {
+            q.offset + rows.len() as i64
+        } else {
+            tx.query_one(
+                &format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
+                &b.0[..n_filter],
+            )?
+            .i64(0)?
+        };
     let ids: Vec<i64> = rows.iter().map(|r| r.i64(0)).collect::<StoreResult<_>>()?;
     // The page's expertise and languages, for the reasons: two reads of at most a page of workers.
     let mut expertise: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
@@ -855,7 +943,7 @@ fn match_in(
         for r in tx.query(
             &format!(
                 "SELECT u.id, u.name, u.country, p.hours_per_week, p.min_rate_minor, p.min_rate_currency, \
-                 p.quality_permille, CASE WHEN {invited} THEN 1 ELSE 0 END FROM users u \
+                 p.quality_permille, CASE WHEN {invited} THEN 1 ELSE 0 END, p.time_zone FROM users u \
                  LEFT JOIN worker_profiles p ON p.user_id = u.id AND p.org_id = u.org_id \
                  WHERE u.org_id = {o} AND u.id IN ({list})"
             ),
@@ -872,7 +960,7 @@ fn match_in(
             Ok(MatchRow {
                 user_id: id,
                 name: d.string(1)?,
-                score: r.i64(2)?,
+                score: r.i64(1)?,
                 invited: d.i64(7)? == 1,
                 facts: WorkerFacts {
                     expertise: expertise.remove(&id).unwrap_or_default(),
@@ -881,9 +969,49 @@ fn match_in(
                     quality_permille: d.opt_i64(6)?,
                     hours_per_week: d.opt_i64(3)?,
                     min_rate: d.opt_i64(4)?.zip(d.opt_string(5)?),
+                    utc_offset: d
+                        .opt_string(8)?
+                        .as_deref()
+                        .and_then(workforce::utc_offset_minutes),
                 },
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
     Ok((total, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_tokens_list_levels_reached_and_capped_best_years() {
+        let (fit, langs) = match_tokens(
+            &[
+                ("medicine/dermatology".into(), 15),
+                ("medicine".into(), 3),
+                ("law/tax".into(), 4),
+            ],
+            &[("en".into(), 2), ("de".into(), 1)],
+        );
+        assert_eq!(
+            fit,
+            ",law:14,law/tax:14,medicine:20,medicine/dermatology:20,"
+        );
+        assert_eq!(langs, ",en1,en2,de1,");
+        assert_eq!(match_tokens(&[], &[]), (",".to_string(), ",".to_string()));
+    }
+
+    #[test]
+    fn a_new_workers_row_has_the_base_points_of_an_empty_profile() {
+        // `sql::INSERT_MATCH_ROW` and the backfill of migration 0023 write this figure as a literal.
+        assert_eq!(workforce::base_points(None, None), 20);
+        assert!(crate::sql::INSERT_MATCH_ROW.contains("',', ',', 20 FROM users"));
+        for m in [
+            include_str!("../migrations/sqlite/0023_match_rows.sql"),
+            include_str!("../migrations/postgres/0023_match_rows.sql"),
+        ] {
+            assert!(m.contains("COALESCE(p.base_points, 20)"));
+        }
+    }
 }

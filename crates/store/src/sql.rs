@@ -18,6 +18,13 @@ pub(crate) const INSERT_ORG: &str =
 /// An organization's id by name.
 pub(crate) const ORG_BY_NAME: &str = "SELECT id FROM organizations WHERE name = $1";
 /// Creates a user.
+/// A new worker's match row (see `profiles::refresh_match_row`): nothing stated yet, so no languages, no
+/// expertise and the base points of an empty profile (`workforce::base_points(None, None)`, 20, checked by a
+/// test). A user of another role gets none.
+pub(crate) const INSERT_MATCH_ROW: &str = "INSERT INTO worker_match (org_id, user_id, country, langs, fit, base_points) \
+     SELECT org_id, id, country, ',', ',', 20 FROM users WHERE id = $1 AND role = 'worker' AND deleted_at IS NULL \
+     ON CONFLICT (org_id, user_id) DO NOTHING";
+
 pub(crate) const INSERT_USER: &str = "INSERT INTO users (org_id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, \
      $4, $5, $6) RETURNING id";
 /// Saves a token hash for a user, in the user's organization.

@@ -325,7 +325,7 @@ impl dyn Store + '_ {
             if n == 0 {
                 Err(StoreError::NotFound)
             } else {
-                Ok(())
+                crate::profiles::refresh_match_row(tx, org, user)
             }
         })
         .await

@@ -554,3 +554,173 @@ async fn matching_ranks_explains_pages_and_invites() {
     })
     .await;
 }
+
+/// The ranked workers' ids and scores for a project.
+async fn ranking(app: &TestApp, token: &str, project: i64) -> (i64, Vec<(i64, i64)>, Value) {
+    let m = expect_status(
+        app.api
+            .get(token, &format!("/api/v1/projects/{project}/matches"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let rows = m["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["worker_id"].as_i64().unwrap(),
+                w["score"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    (m["total"].as_i64().unwrap(), rows, m)
+}
+
+/// The match rows (`worker_match`) of an organization, with their token lists sorted, for comparing the rows the
+/// writes keep with the rows the migration's backfill builds.
+async fn match_rows(app: &TestApp, org: i64) -> Vec<String> {
+    app.app
+        .store
+        .read_tx(move |tx| {
+            let rows = tx.query(
+                "SELECT user_id, country, langs, fit, quality_permille, base_points, min_rate_minor, min_rate_currency, \
+                 utc_offset FROM worker_match WHERE org_id = $1 ORDER BY user_id",
+                fairloop_store::params![org],
+            )?;
+            let sorted = |s: String| {
+                let mut t: Vec<String> = s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect();
+                t.sort();
+                t.join(",")
+            };
+            rows.iter()
+                .map(|r| {
+                    Ok(format!(
+                        "{} {:?} [{}] [{}] {:?} {} {:?} {:?} {:?}",
+                        r.i64(0)?,
+                        r.opt_string(1)?,
+                        sorted(r.string(2)?),
+                        sorted(r.string(3)?),
+                        r.opt_i64(4)?,
+                        r.i64(5)?,
+                        r.opt_i64(6)?,
+                        r.opt_string(7)?,
+                        r.opt_i64(8)?
+                    ))
+                })
+                .collect()
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_match_row_follows_every_input_and_time_zones_filter() {
+    on_every_backend(async |app: TestApp| {
+        let req = app.user("Lab", "req@lab.test", Role::Requester).await;
+        let a = app.user("Lab", "a@lab.test", Role::Worker).await;
+        let b = app.user("Lab", "b@lab.test", Role::Worker).await;
+        let profile = |years: i64, level: &str, tz: &str| json!({
+            "expertise": [{"domain": "medicine/dermatology", "years": years}],
+            "languages": [{"language": "en", "level": level}, {"language": "de", "level": "native"}],
+            "country": "DE", "time_zone": tz});
+        expect_status(put_profile(&app, &a.token, profile(5, "C1", "Europe/Berlin")).await, StatusCode::OK).await;
+        expect_status(put_profile(&app, &b.token, profile(8, "C1", "America/Sao_Paulo")).await, StatusCode::OK).await;
+        let project = app.project(&req.token, json!({"name": "Skin", "template": minimal_template(),
+            "pay": {"model": "hourly", "rate_minor": 3000, "currency": "USD"},
+            "requirements": {"domains": ["medicine"], "languages": [{"language": "en", "min_level": "B2"}]}})).await;
+        let rpath = format!("/api/v1/projects/{project}/requirements");
+        let set = async |body: Value| {
+            expect_status(send(&app, reqwest::Method::PUT, &req.token, &rpath, body).await, StatusCode::OK).await;
+        };
+        // Nobody stated quality, hours or a rate: 15 + 5 + 8 points each, plus 4 a year of dermatology.
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(b.id, 32 + 28), (a.id, 20 + 28)]);
+
+        // Expertise: twelve years put the first worker ahead (capped at ten: 40 points).
+        expect_status(put_profile(&app, &a.token, profile(12, "C1", "Europe/Berlin")).await, StatusCode::OK).await;
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 68), (b.id, 60)]);
+        // The same through a sub-domain (read from the expertise index), and a sub-domain nobody has.
+        set(json!({"domains": ["medicine/dermatology", "law/tax"], "languages": [{"language": "en", "min_level": "B2"}]})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 68), (b.id, 60)]);
+        set(json!({"domains": ["medicine/radiology"]})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.0, 0);
+        set(json!({"domains": ["medicine"], "languages": [{"language": "en", "min_level": "B2"}]})).await;
+
+        // Language: English at B1 no longer meets B2.
+        expect_status(put_profile(&app, &a.token, profile(12, "B1", "Europe/Berlin")).await, StatusCode::OK).await;
+        assert_eq!(ranking(&app, &req.token, project).await.0, 1);
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(b.id, 60)]);
+        expect_status(put_profile(&app, &a.token, profile(12, "native", "Europe/Berlin")).await, StatusCode::OK).await;
+        assert_eq!(ranking(&app, &req.token, project).await.0, 2);
+
+        // Country, set on its own (the settings page's write): the second worker moves to Kenya.
+        set(json!({"domains": ["medicine"], "countries": ["DE"]})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.0, 2);
+        app.app.store.set_user_country(req.org_id, b.id, Some("KE".into())).await.unwrap();
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 68)]);
+
+        // Quality: 50 % drops the first worker below a least quality of 70 %; 100 % lifts the second.
+        set(json!({"domains": ["medicine"], "min_quality": 0.7})).await;
+        give_quality(&app, req.org_id, project, a.id, 5, 10).await;
+        give_quality(&app, req.org_id, project, b.id, 10, 10).await;
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(b.id, 32 + 30 + 5 + 8)]);
+
+        // Time zones: a window of offsets filters, says where each worker is and adds no points.
+        set(json!({"domains": ["medicine"], "utc_offset": {"min": "-04:00", "max": "UTC-2"}})).await;
+        let got = expect_status(app.api.get(&req.token, &rpath).await, StatusCode::OK).await;
+        assert_eq!(got["utc_offset"], json!({"min": "-04:00", "max": "-02:00"}));
+        let (total, rows, m) = ranking(&app, &req.token, project).await;
+        assert_eq!((total, rows), (1, vec![(b.id, 75)]));
+        assert_eq!(m["workers"][0]["reasons"][4], "UTC-3, within the project's hours (UTC-4 to UTC-2)", "{m}");
+        let e = expect_error(app.next(&a.token, project).await, StatusCode::FORBIDDEN, "not_eligible").await;
+        assert_eq!(e["details"]["reasons"], json!([{"kind": "time_zone", "needs": "a time zone from UTC-4 to UTC-2 (yours is UTC+1)"}]));
+        set(json!({"domains": ["medicine"], "utc_offset": {"min": "+00:00", "max": "+03:00"}})).await;
+        assert_eq!(ranking(&app, &req.token, project).await.1, vec![(a.id, 40 + 15 + 5 + 8)]);
+        for (body, field) in [
+            (json!({"utc_offset": {"min": "noon", "max": "+01:00"}}), "requirements.utc_offset.min"),
+            (json!({"utc_offset": {"min": "-01:00", "max": "+15:00"}}), "requirements.utc_offset.max"),
+            (json!({"utc_offset": {"min": "+03:00", "max": "-03:00"}}), "requirements.utc_offset.max"),
+        ] {
+            let e = expect_error(send(&app, reqwest::Method::PUT, &req.token, &rpath, body).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_requirements").await;
+            assert_eq!(e["details"]["field"], field, "{e}");
+        }
+        let e = expect_error(app.create_project(&req.token, &json!({"name": "X", "template": minimal_template(),
+            "requirements": {"utc_offset": {"min": "-1", "max": "later"}}})).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_requirements").await;
+        assert_eq!(e["details"]["field"], "requirements.utc_offset.max");
+
+        // A worker who joins later is in the pool at once; a deleted account leaves it.
+        set(json!({})).await;
+        let c = app.user("Lab", "c@lab.test", Role::Worker).await;
+        let (total, rows, _) = ranking(&app, &req.token, project).await;
+        assert_eq!(total, 3);
+        assert!(rows.iter().any(|(id, _)| *id == c.id));
+        app.app.store.delete_account(b.id, 0).await.unwrap();
+        let (total, rows, _) = ranking(&app, &req.token, project).await;
+        assert_eq!(total, 2);
+        assert!(!rows.iter().any(|(id, _)| *id == b.id));
+
+        // The rows the writes kept are the rows the migration's backfill builds from the same data.
+        let kept = match_rows(&app, req.org_id).await;
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        let text = if app.backend == "postgres" {
+            include_str!("../../store/migrations/postgres/0023_match_rows.sql")
+        } else {
+            include_str!("../../store/migrations/sqlite/0023_match_rows.sql")
+        };
+        let backfill = text.split_once("-- BACKFILL").unwrap().1.split_once('\n').unwrap().1.to_string();
+        app.app
+            .store
+            .write_tx(move |tx| {
+                tx.execute("DELETE FROM worker_match", fairloop_store::params![])?;
+                for statement in backfill.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+                    tx.execute(statement, fairloop_store::params![])?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(match_rows(&app, req.org_id).await, kept);
+    })
+    .await;
+}

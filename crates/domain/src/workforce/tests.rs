@@ -110,6 +110,7 @@ fn dermatologist() -> WorkerFacts {
         quality_permille: Some(900),
         hours_per_week: Some(20),
         min_rate: Some((3000, "EUR".into())),
+        utc_offset: Some(60),
     }
 }
 
@@ -220,5 +221,95 @@ fn the_score_rewards_fit_quality_availability_and_rate() {
     assert_eq!(
         base_points(None, None),
         NEW_QUALITY_POINTS + UNKNOWN_AVAILABILITY_POINTS
+    );
+}
+
+#[test]
+fn time_zones_have_offsets_and_offsets_parse_or_name_the_field() {
+    assert_eq!(utc_offset_minutes("Europe/Berlin"), Some(60));
+    assert_eq!(utc_offset_minutes("America/Sao_Paulo"), Some(-180));
+    assert_eq!(utc_offset_minutes("Asia/Kolkata"), Some(330));
+    assert_eq!(utc_offset_minutes("Australia/Sydney"), Some(600));
+    assert_eq!(utc_offset_minutes("UTC"), Some(0));
+    assert_eq!(utc_offset_minutes("Mars/Olympus_Mons"), None);
+    assert_eq!(parse_utc_offset("f", "+01:00"), Ok(60));
+    assert_eq!(parse_utc_offset("f", "-03:00"), Ok(-180));
+    assert_eq!(parse_utc_offset("f", "UTC+5:30"), Ok(330));
+    assert_eq!(parse_utc_offset("f", "+2"), Ok(120));
+    assert_eq!(parse_utc_offset("f", "UTC"), Ok(0));
+    assert_eq!(parse_utc_offset("f", "0"), Ok(0));
+    for bad in [
+        "",
+        "1",
+        "+15:00",
+        "-13:00",
+        "+01:20",
+        "+1:60",
+        "Berlin",
+        "+01:00:00",
+        "++1",
+    ] {
+        let e = parse_utc_offset("requirements.utc_offset.min", bad).unwrap_err();
+        assert_eq!(e.field, "requirements.utc_offset.min", "{bad}");
+    }
+    assert_eq!(format_utc_offset(-180), "-03:00");
+    assert_eq!(utc_offset_label(330), "UTC+5:30");
+    assert_eq!(utc_offset_label(-180), "UTC-3");
+}
+
+#[test]
+fn a_window_of_offsets_filters_and_explains_without_points() {
+    let mut req = derm_requirements();
+    req.utc_offset = Some(OffsetRange {
+        min: "UTC-3".into(),
+        max: "+2".into(),
+    });
+    let req = req.validate().unwrap();
+    let range = req.utc_offset.clone().unwrap();
+    assert_eq!(
+        (range.min.as_str(), range.max.as_str()),
+        ("-03:00", "+02:00")
+    );
+    let w = dermatologist();
+    assert!(unmet(&req, &w).is_empty());
+    let (with, reasons) = score(&req, None, &w);
+    assert_eq!(with, score(&derm_requirements(), None, &w).0);
+    assert_eq!(
+        reasons[4],
+        "UTC+1, within the project's hours (UTC-3 to UTC+2)"
+    );
+    let far = WorkerFacts {
+        utc_offset: Some(540),
+        ..w.clone()
+    };
+    let u = unmet(&req, &far);
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].kind, "time_zone");
+    assert_eq!(
+        u[0].needs,
+        "a time zone from UTC-3 to UTC+2 (yours is UTC+9)"
+    );
+    let unknown = WorkerFacts {
+        utc_offset: None,
+        ..w
+    };
+    assert!(unmet(&req, &unknown)[0].needs.contains("not said"));
+    let mut backwards = derm_requirements();
+    backwards.utc_offset = Some(OffsetRange {
+        min: "+02:00".into(),
+        max: "-03:00".into(),
+    });
+    assert_eq!(
+        backwards.validate().unwrap_err().field,
+        "requirements.utc_offset.max"
+    );
+    let mut garbled = derm_requirements();
+    garbled.utc_offset = Some(OffsetRange {
+        min: "noon".into(),
+        max: "+03:00".into(),
+    });
+    assert_eq!(
+        garbled.validate().unwrap_err().field,
+        "requirements.utc_offset.min"
     );
 }

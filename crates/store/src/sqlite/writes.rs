@@ -73,6 +73,9 @@ pub(super) fn upsert_user(conn: &Connection, user: NewUser) -> StoreResult<User>
             )
         })
         .map_err(db)?;
+    conn.prepare_cached(crate::sql::INSERT_MATCH_ROW)
+        .and_then(|mut s| s.execute(params![id]))
+        .map_err(db)?;
     Ok(User {
         id,
         org_id,

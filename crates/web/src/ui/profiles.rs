@@ -478,6 +478,8 @@ async fn matching_page(
                 chosen => ser(&req.domains), domains => ser(&domain_options()), levels => level_options(),
                 countries => req.countries.join(", "),
                 min_quality => req.min_quality.map(|q| format!("{}", (q * 100.0).round())),
+                utc_min => req.utc_offset.as_ref().map(|r| r.min.clone()).unwrap_or_default(),
+                utc_max => req.utc_offset.as_ref().map(|r| r.max.clone()).unwrap_or_default(),
                 workers => workers, total => matches.total, page => page, pages => pages,
                 prev => (page > 1).then_some(page - 1), next => (page < pages).then_some(page + 1),
             },
@@ -548,6 +550,14 @@ pub async fn save_requirements(
                 min_level: get(&format!("min_level_{i}")),
             });
         }
+    }
+    // A window of offsets: both ends, or neither (one end alone is checked, and named, by the validation).
+    let (utc_min, utc_max) = (get("utc_offset_min"), get("utc_offset_max"));
+    if !utc_min.is_empty() || !utc_max.is_empty() {
+        req.utc_offset = Some(workforce::OffsetRange {
+            min: utc_min,
+            max: utc_max,
+        });
     }
     let q = get("min_quality");
     if !q.is_empty() {
