@@ -32,6 +32,7 @@ pub mod media_export;
 pub mod messages;
 pub mod notices;
 pub mod onboarding;
+pub mod outbound;
 pub mod payouts;
 pub mod prefetch;
 pub mod privacy;
