@@ -21,6 +21,7 @@ mod error;
 pub mod export;
 pub mod floor;
 pub mod guidelines;
+pub mod home;
 pub mod import;
 pub mod interview;
 pub mod invitations;

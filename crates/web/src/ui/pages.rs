@@ -350,7 +350,9 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let names = |m: i64| (m != 0).then(|| fairloop_domain::sensitivity::names(m));
     let projects = ui.state.app.projects(p).await?;
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
-    let eligibility = ui.state.app.eligibility(p, &ids).await?;
+    // Eligibility, unmet assessments and interviews: one read for every card.
+    let qualification = ui.state.app.home_qualification(p, &ids).await?;
+    let eligibility = &qualification.eligibility;
     let mut cards = Vec::new();
     for project in projects {
         let fit = eligibility.get(&project.id).cloned().unwrap_or_default();
@@ -436,7 +438,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         .map(|(currency, minor)| render::money(minor, &currency))
         .collect();
     // Qualification requirements not met yet: the card offers the assessment instead of "Start".
-    let unmet = ui.state.app.my_unmet_requirements(p).await?;
+    let unmet = &qualification.unmet_assessments;
     let qual_projects: Vec<i64> = unmet.iter().map(|(project, _)| *project).collect();
     let quals: Vec<minijinja::Value> = unmet
         .iter()
@@ -446,7 +448,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         })
         .collect();
     // Projects with a screening interview: the card links it (docs/assessments.md).
-    let interview_projects = ui.state.app.interview_projects(p).await?;
+    let interview_projects = &qualification.interview_projects;
     Ok(render(
         "home.html",
         context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),
