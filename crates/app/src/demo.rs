@@ -1,6 +1,7 @@
 //! The demo organization: users of every role, four projects of different task types filled with sample data
 //! written here (no download), an image project whose pictures are drawn here and uploaded through the
-//! MediaStore (when the app has one), and a few answers already in so that stats and exports show something.
+//! MediaStore (when the app has one), a few answers already in so that stats and exports show something, and a
+//! staffing vendor with a manager and two workers of its own in the lab (the vendor console has something to show).
 //!
 //! Running it again reuses what exists (users, projects, items by external id) and issues fresh tokens.
 
@@ -24,10 +25,22 @@ pub const DEMO_ORG: &str = "Demo Lab";
 /// The password of every demo user (for the web app's sign-in).
 pub const DEMO_PASSWORD: &str = "fairloop-demo";
 
+/// The demo's staffing vendor (docs/vendors.md), contracted by [`DEMO_ORG`].
+pub const DEMO_VENDOR: &str = "Acme Staffing";
+
+/// The vendor's manager (an admin of the vendor organization), who sees the vendor's workers at `/vendors`.
+pub const DEMO_VENDOR_MANAGER: &str = "vendor@demo.fairloop.test";
+
+/// The vendor's two workers: users of the Demo Lab who joined through the vendor's invitation links.
+pub const VENDOR_WORKERS: [(&str, &str); 2] = [
+    ("acme1@demo.fairloop.test", "Lena Park (Acme Staffing)"),
+    ("acme2@demo.fairloop.test", "Tomás Ruiz (Acme Staffing)"),
+];
+
 /// What the demo created, for printing.
 #[derive(Debug, Clone)]
 pub struct DemoSummary {
-    /// Each demo user with a fresh API token.
+    /// Each demo user with a fresh API token (the lab's users, then the vendor's manager).
     pub users: Vec<(User, String)>,
     /// Each demo project: id, name, items.
     pub projects: Vec<(i64, String, u64)>,
@@ -221,7 +234,59 @@ impl App {
         if self.media.is_configured() {
             projects.push(self.seed_image_project(&users).await?);
         }
+        let reviews = projects
+            .iter()
+            .find(|(_, name, _)| name == "Classify product reviews")
+            .map(|(id, _, _)| *id);
+        users.push(self.seed_vendor(&users[0].0, reviews).await?);
         Ok(DemoSummary { users, projects })
+    }
+
+    /// The staffing vendor: [`DEMO_VENDOR`] with its manager [`DEMO_VENDOR_MANAGER`], contracted by the Demo Lab,
+    /// and two workers who joined the lab through the vendor's invitation links (so they are the lab's users
+    /// tagged with the vendor, docs/vendors.md) and answered a few product reviews, so the vendor console shows
+    /// work, time and pay. Answers the manager with a fresh API token. On a second run the workers exist and are
+    /// left as they are.
+    async fn seed_vendor(
+        &self,
+        lab_admin: &User,
+        reviews: Option<i64>,
+    ) -> AppResult<(User, String)> {
+        let manager = self
+            .create_vendor(
+                DEMO_VENDOR,
+                DEMO_VENDOR_MANAGER,
+                "Val Vendor (Acme Staffing)",
+                Some(DEMO_PASSWORD),
+            )
+            .await?;
+        let lab = principal(lab_admin);
+        self.contract_vendor(&lab, DEMO_VENDOR).await?;
+        let vendor = principal(&manager.0);
+        for (email, name) in VENDOR_WORKERS {
+            if self.store.user_by_email(email).await?.is_some() {
+                continue;
+            }
+            let invited = self
+                .vendor_invite(&vendor, lab.org_id, Some(email), None)
+                .await?;
+            let joined = self
+                .accept_invitation(
+                    &invited.token,
+                    crate::invitations::AcceptInput {
+                        email: email.into(),
+                        name: name.into(),
+                        password: DEMO_PASSWORD.into(),
+                        confirm: DEMO_PASSWORD.into(),
+                    },
+                )
+                .await?;
+            if let Some(project) = reviews {
+                self.answer_reviews(&principal(&joined.user), project, 3)
+                    .await?;
+            }
+        }
+        Ok(manager)
     }
 
     /// The image project: street scenes drawn in code ([`fairloop_media::synth`]) uploaded through the
@@ -370,24 +435,29 @@ impl App {
     /// Two workers answer the first reviews, so the classification project starts with progress and agreement.
     async fn seed_review_answers(&self, users: &[(User, String)], project: i64) -> AppResult<()> {
         for (u, _) in &users[3..5] {
-            let p = principal(u);
-            for _ in 0..12 {
-                let Some(task) = self.next_task(&p, project).await? else {
-                    break;
-                };
-                let text = task.item.data["text"].as_str().unwrap_or_default();
-                let label = guess_sentiment(text);
-                self.submit(
-                    &p,
-                    task.assignment_id,
-                    SubmitBody {
-                        answers: json!({"sentiment": label}),
-                        integrity: None,
-                    },
-                    None,
-                )
-                .await?;
-            }
+            self.answer_reviews(&principal(u), project, 12).await?;
+        }
+        Ok(())
+    }
+
+    /// `worker` answers up to `n` product reviews with the sentiment the words suggest.
+    async fn answer_reviews(&self, worker: &Principal, project: i64, n: usize) -> AppResult<()> {
+        for _ in 0..n {
+            let Some(task) = self.next_task(worker, project).await? else {
+                break;
+            };
+            let text = task.item.data["text"].as_str().unwrap_or_default();
+            let label = guess_sentiment(text);
+            self.submit(
+                worker,
+                task.assignment_id,
+                SubmitBody {
+                    answers: json!({"sentiment": label}),
+                    integrity: None,
+                },
+                None,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -14,15 +14,12 @@
 //! down, slow (the timeout) or answers garbage loses no turn and scores nothing; the candidate is told so
 //! (`503 interviewer_unavailable`) and retries the same step.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use fairloop_domain::ProjectId;
 use fairloop_domain::time::{now_millis, to_rfc3339};
 use fairloop_store::Principal;
 use fairloop_store::interviews::{Interview, Next};
-use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -216,45 +213,24 @@ impl ChatError {
     }
 }
 
-/// A client for `POST {base}/chat/completions`: hyper over TCP, or TLS by rustls (ring) for `https`, one
-/// connection per request (an interview makes a handful), the whole exchange under the configured timeout.
+/// A client for `POST {base}/chat/completions` through [`crate::outbound`] (a connection per request: an interview
+/// makes a handful), the whole exchange under the configured timeout, the reply read up to [`MAX_REPLY_BYTES`].
 #[derive(Clone)]
 struct ChatClient {
     config: InterviewConfig,
-    tls: tokio_rustls::TlsConnector,
 }
 
 impl ChatClient {
+    /// A client over the configuration; fails only if TLS cannot be set up.
     fn new(config: InterviewConfig) -> AppResult<ChatClient> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| AppError::Internal(format!("TLS setup: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(ChatClient {
-            config,
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls)),
-        })
+        crate::outbound::tls().map_err(AppError::Internal)?;
+        Ok(ChatClient { config })
     }
 
     /// Sends the messages; answers the first choice's content.
     async fn complete(&self, messages: Vec<Value>) -> Result<String, ChatError> {
         let body = json!({"model": self.config.model, "messages": messages, "temperature": 0});
-        let timeout = self.config.timeout;
-        let raw = match tokio::time::timeout(timeout, self.post(body.to_string())).await {
-            Ok(r) => r?,
-            Err(_) => {
-                return Err(ChatError::Unreachable(format!(
-                    "no answer within {} s",
-                    timeout.as_secs_f64()
-                )));
-            }
-        };
+        let raw = self.post(body.to_string()).await?;
         let v: Value = serde_json::from_slice(&raw)
             .map_err(|e| ChatError::Garbage(format!("the reply is not JSON: {e}")))?;
         v.pointer("/choices/0/message/content")
@@ -263,87 +239,32 @@ impl ChatClient {
             .ok_or_else(|| ChatError::Garbage("the reply has no choices[0].message.content".into()))
     }
 
+    /// Posts the body; answers the reply's bytes, or why there is no usable reply (any failure, and any status
+    /// but 2xx, is the endpoint being unreachable: the candidate retries the same step).
     async fn post(&self, body: String) -> Result<Vec<u8>, ChatError> {
-        let down =
-            |what: &str, e: &dyn std::fmt::Display| ChatError::Unreachable(format!("{what}: {e}"));
         let base = self.config.base_url.trim_end_matches('/');
         let url = url::Url::parse(&format!("{base}/chat/completions"))
-            .map_err(|e| down("the configured base URL", &e))?;
-        let host = url.host_str().unwrap_or_default().to_string();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| down(&format!("looking up {host}"), &e))?
-            .collect();
-        let mut last = ChatError::Unreachable(format!("{host} has no address"));
-        let mut stream = None;
-        for a in &addrs {
-            match tokio::net::TcpStream::connect(a).await {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = down(&format!("connecting to {a}"), &e),
-            }
-        }
-        let Some(tcp) = stream else { return Err(last) };
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        };
-        let mut req = hyper::Request::post(url.path())
-            .header(hyper::header::HOST, authority)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .header(hyper::header::ACCEPT, "application/json");
+            .map_err(|e| ChatError::Unreachable(format!("the configured base URL: {e}")))?;
+        let mut headers = vec![("accept", "application/json".to_string())];
         if let Some(k) = &self.config.api_key {
-            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {k}"));
+            headers.push(("authorization", format!("Bearer {k}")));
         }
-        let req = req
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .map_err(|e| down("building the request", &e))?;
-        if url.scheme() == "https" {
-            let name = rustls::pki_types::ServerName::try_from(host.clone())
-                .map_err(|e| down("the host name", &e))?;
-            let tls = self
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| down("TLS", &e))?;
-            exchange(tls, req).await
-        } else {
-            exchange(tcp, req).await
-        }
-    }
-}
-
-async fn exchange<IO>(
-    io: IO,
-    req: hyper::Request<http_body_util::Full<bytes::Bytes>>,
-) -> Result<Vec<u8>, ChatError>
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+        let post = crate::outbound::Post {
+            url: &url,
+            headers: &headers,
+            body,
+            timeout: self.config.timeout,
+            max_body: MAX_REPLY_BYTES,
+            check: None,
+        };
+        let answer = crate::outbound::post_json(post)
             .await
-            .map_err(|e| ChatError::Unreachable(format!("HTTP handshake: {e}")))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let resp = sender
-        .send_request(req)
-        .await
-        .map_err(|e| ChatError::Unreachable(format!("sending: {e}")))?;
-    let status = resp.status();
-    let body = http_body_util::Limited::new(resp.into_body(), MAX_REPLY_BYTES)
-        .collect()
-        .await
-        .map_err(|e| ChatError::Unreachable(format!("reading the reply: {e}")))?
-        .to_bytes();
-    if !status.is_success() {
-        return Err(ChatError::Unreachable(format!("HTTP {}", status.as_u16())));
+            .map_err(|e| ChatError::Unreachable(e.to_string()))?;
+        if !answer.is_success() {
+            return Err(ChatError::Unreachable(format!("HTTP {}", answer.status)));
+        }
+        Ok(answer.body)
     }
-    Ok(body.to_vec())
 }
 
 /// The JSON object in a model's reply: the whole content, or the part inside a fenced block or braces.

@@ -335,6 +335,25 @@ pub(crate) fn hourly_rate(pay: Option<&str>) -> Option<(i64, String)> {
     ))
 }
 
+/// Whether each of `projects` is open to a worker with `profile`, given the organization's requirements (the
+/// stored specs by project): the profile's part of eligibility, from data already read.
+pub(crate) fn eligibility_of(
+    requirements: &HashMap<ProjectId, String>,
+    profile: Option<&ProfileRow>,
+    projects: &[ProjectId],
+) -> AppResult<HashMap<ProjectId, Eligibility>> {
+    let facts = profile.map(|p| p.facts()).unwrap_or_default();
+    let mut out = HashMap::new();
+    for id in projects {
+        let unmet = match requirements.get(id) {
+            Some(s) => workforce::unmet(&parse_requirements(s)?, &facts),
+            None => Vec::new(),
+        };
+        out.insert(*id, Eligibility::of(unmet));
+    }
+    Ok(out)
+}
+
 /// Parses stored requirements (written by this module, so a failure is ours).
 pub(crate) fn parse_requirements(spec: &str) -> AppResult<Requirements> {
     serde_json::from_str(spec).map_err(|e| AppError::Internal(format!("stored requirements: {e}")))
@@ -723,16 +742,7 @@ impl App {
             .store
             .requirements_and_profile(principal.org_id, principal.user_id)
             .await?;
-        let facts = profile.map(|p| p.facts()).unwrap_or_default();
-        let mut out = HashMap::new();
-        for id in projects {
-            let unmet = match reqs.get(id) {
-                Some(s) => workforce::unmet(&parse_requirements(s)?, &facts),
-                None => Vec::new(),
-            };
-            out.insert(*id, Eligibility::of(unmet));
-        }
-        Ok(out)
+        eligibility_of(&reqs, profile.as_ref(), projects)
     }
 
     /// Whether one project is open to the caller, with every kind of requirement: the profile's (domains,

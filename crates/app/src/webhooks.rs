@@ -18,7 +18,7 @@
 //!   the job takes due rows under a lease, so a restart or a crash loses nothing and retries later.
 //!   Delivery is at least once: receivers drop repeats by `Fairloop-Event-Id`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::error::NotFoundAs;
+use crate::outbound::OutboundError;
 use crate::{App, AppError, AppResult};
 
 /// Every event type an endpoint may subscribe to.
@@ -560,46 +561,23 @@ enum SendError {
     Failed(String),
 }
 
-/// Posts deliveries: one HTTP/1.1 request per attempt over a fresh connection, TLS by rustls with Mozilla's
-/// roots, to an address the policy allows. The host name is resolved here and every address is checked before
-/// connecting to it, so what is checked is what is connected to; redirects are answers like any other.
-#[derive(Clone)]
+/// Posts deliveries through [`crate::outbound`] (a fresh connection per attempt, no redirects: a 3xx is an answer
+/// like any other) to an address the policy allows: the URL is checked against the allowlist, and every address
+/// its host resolves to is checked before connecting, so what is checked is what is connected to.
+#[derive(Debug, Clone)]
 pub struct DeliveryClient {
     policy: Arc<HostPolicy>,
-    tls: tokio_rustls::TlsConnector,
     timeout: Duration,
 }
 
-impl std::fmt::Debug for DeliveryClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryClient")
-            .field("policy", &self.policy)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
-}
-
 impl DeliveryClient {
-    /// A client over the policy, with a timeout per attempt.
+    /// A client over the policy, with a timeout per attempt; fails only if TLS cannot be set up.
     pub fn new(policy: Arc<HostPolicy>, timeout: Duration) -> Result<DeliveryClient, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(DeliveryClient {
-            policy,
-            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
-            timeout,
-        })
+        crate::outbound::tls()?;
+        Ok(DeliveryClient { policy, timeout })
     }
 
-    /// Posts `body` with `headers` to `url`; answers the HTTP status.
+    /// Posts `body` with `headers` to `url`; answers the HTTP status (the answer's body is not read).
     async fn post(
         &self,
         url: &str,
@@ -610,120 +588,21 @@ impl DeliveryClient {
             .policy
             .check_url(url)
             .map_err(|r| SendError::Refused(r.0))?;
-        match tokio::time::timeout(self.timeout, self.post_checked(&url, headers, body)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Failed(format!(
-                "no answer within {} s",
-                self.timeout.as_secs()
-            ))),
+        let check = |host: &str, ip: IpAddr| self.policy.check_address(host, ip).map_err(|r| r.0);
+        let post = crate::outbound::Post {
+            url: &url,
+            headers,
+            body,
+            timeout: self.timeout,
+            max_body: 0,
+            check: Some(&check),
+        };
+        match crate::outbound::post_json(post).await {
+            Ok(answer) => Ok(answer.status),
+            Err(OutboundError::Refused(why)) => Err(SendError::Refused(why)),
+            Err(e) => Err(SendError::Failed(e.to_string())),
         }
     }
-
-    async fn post_checked(
-        &self,
-        url: &url::Url,
-        headers: &[(&str, String)],
-        body: String,
-    ) -> Result<u16, SendError> {
-        let failed =
-            |what: &str, e: &dyn std::fmt::Display| SendError::Failed(format!("{what}: {e}"));
-        let host = url.host_str().unwrap_or_default().to_string();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = match url.host() {
-            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
-            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-            _ => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| failed(&format!("looking up {host}"), &e))?
-                .collect(),
-        };
-        if addrs.is_empty() {
-            return Err(SendError::Failed(format!("{host} has no address")));
-        }
-        for a in &addrs {
-            self.policy
-                .check_address(&host, a.ip())
-                .map_err(|r| SendError::Refused(r.0))?;
-        }
-        let mut last = None;
-        let mut stream = None;
-        for a in &addrs {
-            match tokio::net::TcpStream::connect(a).await {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(failed(&format!("connecting to {a}"), &e)),
-            }
-        }
-        let Some(tcp) = stream else {
-            return Err(last.unwrap_or_else(|| SendError::Failed("no address answered".into())));
-        };
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        };
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        let mut req = hyper::Request::post(path).header(hyper::header::HOST, authority);
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        let req = req
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .map_err(|e| failed("building the request", &e))?;
-        if url.scheme() == "https" {
-            let name = rustls::pki_types::ServerName::try_from(host.clone())
-                .map_err(|e| failed("the host name", &e))?;
-            let tls = self
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| failed("TLS", &e))?;
-            exchange(tls, req).await
-        } else {
-            exchange(tcp, req).await
-        }
-    }
-}
-
-/// One request and its answer's status over a connection.
-async fn exchange<IO>(
-    io: IO,
-    req: hyper::Request<http_body_util::Full<bytes::Bytes>>,
-) -> Result<u16, SendError>
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
-            .await
-            .map_err(|e| SendError::Failed(format!("HTTP handshake: {e}")))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let resp = sender
-        .send_request(req)
-        .await
-        .map_err(|e| SendError::Failed(format!("sending: {}", chain(&e))))?;
-    Ok(resp.status().as_u16())
-}
-
-/// Every cause in an error's chain, joined: hyper's own message alone rarely says what failed.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let m = s.to_string();
-        if !out.contains(&m) {
-            out.push_str(": ");
-            out.push_str(&m);
-        }
-        cur = s.source();
-    }
-    out
 }
 
 /// What one step of the job did.
@@ -821,7 +700,6 @@ impl WebhookJob {
         let t = now_millis() / 1000;
         let body = d.delivery.payload.clone();
         let headers = [
-            ("content-type", "application/json".to_string()),
             (
                 "user-agent",
                 concat!("Fairloop-Webhooks/", env!("CARGO_PKG_VERSION")).to_string(),

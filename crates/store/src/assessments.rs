@@ -169,6 +169,35 @@ pub struct Requirement {
     pub pass_mark: i64,
 }
 
+/// [`unmet_requirements_all`](dyn Store::unmet_requirements_all) inside a transaction (the home page reads it
+/// with the rest of what its cards need, in one read).
+pub(crate) fn unmet_requirements_in(
+    tx: &dyn Tx,
+    org: OrgId,
+    worker: UserId,
+) -> StoreResult<Vec<(ProjectId, Requirement)>> {
+    tx.query(
+        "SELECT r.project_id, r.assessment_id, a.title, r.pass_mark FROM project_qualifications r \
+         JOIN assessments a ON a.id = r.assessment_id \
+         WHERE r.org_id = $1 AND NOT EXISTS (SELECT 1 FROM assessment_attempts t \
+           WHERE t.assessment_id = r.assessment_id AND t.worker_id = $2 AND t.status = 'graded' \
+           AND t.score_pct >= r.pass_mark) ORDER BY r.project_id, r.assessment_id LIMIT 100",
+        params![org, worker],
+    )?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.i64(0)?,
+            Requirement {
+                assessment_id: r.i64(1)?,
+                title: r.string(2)?,
+                pass_mark: r.i64(3)?,
+            },
+        ))
+    })
+    .collect()
+}
+
 fn attempt_by_id(tx: &dyn Tx, org: OrgId, id: i64, lock: bool) -> StoreResult<Attempt> {
     // PostgreSQL locks only the attempt's own row, not the user's it is joined with.
     let lock = if lock && !tx.for_update().is_empty() {
@@ -607,29 +636,8 @@ impl dyn Store + '_ {
         org: OrgId,
         worker: UserId,
     ) -> StoreResult<Vec<(ProjectId, Requirement)>> {
-        self.read_tx(move |tx| {
-            tx.query(
-                "SELECT r.project_id, r.assessment_id, a.title, r.pass_mark FROM project_qualifications r \
-                 JOIN assessments a ON a.id = r.assessment_id \
-                 WHERE r.org_id = $1 AND NOT EXISTS (SELECT 1 FROM assessment_attempts t \
-                   WHERE t.assessment_id = r.assessment_id AND t.worker_id = $2 AND t.status = 'graded' \
-                   AND t.score_pct >= r.pass_mark) ORDER BY r.project_id, r.assessment_id LIMIT 100",
-                params![org, worker],
-            )?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.i64(0)?,
-                    Requirement {
-                        assessment_id: r.i64(1)?,
-                        title: r.string(2)?,
-                        pass_mark: r.i64(3)?,
-                    },
-                ))
-            })
-            .collect()
-        })
-        .await
+        self.read_tx(move |tx| unmet_requirements_in(tx, org, worker))
+            .await
     }
 
     /// Changes an assessment of the organization, locking its row (starting an attempt locks it too). `409

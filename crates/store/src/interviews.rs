@@ -199,16 +199,8 @@ impl dyn Store + '_ {
 
     /// The organization's projects that run a screening interview (the worker's home links them).
     pub async fn projects_with_interviews(&self, org: OrgId) -> StoreResult<Vec<ProjectId>> {
-        self.read_tx(move |tx| {
-            tx.query(
-                "SELECT project_id FROM interview_setups WHERE org_id = $1 ORDER BY project_id",
-                params![org],
-            )?
-            .iter()
-            .map(|r| r.i64(0))
-            .collect()
-        })
-        .await
+        self.read_tx(move |tx| projects_with_interviews_in(tx, org))
+            .await
     }
 
     /// A project's interview setup (JSON), if it has one.
@@ -480,4 +472,16 @@ impl dyn Store + '_ {
         })
         .await
     }
+}
+
+/// [`projects_with_interviews`](dyn Store::projects_with_interviews) inside a transaction (the home page reads it
+/// with the rest of what its cards need, in one read).
+pub(crate) fn projects_with_interviews_in(tx: &dyn Tx, org: OrgId) -> StoreResult<Vec<ProjectId>> {
+    tx.query(
+        "SELECT project_id FROM interview_setups WHERE org_id = $1 ORDER BY project_id",
+        params![org],
+    )?
+    .iter()
+    .map(|r| r.i64(0))
+    .collect()
 }

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 pub mod assessments;
 pub mod dashboard;
 pub mod floor;
+pub mod home;
 pub mod interviews;
 pub mod invitations;
 pub mod ledger;

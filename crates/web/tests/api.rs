@@ -150,8 +150,7 @@ async fn happy_path_import_claim_submit_stats_and_export() {
 
         // The same worker in another project has another pseudonym.
         let other = app.project(&req.token, minimal_project(1)).await;
-        expect_status(app.import_jsonl(&req.token, other, &jsonl_items("o", 0..1), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, other, &jsonl_items("o", 0..1)).await;
         let task = app.claim(&workers[0].token, other).await;
         let r = app.submit(&workers[0].token, task["assignment_id"].as_i64().unwrap(), json!({"label": "a"}), None);
         expect_status(r.await, StatusCode::OK).await;
@@ -272,12 +271,8 @@ async fn atomic_import_with_bad_lines_saves_nothing_and_lists_every_bad_line() {
     on_every_backend(async |app: TestApp| {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("g", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("g", 0..2))
+            .await;
         let before = app.export_jsonl(&req.token, project).await;
 
         // The default mode is atomic; asking for it by name is the same.
@@ -307,12 +302,8 @@ async fn skip_mode_import_saves_good_lines_and_lists_bad_ones() {
     on_every_backend(async |app: TestApp| {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("g", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("g", 0..2))
+            .await;
         let r = expect_status(
             app.import_jsonl(&req.token, project, MIXED, Some("skip"))
                 .await,
@@ -453,12 +444,8 @@ async fn import_over_the_size_limit_is_413_and_keeps_earlier_items() {
     on_every_backend_with(config, async |app: TestApp| {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("k", 0..3), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("k", 0..3))
+            .await;
         let before = app.export_jsonl(&req.token, project).await;
 
         let big = jsonl_items("big", 0..100);
@@ -506,12 +493,8 @@ async fn submit_validates_answers_and_body_without_consuming_the_assignment() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("s", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("s", 0..1))
+            .await;
         let a = app.claim(&w.token, project).await["assignment_id"]
             .as_i64()
             .unwrap();
@@ -640,12 +623,8 @@ async fn idempotency_key_replays_the_first_result_and_is_not_reusable() {
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let w2 = app.user("acme", "w2@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("k", 0..3), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("k", 0..3))
+            .await;
 
         let a1 = app.claim(&w.token, project).await["assignment_id"]
             .as_i64()
@@ -744,12 +723,8 @@ async fn concurrent_retries_with_one_key_save_one_annotation() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("k", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("k", 0..1))
+            .await;
         let a = app.claim(&w.token, project).await["assignment_id"]
             .as_i64()
             .unwrap();
@@ -799,12 +774,8 @@ async fn concurrent_workers_drain_a_project_respecting_overlap() {
         let project = app
             .project(&req.token, minimal_project(OVERLAP as u32))
             .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("q", 0..ITEMS), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("q", 0..ITEMS))
+            .await;
         let mut tasks = Vec::new();
         for i in 0..WORKERS {
             let w = app
@@ -877,12 +848,8 @@ async fn skip_returns_the_item_to_others_and_204_when_nothing_is_left() {
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         assert!(r.bytes().await.unwrap().is_empty());
 
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("s", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("s", 0..1))
+            .await;
         let task = app.claim(&w1.token, project).await;
         let a1 = task["assignment_id"].as_i64().unwrap();
         // w2 finds nothing while w1 holds the only slot.
@@ -948,11 +915,7 @@ async fn higher_priority_items_are_handed_out_first() {
             "{\"id\":\"neg\",\"data\":{\"text\":\"x\"},\"priority\":-1}\n",
             "{\"id\":\"low2\",\"data\":{\"text\":\"x\"}}\n",
         );
-        expect_status(
-            app.import_jsonl(&req.token, project, body, None).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, body).await;
         let mut order = Vec::new();
         loop {
             let r = app.next(&w.token, project).await;
@@ -981,8 +944,7 @@ async fn a_worker_at_the_open_lease_cap_gets_their_oldest_lease_back() {
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let body = json!({"name": "Cap", "template": minimal_template(), "overlap": 1, "max_open_per_worker": 2});
         let project = app.project(&req.token, body).await;
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("c", 0..5), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, project, &jsonl_items("c", 0..5)).await;
         let t1 = app.claim(&w.token, project).await;
         let t2 = app.claim(&w.token, project).await;
         assert_ne!(t1["item"]["id"], t2["item"]["id"]);
@@ -1133,12 +1095,8 @@ async fn workers_cannot_use_requester_endpoints() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("x", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("x", 0..2))
+            .await;
         let before = app.export_jsonl(&req.token, project).await;
 
         expect_error(
@@ -1220,12 +1178,8 @@ async fn another_organization_sees_nothing_and_changes_nothing() {
         assert_ne!(req_a.org_id, req_b.org_id);
 
         let project = app.project(&req_a.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req_a.token, project, &jsonl_items("a", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req_a.token, project, &jsonl_items("a", 0..2))
+            .await;
         let a = app.claim(&w_a.token, project).await["assignment_id"]
             .as_i64()
             .unwrap();
@@ -1326,12 +1280,8 @@ async fn a_worker_cannot_touch_another_workers_assignment() {
         let w1 = app.user("acme", "w1@acme.test", Role::Worker).await;
         let w2 = app.user("acme", "w2@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("t", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("t", 0..2))
+            .await;
         let t1 = app.claim(&w1.token, project).await;
         let a1 = t1["assignment_id"].as_i64().unwrap();
 
@@ -1547,8 +1497,7 @@ async fn an_expired_lease_goes_to_another_worker_and_the_late_submit_is_409() {
         let body = json!({"name": "Short leases", "template": minimal_template(), "overlap": 1, "lease_seconds": 10});
         let project = app.project(&req.token, body).await;
         assert_eq!(expect_status(app.get_project(&req.token, project).await, StatusCode::OK).await["lease_seconds"], 10);
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("l", 0..1), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, project, &jsonl_items("l", 0..1)).await;
         let t1 = app.claim(&w1.token, project).await;
         let a1 = t1["assignment_id"].as_i64().unwrap();
         expect_status(app.next(&w2.token, project).await, StatusCode::NO_CONTENT).await;
@@ -1580,8 +1529,7 @@ async fn a_late_submit_still_counts_when_nobody_took_the_slot() {
         let w2 = app.user("acme", "w2@acme.test", Role::Worker).await;
         let body = json!({"name": "Short leases", "template": minimal_template(), "overlap": 1, "lease_seconds": 10});
         let project = app.project(&req.token, body).await;
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("l", 0..1), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, project, &jsonl_items("l", 0..1)).await;
         let a1 = app.claim(&w1.token, project).await["assignment_id"].as_i64().unwrap();
         assert_eq!(app.app.store.expire_leases(now_millis() + 11_000, 1000).await.unwrap(), 1);
         expect_status(app.submit(&w1.token, a1, json!({"label": "a"}), None).await, StatusCode::OK).await;
@@ -1673,12 +1621,8 @@ async fn oversized_json_bodies_and_unknown_query_parameters_are_refused() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("j", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("j", 0..1))
+            .await;
         let a = app.claim(&w.token, project).await["assignment_id"]
             .as_i64()
             .unwrap();
@@ -1746,7 +1690,7 @@ async fn item_data_round_trips_exactly() {
             "meta": {"n": 1.5, "big": 9007199254740993_i64, "list": [1, "two", null, true], "empty": {}}
         });
         let line = format!("{}\n", json!({"id": "r\u{e9}sum\u{e9}", "data": data}));
-        expect_status(app.import_jsonl(&req.token, project, &line, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, &line).await;
         let task = app.claim(&w.token, project).await;
         assert_eq!(task["item"], json!({"id": "r\u{e9}sum\u{e9}", "data": data}));
         let a = task["assignment_id"].as_i64().unwrap();
@@ -1764,12 +1708,8 @@ async fn a_nul_character_in_a_string_is_never_a_server_error() {
         let req = app.user("acme", "req@acme.test", Role::Requester).await;
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, minimal_project(1)).await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("n", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("n", 0..1))
+            .await;
 
         // Accepting these or refusing them with a 4xx are both fine; a 500 (on one backend only) is not.
         let mut answers = Vec::new();

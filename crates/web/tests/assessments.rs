@@ -12,28 +12,6 @@ use fairloop_domain::time::now_millis;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    token: &str,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut r = app
-        .api
-        .client
-        .request(method, app.api.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    send(app, reqwest::Method::POST, token, path, Some(body)).await
-}
-
 fn assessment(max_attempts: u32, with_rubric: bool) -> Value {
     let mut questions = vec![
         json!({"name": "colour", "type": "single_choice", "options": ["red", "yellow"], "label": "Colour of a ripe banana?"}),
@@ -61,42 +39,37 @@ async fn project_with_items(app: &TestApp, req: &TestUser) -> i64 {
             json!({"name": "Bugs", "template": minimal_template(), "overlap": 2}),
         )
         .await;
-    expect_status(
-        app.import_jsonl(&req.token, project, &jsonl_items("b", 0..5), None)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.items(&req.token, project, &jsonl_items("b", 0..5))
+        .await;
     project
 }
 
 async fn create(app: &TestApp, req: &TestUser, project: i64, body: Value) -> i64 {
-    let r = post(
-        app,
-        &req.token,
-        &format!("/api/v1/projects/{project}/assessments"),
-        body,
-    )
-    .await;
+    let r = app
+        .post(
+            &req.token,
+            &format!("/api/v1/projects/{project}/assessments"),
+            body,
+        )
+        .await;
     expect_status(r, StatusCode::CREATED).await["id"]
         .as_i64()
         .unwrap()
 }
 
 async fn start(app: &TestApp, w: &TestUser, assessment: i64) -> Value {
-    let r = post(
-        app,
-        &w.token,
-        &format!("/api/v1/assessments/{assessment}/attempts"),
-        json!({}),
-    )
-    .await;
+    let r = app
+        .post(
+            &w.token,
+            &format!("/api/v1/assessments/{assessment}/attempts"),
+            json!({}),
+        )
+        .await;
     expect_status(r, StatusCode::CREATED).await
 }
 
 async fn submit(app: &TestApp, w: &TestUser, attempt: i64, answers: Value) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         &w.token,
         &format!("/api/v1/assessment-attempts/{attempt}/submit"),
         json!({"answers": answers}),
@@ -115,8 +88,7 @@ async fn time_limit_and_attempts_are_enforced_and_wrong_answers_are_explained() 
         let mut bad = assessment(2, false);
         bad["keys"]["colour"] = json!("blue");
         let e = expect_error(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{project}/assessments"),
                 bad,
@@ -225,8 +197,7 @@ async fn time_limit_and_attempts_are_enforced_and_wrong_answers_are_explained() 
 
         // Both attempts are used.
         expect_error(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/assessments/{a}/attempts"),
                 json!({}),
@@ -259,14 +230,14 @@ async fn a_requirement_blocks_claims_until_the_assessment_is_passed() {
 
         // Before any requirement, claims work.
         expect_status(app.next(&w.token, project).await, StatusCode::OK).await;
-        let reqs = send(
-            &app,
-            reqwest::Method::PUT,
-            &req.token,
-            &format!("/api/v1/projects/{project}/qualifications"),
-            Some(json!({"requirements": [{"assessment_id": a, "pass_mark": 100}]})),
-        )
-        .await;
+        let reqs = app
+            .send(
+                reqwest::Method::PUT,
+                &req.token,
+                &format!("/api/v1/projects/{project}/qualifications"),
+                Some(json!({"requirements": [{"assessment_id": a, "pass_mark": 100}]})),
+            )
+            .await;
         let reqs = expect_status(reqs, StatusCode::OK).await;
         assert_eq!(reqs["requirements"][0]["pass_mark"], 100);
 
@@ -362,14 +333,14 @@ async fn a_requirement_blocks_claims_until_the_assessment_is_passed() {
         // Another organization's assessment cannot be required.
         let stranger = app.user("globex", "req@globex.test", Role::Requester).await;
         let theirs = project_with_items(&app, &stranger).await;
-        let e = send(
-            &app,
-            reqwest::Method::PUT,
-            &stranger.token,
-            &format!("/api/v1/projects/{theirs}/qualifications"),
-            Some(json!({"requirements": [{"assessment_id": a}]})),
-        )
-        .await;
+        let e = app
+            .send(
+                reqwest::Method::PUT,
+                &stranger.token,
+                &format!("/api/v1/projects/{theirs}/qualifications"),
+                Some(json!({"requirements": [{"assessment_id": a}]})),
+            )
+            .await;
         expect_error(e, StatusCode::UNPROCESSABLE_ENTITY, "invalid_assessment").await;
     })
     .await;
@@ -385,8 +356,7 @@ async fn rubric_answers_wait_for_a_person_and_attempts_stay_in_their_tenant() {
         let stranger = app.user("globex", "req@globex.test", Role::Requester).await;
         let project = project_with_items(&app, &req).await;
         let a = create(&app, &req, project, assessment(1, true)).await;
-        send(
-            &app,
+        app.send(
             reqwest::Method::PUT,
             &req.token,
             &format!("/api/v1/projects/{project}/qualifications"),
@@ -449,8 +419,7 @@ async fn rubric_answers_wait_for_a_person_and_attempts_stay_in_their_tenant() {
         .await;
         assert_eq!(queue["attempts"].as_array().unwrap().len(), 0);
         expect_error(
-            post(
-                &app,
+            app.post(
                 &stranger.token,
                 &format!("/api/v1/assessment-attempts/{id}/grade"),
                 json!({"grades": {"why": {"correct": true}}}),
@@ -480,8 +449,7 @@ async fn rubric_answers_wait_for_a_person_and_attempts_stay_in_their_tenant() {
             "Mentions ripening or oxidation."
         );
         let graded = expect_status(
-            post(
-                &app,
+            app.post(
                 &rev.token,
                 &format!("/api/v1/assessment-attempts/{id}/grade"),
                 json!({"grades": {"why": {"correct": true, "note": "Yes: ripening."}}}),
@@ -494,8 +462,7 @@ async fn rubric_answers_wait_for_a_person_and_attempts_stay_in_their_tenant() {
         assert_eq!(graded["score_pct"], 100);
         assert_eq!(graded["results"][2]["note"], "Yes: ripening.");
         expect_error(
-            post(
-                &app,
+            app.post(
                 &rev.token,
                 &format!("/api/v1/assessment-attempts/{id}/grade"),
                 json!({"grades": {"why": {"correct": false}}}),

@@ -156,12 +156,8 @@ async fn each_exported_annotation_names_the_guidelines_it_was_made_under() {
                 json!({"name": "Versions", "template": minimal_template()}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("v", 0..3), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("v", 0..3))
+            .await;
         let answer = async |expect_version: Value| {
             let task = app.claim(&w.token, project).await;
             let a = task["assignment_id"].as_i64().unwrap();
@@ -230,12 +226,8 @@ async fn a_change_to_the_guidelines_is_acknowledged_before_the_next_task() {
                 json!({"name": "Changing", "template": minimal_template(), "overlap": 2}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("c", 0..4), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("c", 0..4))
+            .await;
         expect_status(
             put(&app, &req.token, project, json!({"markdown": "Pick a."})).await,
             StatusCode::CREATED,

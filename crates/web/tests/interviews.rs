@@ -120,17 +120,6 @@ fn scores(accuracy: i64, clarity: i64) -> Reply {
     ))
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.api
-        .client
-        .post(app.api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// A project with a two-question interview, one follow-up allowed, pass mark 3 of 4.
 async fn project_with_interview(app: &TestApp, req: &TestUser, followups: u32) -> i64 {
     let project = app
@@ -169,8 +158,7 @@ async fn answer(app: &TestApp, w: &TestUser, i: &Value, text: &str) -> reqwest::
     let after = i["turns"].as_array().unwrap().last().unwrap()["seq"]
         .as_i64()
         .unwrap();
-    post(
-        app,
+    app.post(
         &w.token,
         &format!("/api/v1/interviews/{id}/answer"),
         json!({"after_seq": after, "answer": text}),
@@ -213,8 +201,7 @@ async fn the_interview_runs_end_to_end_against_a_chat_completions_server() {
         );
 
         let i = expect_status(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/projects/{project}/interviews"),
                 json!({}),
@@ -309,8 +296,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         // A low score: not a rejection, a case for a person.
         script(&fake, vec![scores(1, 1)]);
         let i = expect_status(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/projects/{project}/interviews"),
                 json!({}),
@@ -348,8 +334,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         .await;
         assert_eq!(theirs["interviews"].as_array().unwrap().len(), 0);
         expect_error(
-            post(
-                &app,
+            app.post(
                 &stranger.token,
                 &format!("/api/v1/interviews/{id}/decision"),
                 json!({"pass": false, "note": "x"}),
@@ -376,8 +361,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         assert_eq!(case["worker_email"], "w@clinic.test");
         assert_eq!(case["turns"].as_array().unwrap().len(), 4);
         expect_error(
-            post(
-                &app,
+            app.post(
                 &rev.token,
                 &format!("/api/v1/interviews/{id}/decision"),
                 json!({"pass": true, "note": " "}),
@@ -388,8 +372,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         )
         .await;
         let decided = expect_status(
-            post(
-                &app,
+            app.post(
                 &rev.token,
                 &format!("/api/v1/interviews/{id}/decision"),
                 json!({"pass": true, "note": "Brief but right; clinic experience checks out."}),
@@ -416,8 +399,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         // A passing model result the candidate contests: a person's "no" is what counts.
         script(&fake, vec![scores(2, 2)]);
         let i = expect_status(
-            post(
-                &app,
+            app.post(
                 &w2.token,
                 &format!("/api/v1/projects/{project}/interviews"),
                 json!({}),
@@ -431,8 +413,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         assert_eq!(i["outcome"], "passed");
         let id2 = i["id"].as_i64().unwrap();
         expect_error(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/interviews/{id2}/review-request"),
                 json!({}),
@@ -443,8 +424,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         )
         .await;
         let asked = expect_status(
-            post(
-                &app,
+            app.post(
                 &w2.token,
                 &format!("/api/v1/interviews/{id2}/review-request"),
                 json!({"reason": "Please check"}),
@@ -456,8 +436,7 @@ async fn below_the_mark_goes_to_a_person_whose_decision_replaces_the_model() {
         assert_eq!(asked["outcome"], "awaiting_review");
         assert!(asked["review_requested"].as_bool().unwrap());
         let decided = expect_status(
-            post(
-                &app,
+            app.post(
                 &rev.token,
                 &format!("/api/v1/interviews/{id2}/decision"),
                 json!({"pass": false, "note": "The answers are one letter long."}),
@@ -498,8 +477,7 @@ async fn garbage_slow_and_failing_replies_score_nothing_and_a_retry_continues() 
             ],
         );
         let i = expect_status(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/projects/{project}/interviews"),
                 json!({}),
@@ -527,7 +505,7 @@ async fn garbage_slow_and_failing_replies_score_nothing_and_a_retry_continues() 
         assert!(now["scores"].is_null());
 
         let retry_path = format!("/api/v1/interviews/{id}/retry");
-        let retry = || post(&app, &w.token, &retry_path, json!({}));
+        let retry = || app.post(&w.token, &retry_path, json!({}));
         let e = expect_error(
             retry().await,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -590,8 +568,7 @@ async fn an_endpoint_that_is_down_keeps_the_answer_and_interviews_need_configuri
             let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
             let project = project_with_interview(&app, &req, 1).await;
             let i = expect_status(
-                post(
-                    &app,
+                app.post(
                     &w.token,
                     &format!("/api/v1/projects/{project}/interviews"),
                     json!({}),
@@ -618,8 +595,7 @@ async fn an_endpoint_that_is_down_keeps_the_answer_and_interviews_need_configuri
         let w = app.user("clinic", "w@clinic.test", Role::Worker).await;
         let project = project_with_interview(&app, &req, 1).await;
         expect_error(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/projects/{project}/interviews"),
                 json!({}),

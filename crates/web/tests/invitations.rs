@@ -10,17 +10,6 @@ use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.api
-        .client
-        .post(app.api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.api
         .client
@@ -58,74 +47,66 @@ async fn invitations_admit_once_with_the_role_the_inviter_may_grant() {
         let other = app.user("Other", "req@other.test", Role::Requester).await;
 
         // Who may invite whom.
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "admin"}),
-        )
-        .await;
+        let r = app
+            .post(&req.token, "/api/v1/invitations", json!({"role": "admin"}))
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(
-            &app,
-            &worker.token,
-            "/api/v1/invitations",
-            json!({"role": "worker"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &worker.token,
+                "/api/v1/invitations",
+                json!({"role": "worker"}),
+            )
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/invitations",
-            json!({"role": "requester"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/invitations",
+                json!({"role": "requester"}),
+            )
+            .await;
         expect_status(r, StatusCode::CREATED).await;
         // Bad input names the field.
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "worker", "email": "nope"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                "/api/v1/invitations",
+                json!({"role": "worker", "email": "nope"}),
+            )
+            .await;
         let e = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email").await;
         assert!(e["message"].as_str().unwrap().contains("nope"));
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "worker", "valid_days": 0}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                "/api/v1/invitations",
+                json!({"role": "worker", "valid_days": 0}),
+            )
+            .await;
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_valid_days").await;
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "worker", "email": "w@lab.test"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                "/api/v1/invitations",
+                json!({"role": "worker", "email": "w@lab.test"}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "email_taken").await;
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "boss"}),
-        )
-        .await;
+        let r = app
+            .post(&req.token, "/api/v1/invitations", json!({"role": "boss"}))
+            .await;
         let e = expect_error(r, StatusCode::BAD_REQUEST, "invalid_body").await;
         assert!(e["message"].as_str().unwrap().contains("role"), "{e}");
 
         // A link bound to an email admits that email once, into the inviter's organization.
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "worker", "email": "New@Lab.test"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                "/api/v1/invitations",
+                json!({"role": "worker", "email": "New@Lab.test"}),
+            )
+            .await;
         let created = expect_status(r, StatusCode::CREATED).await;
         assert_eq!(created["invitation"]["status"], "open");
         assert_eq!(created["invitation"]["email"], "new@lab.test");
@@ -181,13 +162,13 @@ async fn invitations_admit_once_with_the_role_the_inviter_may_grant() {
         );
 
         // An unbound link raced by two people admits exactly one of them.
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "reviewer"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                "/api/v1/invitations",
+                json!({"role": "reviewer"}),
+            )
+            .await;
         let token = secret(&expect_status(r, StatusCode::CREATED).await);
         let (a, b) = tokio::join!(
             app.app
@@ -202,13 +183,9 @@ async fn invitations_admit_once_with_the_role_the_inviter_may_grant() {
         );
 
         // Listing, tenancy and withdrawal.
-        let r = post(
-            &app,
-            &req.token,
-            "/api/v1/invitations",
-            json!({"role": "worker"}),
-        )
-        .await;
+        let r = app
+            .post(&req.token, "/api/v1/invitations", json!({"role": "worker"}))
+            .await;
         let open = expect_status(r, StatusCode::CREATED).await;
         let id = open["invitation"]["id"].as_i64().unwrap();
         let list = expect_status(

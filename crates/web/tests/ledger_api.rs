@@ -9,16 +9,6 @@ use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(api: &common::Api, token: &str, path: &str, body: Value) -> reqwest::Response {
-    api.client
-        .post(api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fund_work_withhold_bonus_and_pay_out_over_http() {
     on_every_backend(async |app| {
@@ -28,13 +18,13 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         let api = app.api();
 
         let fund = json!({"amount_minor": 2000, "currency": "EUR", "reference": "sepa-1"});
-        let first = expect_status(post(&api, &admin.token, "/api/v1/ledger/fund", fund.clone()).await, StatusCode::CREATED).await;
-        let again = expect_status(post(&api, &admin.token, "/api/v1/ledger/fund", fund.clone()).await, StatusCode::OK).await;
+        let first = expect_status(api.post(&admin.token, "/api/v1/ledger/fund", fund.clone()).await, StatusCode::CREATED).await;
+        let again = expect_status(api.post(&admin.token, "/api/v1/ledger/fund", fund.clone()).await, StatusCode::OK).await;
         assert_eq!(first["transaction_id"], again["transaction_id"]);
         assert_eq!(again["created"], false);
-        expect_status(post(&api, &worker.token, "/api/v1/ledger/fund", fund).await, StatusCode::FORBIDDEN).await;
+        expect_status(api.post(&worker.token, "/api/v1/ledger/fund", fund).await, StatusCode::FORBIDDEN).await;
         let bad = expect_status(
-            post(&api, &admin.token, "/api/v1/ledger/fund", json!({"amount_minor": 5, "currency": "euro", "reference": "r"})).await,
+            api.post(&admin.token, "/api/v1/ledger/fund", json!({"amount_minor": 5, "currency": "euro", "reference": "r"})).await,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -48,11 +38,7 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
                        "pay": {"model": "per_task", "amount_minor": 400, "currency": "EUR"}, "budget_minor": 1000}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&admin.token, project, "{\"id\":\"a\",\"data\":{\"text\":\"x\"}}\n{\"id\":\"b\",\"data\":{\"text\":\"y\"}}\n{\"id\":\"c\",\"data\":{\"text\":\"z\"}}\n", None).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&admin.token, project, "{\"id\":\"a\",\"data\":{\"text\":\"x\"}}\n{\"id\":\"b\",\"data\":{\"text\":\"y\"}}\n{\"id\":\"c\",\"data\":{\"text\":\"z\"}}\n").await;
         for _ in 0..2 {
             let task = app.claim(&worker.token, project).await;
             let id = task["assignment_id"].as_i64().unwrap();
@@ -74,25 +60,25 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
 
         let withhold = json!({"reason": "blank answers"});
         let path = format!("/api/v1/annotations/{annotation}/withhold");
-        expect_status(post(&api, &worker.token, &path, withhold.clone()).await, StatusCode::FORBIDDEN).await;
-        expect_status(post(&api, &reviewer.token, &path, withhold.clone()).await, StatusCode::CREATED).await;
-        expect_status(post(&api, &reviewer.token, &path, withhold).await, StatusCode::OK).await;
+        expect_status(api.post(&worker.token, &path, withhold.clone()).await, StatusCode::FORBIDDEN).await;
+        expect_status(api.post(&reviewer.token, &path, withhold.clone()).await, StatusCode::CREATED).await;
+        expect_status(api.post(&reviewer.token, &path, withhold).await, StatusCode::OK).await;
         let mine = expect_status(app.get(&worker.token, "/api/v1/ledger").await, StatusCode::OK).await;
         assert_eq!(mine["transactions"][0]["memo"], "blank answers");
         assert_eq!(mine["transactions"][0]["amount_minor"], -400);
 
         let bonus = json!({"worker_id": worker.id, "kind": "completion", "amount_minor": 100, "reference": "batch-1"});
-        expect_status(post(&api, &admin.token, &format!("/api/v1/projects/{project}/bonuses"), bonus).await, StatusCode::CREATED).await;
+        expect_status(api.post(&admin.token, &format!("/api/v1/projects/{project}/bonuses"), bonus).await, StatusCode::CREATED).await;
         let too_much = json!({"worker_id": worker.id, "kind": "quality", "amount_minor": 900, "reference": "q"});
         let over = expect_status(
-            post(&api, &admin.token, &format!("/api/v1/projects/{project}/bonuses"), too_much).await,
+            api.post(&admin.token, &format!("/api/v1/projects/{project}/bonuses"), too_much).await,
             StatusCode::CONFLICT,
         )
         .await;
         assert_eq!(over["error"]["code"], "budget_exhausted");
 
-        expect_status(post(&api, &worker.token, "/api/v1/payouts/run", json!({})).await, StatusCode::FORBIDDEN).await;
-        let run = expect_status(post(&api, &admin.token, "/api/v1/payouts/run", json!({})).await, StatusCode::OK).await;
+        expect_status(api.post(&worker.token, "/api/v1/payouts/run", json!({})).await, StatusCode::FORBIDDEN).await;
+        let run = expect_status(api.post(&admin.token, "/api/v1/payouts/run", json!({})).await, StatusCode::OK).await;
         assert_eq!(run.as_array().unwrap().len(), 1);
         assert_eq!(run[0]["amount_minor"], 500);
         assert_eq!(run[0]["status"], "pending");
@@ -103,7 +89,7 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         assert!(csv.contains(",5.00,500,EUR,"), "{csv}");
         let id = run[0]["id"].as_i64().unwrap();
         let paid = expect_status(
-            post(&api, &admin.token, &format!("/api/v1/payouts/{id}/settle"), json!({"status": "paid"})).await,
+            api.post(&admin.token, &format!("/api/v1/payouts/{id}/settle"), json!({"status": "paid"})).await,
             StatusCode::OK,
         )
         .await;
@@ -124,7 +110,7 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
         let theirs = expect_status(app.get(&outsider.token, "/api/v1/payouts").await, StatusCode::OK).await;
         assert_eq!(theirs, json!([]));
         expect_status(
-            post(&api, &outsider.token, &format!("/api/v1/payouts/{id}/retry"), json!({})).await,
+            api.post(&outsider.token, &format!("/api/v1/payouts/{id}/retry"), json!({})).await,
             StatusCode::NOT_FOUND,
         )
         .await;
@@ -143,7 +129,7 @@ async fn fund_work_withhold_bonus_and_pay_out_over_http() {
             StatusCode::FORBIDDEN,
         )
         .await;
-        let topped = expect_status(post(&api, &admin.token, "/api/v1/ledger/top-ups/run", json!({})).await, StatusCode::OK).await;
+        let topped = expect_status(api.post(&admin.token, "/api/v1/ledger/top-ups/run", json!({})).await, StatusCode::OK).await;
         assert_eq!(topped["posted"], 0);
 
         let doc = expect_status(app.get_anon("/api/openapi.json").await, StatusCode::OK).await;

@@ -14,20 +14,8 @@ use fairloop_domain::time::now_millis;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.api
-        .client
-        .post(app.api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn set_state(app: &TestApp, token: &str, project: i64, state: &str) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         token,
         &format!("/api/v1/projects/{project}/lifecycle"),
         json!({"state": state, "reason": format!("going {state}")}),
@@ -54,15 +42,9 @@ async fn paying_project(app: &TestApp, req: &TestUser, notice_days: u32, compens
                    "pay": {"model": "per_task", "amount_minor": 10, "currency": "USD"}}),
         )
         .await;
-    expect_status(
-        app.import_jsonl(&req.token, project, &jsonl_items("f", 0..10), None)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let r = post(
-        app,
-        &req.token,
+    app.items(&req.token, project, &jsonl_items("f", 0..10))
+        .await;
+    let r = app.post(&req.token,
         &format!("/api/v1/projects/{project}/terms"),
         json!({"summary": {"notice_days": notice_days, "notice_compensation_minor": compensation},
                "markdown": "Work for pay."}),
@@ -81,13 +63,13 @@ async fn accept_terms(app: &TestApp, worker: &TestUser, project: i64) {
         StatusCode::OK,
     )
     .await;
-    let r = post(
-        app,
-        &worker.token,
-        &format!("/api/v1/projects/{project}/terms/decision"),
-        json!({"version": t["version"], "text_hash": t["text_hash"], "accept": true}),
-    )
-    .await;
+    let r = app
+        .post(
+            &worker.token,
+            &format!("/api/v1/projects/{project}/terms/decision"),
+            json!({"version": t["version"], "text_hash": t["text_hash"], "accept": true}),
+        )
+        .await;
     assert!(r.status().is_success(), "accept: {}", r.status());
 }
 
@@ -166,12 +148,7 @@ async fn each_state_allows_only_its_moves_and_its_work() {
         let draft = expect_status(r, StatusCode::CREATED).await;
         assert_eq!(draft["state"], "draft");
         let draft = draft["id"].as_i64().unwrap();
-        expect_status(
-            app.import_jsonl(&req.token, draft, &jsonl_items("d", 0..3), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, draft, &jsonl_items("d", 0..3)).await;
         let listed = expect_status(
             app.api.get(&worker.token, "/api/v1/projects").await,
             StatusCode::OK,
@@ -218,13 +195,13 @@ async fn each_state_allows_only_its_moves_and_its_work() {
             StatusCode::FORBIDDEN,
         )
         .await;
-        let r = post(
-            &app,
-            &req.token,
-            &format!("/api/v1/projects/{draft}/lifecycle"),
-            json!({"state": "open"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                &format!("/api/v1/projects/{draft}/lifecycle"),
+                json!({"state": "open"}),
+            )
+            .await;
         assert!(
             r.status().is_client_error(),
             "an unknown state is refused: {}",
@@ -243,8 +220,7 @@ async fn each_state_allows_only_its_moves_and_its_work() {
             json!(["active", "paused", "winding_down", "closed"])
         );
         expect_status(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{draft}/terms"),
                 json!({"summary": {}, "markdown": "Terms."}),
@@ -316,8 +292,7 @@ async fn each_state_allows_only_its_moves_and_its_work() {
 
         // Closed (no notice promised: closing with notice closes at once): no tasks, nothing submitted, final.
         let out = expect_status(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{draft}/close"),
                 json!({"mode": "with_notice"}),
@@ -349,8 +324,7 @@ async fn each_state_allows_only_its_moves_and_its_work() {
         )
         .await;
         expect_error(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{draft}/close"),
                 json!({"mode": "now"}),
@@ -404,12 +378,7 @@ async fn each_state_allows_only_its_moves_and_its_work() {
             ]
         );
         // The untouched project still works as it always did.
-        expect_status(
-            app.import_jsonl(&req.token, plain, &jsonl_items("p", 0..1), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, plain, &jsonl_items("p", 0..1)).await;
         app.claim(&worker.token, plain).await;
     })
     .await;
@@ -452,8 +421,7 @@ async fn another_organization_can_neither_see_nor_change_a_lifecycle() {
         )
         .await;
         expect_status(
-            post(
-                &app,
+            app.post(
                 &other_req.token,
                 &format!("/api/v1/projects/{project}/close"),
                 json!({"mode": "now"}),
@@ -486,8 +454,7 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
         work_one(&app, &worker, project).await;
         let before = now_millis();
         let out = expect_status(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{project}/close"),
                 json!({"mode": "with_notice", "reason": "the model shipped"}),
@@ -565,8 +532,7 @@ async fn closing_with_notice_shows_the_end_date_and_the_job_closes_it_then() {
         assert_eq!(listed[0]["state"], "winding_down");
         // Closing with notice again is refused; the transparency report says notice was given.
         expect_error(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &format!("/api/v1/projects/{project}/close"),
                 json!({"mode": "with_notice"}),
@@ -651,8 +617,8 @@ async fn closing_now_pays_the_notice_once_even_when_two_closes_race() {
         let path = format!("/api/v1/projects/{project}/close");
         let body = json!({"mode": "now", "reason": "funding ended"});
         let (a, b) = tokio::join!(
-            post(&app, &req.token, &path, body.clone()),
-            post(&app, &admin.token, &path, body.clone())
+            app.post(&req.token, &path, body.clone()),
+            app.post(&admin.token, &path, body.clone())
         );
         let mut statuses = [a.status(), b.status()];
         statuses.sort();
@@ -665,7 +631,7 @@ async fn closing_now_pays_the_notice_once_even_when_two_closes_race() {
         assert_eq!(out["lifecycle"]["closure"]["notice_given_days"], 0.0);
         // A third close pays nothing more.
         expect_error(
-            post(&app, &req.token, &path, body).await,
+            app.post(&req.token, &path, body).await,
             StatusCode::CONFLICT,
             "project_closed",
         )
@@ -764,25 +730,25 @@ async fn a_guideline_quiz_blocks_the_next_task_until_passed() {
         let w = app.user("Lab", "w@lab.test", Role::Worker).await;
         let other = app.user("Other", "req@other.test", Role::Requester).await;
         let project = app.project(&req.token, json!({"name": "Fruit", "template": minimal_template(), "overlap": 2})).await;
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("f", 0..5), None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, &jsonl_items("f", 0..5)).await;
         let g = format!("/api/v1/projects/{project}/guidelines");
-        expect_status(post(&app, &req.token, &g, json!({"markdown": "Pick a for apples."})).await, StatusCode::CREATED).await;
+        expect_status(app.post(&req.token, &g, json!({"markdown": "Pick a for apples."})).await, StatusCode::CREATED).await;
         work_one(&app, &w, project).await;
         // A bad quiz is refused with the field named.
         let bad = json!({"markdown": "v2", "quiz": {"questions": [{"prompt": "?", "options": ["a", "b"], "answer": "c"}]}});
-        let e = expect_error(post(&app, &req.token, &g, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_quiz").await;
+        let e = expect_error(app.post(&req.token, &g, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_quiz").await;
         assert!(e["message"].as_str().unwrap().contains("quiz.questions[0].answer"), "{e}");
         let quiz = json!({"questions": [
             {"prompt": "Bananas?", "options": ["a", "b"], "answer": "b", "explanation": "Bananas are b since version 2."},
             {"prompt": "Apples?", "options": ["a", "b"], "answer": "a", "explanation": "Apples stay a."}
         ]});
-        let r = post(&app, &req.token, &g, json!({"markdown": "Pick a for apples, b for bananas.", "quiz": quiz})).await;
+        let r = app.post(&req.token, &g, json!({"markdown": "Pick a for apples, b for bananas.", "quiz": quiz})).await;
         assert_eq!(expect_status(r, StatusCode::CREATED).await["version"], 2);
 
         // The worker must acknowledge version 2, and saying so is not enough: the quiz must be passed.
         expect_error(app.next(&w.token, project).await, StatusCode::FORBIDDEN, "guidelines_changed").await;
         expect_error(
-            post(&app, &w.token, &format!("{g}/acknowledge"), json!({"version": 2})).await,
+            app.post(&w.token, &format!("{g}/acknowledge"), json!({"version": 2})).await,
             StatusCode::CONFLICT,
             "quiz_required",
         )
@@ -792,13 +758,13 @@ async fn a_guideline_quiz_blocks_the_next_task_until_passed() {
         assert!(q["questions"][0].get("answer").is_none() && q["questions"][0].get("explanation").is_none(), "{q}");
         // An incomplete attempt is invalid (and not recorded); a wrong one is recorded and explained.
         expect_error(
-            post(&app, &w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "b"}})).await,
+            app.post(&w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "b"}})).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_answer",
         )
         .await;
         let r = expect_status(
-            post(&app, &w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "a", "q2": "a"}})).await,
+            app.post(&w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "a", "q2": "a"}})).await,
             StatusCode::OK,
         )
         .await;
@@ -812,7 +778,7 @@ async fn a_guideline_quiz_blocks_the_next_task_until_passed() {
         expect_status(app.api.get(&w.token, &format!("{g}/quiz/results")).await, StatusCode::FORBIDDEN).await;
 
         let r = expect_status(
-            post(&app, &w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "b", "q2": "a"}})).await,
+            app.post(&w.token, &format!("{g}/quiz"), json!({"version": 2, "answers": {"q1": "b", "q2": "a"}})).await,
             StatusCode::OK,
         )
         .await;

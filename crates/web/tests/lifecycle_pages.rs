@@ -30,11 +30,7 @@ async fn the_requester_pauses_and_closes_with_notice_and_the_worker_sees_it() {
                        "pay": {"model": "per_task", "amount_minor": 90, "currency": "USD"}}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&rtoken, project, &jsonl_items("s", 0..4), None).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&rtoken, project, &jsonl_items("s", 0..4)).await;
         let r = app
             .create_project(
                 &rtoken,
@@ -136,12 +132,7 @@ async fn the_quiz_page_explains_wrong_answers_and_lets_the_worker_on_when_passed
                 json!({"name": "Fruit", "template": minimal_template(), "overlap": 2}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&rtoken, project, &jsonl_items("f", 0..4), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&rtoken, project, &jsonl_items("f", 0..4)).await;
         let r = req
             .post(
                 &format!("/projects/{project}/guidelines"),

@@ -697,7 +697,7 @@ async fn coco_and_yolo_exports_put_shapes_in_pixels_and_load_in_pycocotools() {
             r#"{"id":"no-size","data":{"image":"https://img.example/c.jpg"}}"#,
         ]
         .join("\n");
-        expect_status(t.import_jsonl(&lab.token, project, &items, None).await, StatusCode::CREATED).await;
+        t.items(&lab.token, project, &items).await;
         let answers = json!({
             "objects": [{"x": 0.1, "y": 0.2, "w": 0.25, "h": 0.5, "label": "car"},
                         {"x": 0.5, "y": 0.5, "w": 0.1, "h": 0.1, "label": "person"}],
@@ -828,17 +828,7 @@ async fn the_video_export_turns_seconds_into_frames() {
             ]
         });
         let project = t.project(&lab.token, json!({"name": "Clips", "overlap": 1, "template": template})).await;
-        expect_status(
-            t.import_jsonl(
-                &lab.token,
-                project,
-                "{\"id\":\"file\",\"data\":{\"video_url\":\"clip.mp4\"}}\n{\"id\":\"stated\",\"data\":{\"video_url\":\"media:clip.mp4\",\"fps\":10}}\n",
-                None,
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        t.items(&lab.token, project, "{\"id\":\"file\",\"data\":{\"video_url\":\"clip.mp4\"}}\n{\"id\":\"stated\",\"data\":{\"video_url\":\"media:clip.mp4\",\"fps\":10}}\n").await;
         for _ in 0..2 {
             let task = t.claim(&worker.token, project).await;
             let id = task["assignment_id"].as_i64().unwrap();
@@ -1057,11 +1047,7 @@ async fn delete_scenario(t: &TestApp) {
         r#"{"id":"three","data":{"image":"b.png"}}"#,
     ]
     .join("\n");
-    expect_status(
-        t.import_jsonl(&lab.token, project, &items, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    t.items(&lab.token, project, &items).await;
 
     // Referred to by items: refused, naming how many, and nothing is touched.
     let a_keys = object_keys(t, lab.org_id, "scans/a.png").await;
@@ -1278,12 +1264,7 @@ async fn shapes_outside_the_image_and_tracks_out_of_order_are_refused_and_nothin
         let project = t
             .project(&lab.token, json!({"name": "Bad shapes", "overlap": 1, "template": shapes_and_tracks_template()}))
             .await;
-        expect_status(
-            t.import_jsonl(&lab.token, project, r#"{"id":"s1","data":{"image":"media:street.png","video":"media:drive.mp4"}}"#, None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        t.items(&lab.token, project, r#"{"id":"s1","data":{"image":"media:street.png","video":"media:drive.mp4"}}"#).await;
         let a = t.claim(&w.token, project).await["assignment_id"].as_i64().unwrap();
         let good_track = json!({"id": "t1", "label": "car", "keyframes": [
             {"frame": 0, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}, {"frame": 10, "x": 0.3, "y": 0.1, "w": 0.2, "h": 0.2}]});

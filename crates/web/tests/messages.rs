@@ -18,19 +18,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut r = app
-        .api
-        .client
-        .request(method, app.api.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.expect("request")
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    call(app, Method::POST, path, token, Some(body)).await
+    app.send(method, token, path, body).await
 }
 
 async fn inbox(app: &TestApp, user: &TestUser) -> Value {
@@ -63,8 +51,7 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
         let project = app
             .project(&req.token, json!({"name": "Boarded", "template": minimal_template(), "overlap": 2}))
             .await;
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("b", 0..3), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, project, &jsonl_items("b", 0..3)).await;
         // Both workers work on the project (a claim makes them its workers).
         for w in [&w1, &w2] {
             app.claim(&w.token, project).await;
@@ -72,14 +59,14 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
 
         // Announcements: requesters write, workers read, another organization sees nothing.
         let ann = format!("/api/v1/projects/{project}/announcements");
-        expect_error(post(&app, &w1.token, &ann, json!({"title": "x", "markdown": "y"})).await,
+        expect_error(app.post(&w1.token, &ann, json!({"title": "x", "markdown": "y"})).await,
             StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(post(&app, &other_req.token, &ann, json!({"title": "x", "markdown": "y"})).await,
+        expect_error(app.post(&other_req.token, &ann, json!({"title": "x", "markdown": "y"})).await,
             StatusCode::NOT_FOUND, "not_found").await;
-        let e = expect_error(post(&app, &req.token, &ann, json!({"title": " ", "markdown": "y"})).await,
+        let e = expect_error(app.post(&req.token, &ann, json!({"title": " ", "markdown": "y"})).await,
             StatusCode::UNPROCESSABLE_ENTITY, "invalid_text").await;
         assert!(e["message"].as_str().unwrap().contains("title"), "{e}");
-        let created = expect_status(post(&app, &req.token, &ann,
+        let created = expect_status(app.post(&req.token, &ann,
             json!({"title": "Batch 2 is live", "markdown": "New items **today**. <script>alert(1)</script>"})).await,
             StatusCode::CREATED).await;
         let list = expect_status(app.api.get(&w1.token, &ann).await, StatusCode::OK).await;
@@ -100,13 +87,13 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
 
         // The board: a worker asks in public; others read it under a pseudonym, never a name, email or id.
         let board = format!("/api/v1/projects/{project}/board");
-        expect_error(post(&app, &w1.token, &board, json!({"text": ""})).await,
+        expect_error(app.post(&w1.token, &board, json!({"text": ""})).await,
             StatusCode::UNPROCESSABLE_ENTITY, "invalid_text").await;
-        expect_error(post(&app, &req.token, &board, json!({"text": "a requester asking"})).await,
+        expect_error(app.post(&req.token, &board, json!({"text": "a requester asking"})).await,
             StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(post(&app, &other_w.token, &board, json!({"text": "let me in"})).await,
+        expect_error(app.post(&other_w.token, &board, json!({"text": "let me in"})).await,
             StatusCode::NOT_FOUND, "not_found").await;
-        let q = expect_status(post(&app, &w1.token, &board,
+        let q = expect_status(app.post(&w1.token, &board,
             json!({"text": "Does sarcasm count as negative?"})).await, StatusCode::CREATED).await;
         let qid = q["id"].as_i64().unwrap();
         let seen_by_w2 = expect_status(app.api.get(&w2.token, &board).await, StatusCode::OK).await;
@@ -124,23 +111,23 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
 
         // A person at the requester answers once; the asker (only) is told; FAQ pins need an answer.
         let pin = format!("{board}/{qid}/pin");
-        expect_error(post(&app, &req.token, &pin, json!({"pinned": true})).await, StatusCode::CONFLICT, "not_answered")
+        expect_error(app.post(&req.token, &pin, json!({"pinned": true})).await, StatusCode::CONFLICT, "not_answered")
             .await;
         let answer = format!("{board}/{qid}/answer");
-        expect_error(post(&app, &w2.token, &answer, json!({"text": "I think so"})).await,
+        expect_error(app.post(&w2.token, &answer, json!({"text": "I think so"})).await,
             StatusCode::FORBIDDEN, "forbidden").await;
-        expect_error(post(&app, &other_req.token, &answer, json!({"text": "x"})).await,
+        expect_error(app.post(&other_req.token, &answer, json!({"text": "x"})).await,
             StatusCode::NOT_FOUND, "not_found").await;
-        expect_status(post(&app, &req.token, &answer, json!({"text": "Yes: label what is meant."})).await,
+        expect_status(app.post(&req.token, &answer, json!({"text": "Yes: label what is meant."})).await,
             StatusCode::NO_CONTENT).await;
-        expect_error(post(&app, &req.token, &answer, json!({"text": "again"})).await,
+        expect_error(app.post(&req.token, &answer, json!({"text": "again"})).await,
             StatusCode::CONFLICT, "already_answered").await;
         let i1 = inbox(&app, &w1).await;
         assert_eq!(kinds(&i1), vec!["answer", "announcement"], "{i1}");
         assert_eq!(kinds(&inbox(&app, &w2).await), vec!["announcement"]);
-        let q2 = expect_status(post(&app, &w2.token, &board, json!({"text": "And irony?"})).await, StatusCode::CREATED)
+        let q2 = expect_status(app.post(&w2.token, &board, json!({"text": "And irony?"})).await, StatusCode::CREATED)
             .await;
-        expect_status(post(&app, &req.token, &pin, json!({"pinned": true})).await, StatusCode::NO_CONTENT).await;
+        expect_status(app.post(&req.token, &pin, json!({"pinned": true})).await, StatusCode::NO_CONTENT).await;
         let b = expect_status(app.api.get(&w2.token, &board).await, StatusCode::OK).await;
         assert_eq!((b[0]["id"].as_i64(), b[0]["pinned"].clone()), (Some(qid), json!(true)), "FAQ first: {b}");
         assert_eq!(b[0]["answer"], "Yes: label what is meant.");
@@ -148,11 +135,11 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
         assert_ne!(b[1]["asked_by"], b[0]["asked_by"], "two askers, two pseudonyms");
 
         // Private questions stay private: w1's question on the terms is not w2's to read.
-        expect_status(post(&app, &req.token, &format!("/api/v1/projects/{project}/terms"),
+        expect_status(app.post(&req.token, &format!("/api/v1/projects/{project}/terms"),
             json!({"summary": {}, "markdown": "Terms v1"})).await, StatusCode::CREATED).await;
         let terms = expect_status(app.api.get(&w1.token, &format!("/api/v1/projects/{project}/terms")).await,
             StatusCode::OK).await;
-        expect_status(post(&app, &w1.token, &format!("/api/v1/projects/{project}/terms/questions"),
+        expect_status(app.post(&w1.token, &format!("/api/v1/projects/{project}/terms/questions"),
             json!({"text": "Is my name shared with the lab?"})).await, StatusCode::CREATED).await;
         let theirs = expect_status(app.api.get(&w2.token, &format!("/api/v1/projects/{project}/terms/questions")).await,
             StatusCode::OK).await;
@@ -165,14 +152,14 @@ async fn announcements_and_the_board_stay_in_the_project_and_askers_stay_pseudon
         }
         let tq = expect_status(app.api.get(&req.token, &format!("/api/v1/projects/{project}/terms/questions")).await,
             StatusCode::OK).await;
-        expect_status(post(&app, &req.token,
+        expect_status(app.post(&req.token,
             &format!("/api/v1/projects/{project}/terms/questions/{}/answer", tq[0]["id"]),
             json!({"text": "No, never."})).await, StatusCode::NO_CONTENT).await;
         assert_eq!(kinds(&inbox(&app, &w1).await)[0], "answer");
         assert_eq!(kinds(&inbox(&app, &w2).await)[0], "terms");
         let _ = terms;
         // New guidelines too, with the note.
-        expect_status(post(&app, &req.token, &format!("/api/v1/projects/{project}/guidelines"),
+        expect_status(app.post(&req.token, &format!("/api/v1/projects/{project}/guidelines"),
             json!({"markdown": "# Rules\nLabel what is meant.", "note": "Sarcasm is labelled by meaning"})).await,
             StatusCode::CREATED).await;
         let i2 = inbox(&app, &w2).await;
@@ -195,17 +182,12 @@ async fn an_inbox_is_its_owners_alone_and_pages_marks_and_counts() {
                 json!({"name": "Inboxed", "template": minimal_template(), "overlap": 2}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("i", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("i", 0..2))
+            .await;
         app.claim(&w1.token, project).await;
         for n in 0..5 {
             expect_status(
-                post(
-                    &app,
+                app.post(
                     &req.token,
                     &format!("/api/v1/projects/{project}/announcements"),
                     json!({"title": format!("Note {n}"), "markdown": "text"}),
@@ -291,8 +273,7 @@ async fn an_inbox_is_its_owners_alone_and_pages_marks_and_counts() {
         let first = p1["notices"][0]["id"].as_i64().unwrap();
         for intruder in [&w2, &other, &req] {
             expect_error(
-                post(
-                    &app,
+                app.post(
                     &intruder.token,
                     &format!("/api/v1/me/notices/{first}/read"),
                     json!({}),
@@ -310,15 +291,15 @@ async fn an_inbox_is_its_owners_alone_and_pages_marks_and_counts() {
         );
         // w2 marking all read touches nothing of w1's.
         expect_status(
-            post(&app, &w2.token, "/api/v1/me/notices/read-all", json!({})).await,
+            app.post(&w2.token, "/api/v1/me/notices/read-all", json!({}))
+                .await,
             StatusCode::OK,
         )
         .await;
         assert_eq!(inbox(&app, &w1).await["unread"], 6);
 
         expect_status(
-            post(
-                &app,
+            app.post(
                 &w1.token,
                 &format!("/api/v1/me/notices/{first}/read"),
                 json!({}),
@@ -332,7 +313,8 @@ async fn an_inbox_is_its_owners_alone_and_pages_marks_and_counts() {
         assert!(i["notices"][0]["read_at"].is_string());
         assert!(i["notices"][1]["read_at"].is_null());
         let marked = expect_status(
-            post(&app, &w1.token, "/api/v1/me/notices/read-all", json!({})).await,
+            app.post(&w1.token, "/api/v1/me/notices/read-all", json!({}))
+                .await,
             StatusCode::OK,
         )
         .await;
@@ -368,12 +350,8 @@ async fn review_judgements_and_appeal_decisions_reach_the_worker() {
             StatusCode::OK,
         )
         .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("r", 0..2), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("r", 0..2))
+            .await;
         let task = app.claim(&w.token, project).await;
         expect_status(
             app.submit(
@@ -395,8 +373,7 @@ async fn review_judgements_and_appeal_decisions_reach_the_worker() {
         .await;
         let id = queue["reviews"][0]["id"].as_i64().unwrap();
         expect_status(
-            post(
-                &app,
+            app.post(
                 &r1.token,
                 &format!("/api/v1/reviews/{id}/decision"),
                 json!({"action": "reject", "feedback": "Label b fits better"}),
@@ -416,8 +393,7 @@ async fn review_judgements_and_appeal_decisions_reach_the_worker() {
         );
         assert_eq!(inbox(&app, &w2).await["notices"], json!([]));
         let ap = expect_status(
-            post(
-                &app,
+            app.post(
                 &w.token,
                 &format!("/api/v1/reviews/{id}/appeal"),
                 json!({"reason": "The text is ambiguous"}),
@@ -427,8 +403,7 @@ async fn review_judgements_and_appeal_decisions_reach_the_worker() {
         )
         .await;
         expect_status(
-            post(
-                &app,
+            app.post(
                 &r2.token,
                 &format!("/api/v1/appeals/{}/decision", ap["id"]),
                 json!({"outcome": "overturned", "note": "Fair point."}),

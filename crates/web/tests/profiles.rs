@@ -19,14 +19,7 @@ async fn send(
     path: &str,
     body: Value,
 ) -> reqwest::Response {
-    app.api
-        .client
-        .request(method, app.api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    app.send(method, token, path, Some(body)).await
 }
 
 async fn put_profile(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
@@ -388,7 +381,7 @@ async fn requirements_filter_claims_with_the_reasons_and_leave_open_projects_alo
             "requirements": {"domains": ["medicine/dermatology"], "languages": [{"language": "en", "min_level": "C1"}]}})).await;
         let open = app.project(&req.token, json!({"name": "Open", "template": minimal_template()})).await;
         for p in [skin, open] {
-            expect_status(app.import_jsonl(&req.token, p, &jsonl_items("i", 0..3), None).await, StatusCode::CREATED).await;
+            app.items(&req.token, p, &jsonl_items("i", 0..3)).await;
         }
         let got = expect_status(app.api.get(&req.token, &format!("/api/v1/projects/{skin}/requirements")).await, StatusCode::OK).await;
         assert_eq!(got["languages"][0], json!({"language": "en", "min_level": "C1"}));

@@ -103,7 +103,7 @@ async fn gold_items_are_mixed_in_once_per_worker_scored_and_kept_out_of_exports(
         let items = "{\"id\":\"n1\",\"data\":{\"text\":\"one\"}}\n{\"id\":\"n2\",\"data\":{\"text\":\"two\"}}\n\
             {\"id\":\"g1\",\"data\":{\"text\":\"three\"},\"gold\":{\"label\":\"a\",\"score\":4}}\n\
             {\"id\":\"g2\",\"data\":{\"text\":\"four\"},\"gold\":{\"label\":\"b\"}}\n";
-        expect_status(app.import_jsonl(&req.token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, items).await;
         assert_eq!(gold_free_slots(&app).await, [0, 0], "gold items never enter the normal queue");
 
         // At a gold rate of 1 every claim tries gold first: each gold item once, then the normal items.
@@ -212,7 +212,7 @@ async fn without_a_gold_rate_gold_items_are_never_handed_out() {
         let w = app.user("acme", "w@acme.test", Role::Worker).await;
         let project = app.project(&req.token, json!({"name": "p", "template": template()})).await;
         let items = "{\"id\":\"n1\",\"data\":{\"text\":\"one\"}}\n{\"id\":\"g1\",\"data\":{\"text\":\"x\"},\"gold\":{\"label\":\"a\"}}\n";
-        expect_status(app.import_jsonl(&req.token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, items).await;
         let (a, item) = claim_task(&app, &w.token, project).await;
         assert_eq!(item, "n1");
         expect_status(app.submit(&w.token, a, json!({"label": "a"}), None).await, StatusCode::OK).await;
@@ -234,7 +234,7 @@ async fn live_quality_aggregates_items_questions_and_workers_incrementally() {
             .project(&req.token, json!({"name": "live", "template": template(), "overlap": 3}))
             .await;
         let items = "{\"id\":\"i1\",\"data\":{\"text\":\"1\"}}\n{\"id\":\"i2\",\"data\":{\"text\":\"2\"}}\n{\"id\":\"i3\",\"data\":{\"text\":\"3\"}}\n";
-        expect_status(app.import_jsonl(&req.token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, items).await;
         // Before any work: no figures, and the job has nothing to do.
         assert_eq!(run_quality(&app).await, 0);
         let q = quality(&app, &req.token, project).await;
@@ -320,7 +320,7 @@ async fn adaptive_overlap_asks_one_more_worker_only_when_answers_disagree() {
                 "adaptive_overlap": {"threshold": 0.7, "max_overlap": 3}}))
             .await;
         let items = "{\"id\":\"agree\",\"data\":{\"text\":\"1\"}}\n{\"id\":\"split\",\"data\":{\"text\":\"2\"}}\n";
-        expect_status(app.import_jsonl(&req.token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, items).await;
         for (k, w) in ws.iter().take(2).enumerate() {
             for _ in 0..2 {
                 let (a, item) = claim_task(&app, &w.token, project).await;
@@ -521,11 +521,7 @@ async fn concurrent_workers_with_gold_never_break_the_overlap_or_see_a_gold_item
                 "{{\"id\":\"g{i}\",\"data\":{{\"text\":\"g{i}\"}},\"gold\":{{\"label\":\"a\"}}}}\n"
             ));
         }
-        expect_status(
-            app.import_jsonl(&req.token, project, &lines, None).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &lines).await;
         let api = &app.api;
         let runs = workers.iter().map(|w| async move {
             let mut seen = Vec::new();
@@ -608,7 +604,7 @@ async fn shape_questions_get_live_agreement_a_consensus_and_gold_scores() {
             json!({"id": "n1", "data": {"img": "a.png", "pred": [b(0.1)]}}),
             json!({"id": "g1", "data": {"img": "b.png"}, "gold": {"cars": [b(0.1)]}})
         );
-        expect_status(app.import_jsonl(&req.token, project, &items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, &items).await;
         // Each worker gets the gold item first, then the normal one. w1 draws the gold box exactly and n1 at 0.1;
         // w2 draws them 0.1 to the right (IoU 1/3 with the others).
         for (w, x) in [(&w1, 0.1), (&w2, 0.2)] {

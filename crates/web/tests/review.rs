@@ -29,11 +29,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut r = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.expect("request")
+    app.send(method, token, path, body).await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
@@ -106,7 +102,7 @@ async fn signals_queue_judgements_appeal_once_and_a_second_reviewer_decides() {
         assert_eq!(saved, good);
 
         let item = json!({"id": "q1", "data": {"prompt": "What is the capital of Australia?", "response": RESPONSE}});
-        expect_status(app.import_jsonl(&req.token, project, &format!("{item}\n"), None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, &format!("{item}\n")).await;
 
         // w1 pastes the model's response as their justification; w2 copies w1's text and disagrees on the label.
         let copied = format!("I checked it: {RESPONSE}");
@@ -258,11 +254,7 @@ async fn nothing_is_queued_without_a_reason_and_nobody_reviews_their_own_work() 
         )
         .await;
         let items = "{\"id\":\"a\",\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n";
-        expect_status(
-            app.import_jsonl(&req.token, project, items, None).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, items).await;
         work(
             &app,
             &w.token,
@@ -302,15 +294,10 @@ async fn nothing_is_queued_without_a_reason_and_nobody_reviews_their_own_work() 
             StatusCode::OK,
         )
         .await;
-        expect_status(
-            app.import_jsonl(
-                &req.token,
-                project,
-                "{\"id\":\"b\",\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n",
-                None,
-            )
-            .await,
-            StatusCode::CREATED,
+        app.items(
+            &req.token,
+            project,
+            "{\"id\":\"b\",\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n",
         )
         .await;
         work(
@@ -359,7 +346,7 @@ async fn only_a_human_with_a_reason_pauses_a_worker_and_the_queue_then_refuses_t
         let outsider = app.user("other", "admin@other.test", Role::Admin).await;
         let project = app.project(&req.token, json!({"name": "P", "overlap": 1, "template": template()})).await;
         let items = "{\"id\":\"a\",\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n";
-        expect_status(app.import_jsonl(&req.token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req.token, project, items).await;
         let pauses = format!("/api/v1/projects/{project}/pauses");
         let reason = "Three of your last five answers contradicted the guidelines on units; please reread section 2.";
 
@@ -446,15 +433,10 @@ async fn concurrent_judgements_and_appeal_decisions_save_exactly_one() {
             StatusCode::OK,
         )
         .await;
-        expect_status(
-            app.import_jsonl(
-                &req.token,
-                project,
-                "{\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n",
-                None,
-            )
-            .await,
-            StatusCode::CREATED,
+        app.items(
+            &req.token,
+            project,
+            "{\"data\":{\"prompt\":\"p\",\"response\":\"r\"}}\n",
         )
         .await;
         work(
@@ -537,15 +519,10 @@ async fn concurrent_judgements_and_appeal_decisions_save_exactly_one() {
         assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
 
         // An accepted submission has nothing to appeal.
-        expect_status(
-            app.import_jsonl(
-                &req.token,
-                project,
-                "{\"data\":{\"prompt\":\"q\",\"response\":\"s\"}}\n",
-                None,
-            )
-            .await,
-            StatusCode::CREATED,
+        app.items(
+            &req.token,
+            project,
+            "{\"data\":{\"prompt\":\"q\",\"response\":\"s\"}}\n",
         )
         .await;
         work(

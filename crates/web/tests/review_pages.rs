@@ -4,102 +4,12 @@
 
 mod common;
 
-use common::{TestApp, expect_status, on_every_backend};
+use common::{FormBrowser, TestApp, expect_status, on_every_backend};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
 const PASSWORD: &str = "review-pages-password";
-
-fn cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers().get_all(SET_COOKIE).iter().find_map(|v| {
-        let (k, v) = v.to_str().ok()?.split(';').next()?.split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body
-        .find("name=\"_csrf\" value=\"")
-        .expect("a form with a CSRF field")
-        + 20;
-    body[start..start + 64].to_string()
-}
-
-fn enc(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap()[1..].to_string()
-}
-
-/// A signed-in browser: its session cookie and the session's CSRF token.
-struct Browser<'a> {
-    app: &'a TestApp,
-    session: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn sign_in(app: &'a TestApp, email: &str) -> Browser<'a> {
-        let form = app.client.get(app.url("/signin")).send().await.unwrap();
-        let token = cookie_value(&form, "fl_signin_csrf").expect("sign-in CSRF cookie");
-        let r = app
-            .client
-            .post(app.url("/signin"))
-            .header(COOKIE, format!("fl_signin_csrf={token}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!(
-                "_csrf={token}&email={}&password={PASSWORD}&next=",
-                enc(email)
-            ))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let session = cookie_value(&r, "fl_session").expect("session cookie");
-        let mut b = Browser {
-            app,
-            session,
-            csrf: String::new(),
-        };
-        let (_, page) = b.get("/reviews").await;
-        b.csrf = csrf_of(&page);
-        b
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, format!("fl_session={}", self.session))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Posts a form (the CSRF field is added); answers the status, the redirect target and the body.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        let r = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, format!("fl_session={}", self.session))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&all).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let to = r
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), to, r.text().await.unwrap())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_pages_from_workbench_to_final_appeal_and_pause() {
@@ -129,10 +39,10 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
             .send().await.unwrap();
         expect_status(r, StatusCode::OK).await;
         let items = "{\"id\":\"a\",\"data\":{\"text\":\"a short text\"}}\n{\"id\":\"b\",\"data\":{\"text\":\"another\"}}\n";
-        expect_status(app.import_jsonl(&req_token, project, items, None).await, StatusCode::CREATED).await;
+        app.items(&req_token, project, items).await;
 
         // The worker answers on the workbench, which loads integrity.js and posts its counts as hidden fields.
-        let w = Browser::sign_in(&app, "w@acme.test").await;
+        let w = FormBrowser::sign_in(&app, "w@acme.test", PASSWORD, "/reviews").await;
         let (_, home) = w.get("/").await;
         assert!(home.contains("href=\"/reviews\""), "My reviews is in the navigation");
         // "Start" posts the start form (a GET never takes a lease).
@@ -149,7 +59,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         assert!(js.text().await.unwrap().contains("pasted_chars"));
 
         // The reviewer's queue page: the submission, its signals, the shortcuts on screen, the pause form.
-        let r1 = Browser::sign_in(&app, "r1@acme.test").await;
+        let r1 = FormBrowser::sign_in(&app, "r1@acme.test", PASSWORD, "/reviews").await;
         let (_, list) = r1.get("/review").await;
         assert!(list.contains(&format!("href=\"/review/{project}\"")), "{list}");
         let (status, queue) = r1.get(&format!("/review/{project}")).await;
@@ -161,7 +71,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let start = queue.find("data-review=\"").unwrap() + 13;
         let review_id: i64 = queue[start..].split('"').next().unwrap().parse().unwrap();
         // Another organization's reviewer sees nothing.
-        let outsider = Browser::sign_in(&app, "rev@other.test").await;
+        let outsider = FormBrowser::sign_in(&app, "rev@other.test", PASSWORD, "/reviews").await;
         assert_eq!(outsider.get(&format!("/review/{project}")).await.0, StatusCode::NOT_FOUND);
         let (status, _, _) = outsider.post(&format!("/review/{project}/{review_id}"), &[("action", "accept"), ("feedback", "x")]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -212,7 +122,7 @@ async fn review_pages_from_workbench_to_final_appeal_and_pause() {
         let appeal_id: i64 = queue[start..].split('"').next().unwrap().parse().unwrap();
         let (status, _, _) = r1.post(&format!("/review/{project}/appeals/{appeal_id}"), &[("outcome", "upheld"), ("note", "no")]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let r2 = Browser::sign_in(&app, "r2@acme.test").await;
+        let r2 = FormBrowser::sign_in(&app, "r2@acme.test", PASSWORD, "/reviews").await;
         let (status, _, _) = r2.post(&format!("/review/{project}/appeals/{appeal_id}"),
             &[("outcome", "overturned"), ("note", "Fair point; withdrawn.")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);

@@ -10,17 +10,6 @@ use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.api
-        .client
-        .post(app.api.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn terms_body(text: &str) -> Value {
     json!({
         "summary": {"confidential": "Item data and model outputs", "notice_days": 14,
@@ -43,12 +32,8 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
                 json!({"name": "Termed", "template": minimal_template(), "overlap": 2}),
             )
             .await;
-        expect_status(
-            app.import_jsonl(&req.token, project, &jsonl_items("t", 0..3), None)
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+        app.items(&req.token, project, &jsonl_items("t", 0..3))
+            .await;
         let base = format!("/api/v1/projects/{project}/terms");
 
         // No terms: work starts at once; 404 no_terms says there is nothing to accept.
@@ -63,7 +48,7 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
 
         // Bad input names the field; workers cannot publish.
         expect_error(
-            post(&app, &req.token, &base, terms_body("  ")).await,
+            app.post(&req.token, &base, terms_body("  ")).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_terms",
         )
@@ -71,14 +56,13 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         let mut long_notice = terms_body("Terms.");
         long_notice["summary"]["notice_days"] = json!(400);
         expect_error(
-            post(&app, &req.token, &base, long_notice).await,
+            app.post(&req.token, &base, long_notice).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_terms",
         )
         .await;
         expect_error(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &base,
                 json!({"summary": {"ip": "all"}, "markdown": "x"}),
@@ -89,19 +73,19 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         )
         .await;
         expect_error(
-            post(&app, &w.token, &base, terms_body("mine")).await,
+            app.post(&w.token, &base, terms_body("mine")).await,
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
 
-        let r = post(
-            &app,
-            &req.token,
-            &base,
-            terms_body("## Terms\nYou keep your own methods."),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                &base,
+                terms_body("## Terms\nYou keep your own methods."),
+            )
+            .await;
         assert_eq!(expect_status(r, StatusCode::CREATED).await["id"], 1);
         // Now no work before acceptance, even for a worker who worked before.
         expect_error(
@@ -125,29 +109,29 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         assert_eq!(t["my_decision"], Value::Null);
         let hash = t["text_hash"].as_str().unwrap().to_string();
         // A decision must name the current version and the text as read.
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/decision"),
-            json!({"version": 1, "text_hash": "0".repeat(64), "accept": true}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/decision"),
+                json!({"version": 1, "text_hash": "0".repeat(64), "accept": true}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "terms_changed").await;
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/decision"),
-            json!({"version": 7, "text_hash": hash, "accept": true}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/decision"),
+                json!({"version": 7, "text_hash": hash, "accept": true}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "terms_outdated").await;
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/decision"),
-            json!({"version": 1, "text_hash": hash, "accept": false}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/decision"),
+                json!({"version": 1, "text_hash": hash, "accept": false}),
+            )
+            .await;
         expect_status(r, StatusCode::NO_CONTENT).await;
         expect_error(
             app.next(&w.token, project).await,
@@ -155,13 +139,13 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
             "terms_not_accepted",
         )
         .await;
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/decision"),
-            json!({"version": 1, "text_hash": hash, "accept": true}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/decision"),
+                json!({"version": 1, "text_hash": hash, "accept": true}),
+            )
+            .await;
         expect_status(r, StatusCode::NO_CONTENT).await;
         assert!(app.claim(&w.token, project).await["assignment_id"].is_i64());
         assert_eq!(
@@ -169,13 +153,13 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
             "accepted"
         );
         // A new version stops work again until it is accepted.
-        let r = post(
-            &app,
-            &req.token,
-            &base,
-            terms_body("## Terms v2\nNow with a notice period."),
-        )
-        .await;
+        let r = app
+            .post(
+                &req.token,
+                &base,
+                terms_body("## Terms v2\nNow with a notice period."),
+            )
+            .await;
         assert_eq!(expect_status(r, StatusCode::CREATED).await["id"], 2);
         expect_error(
             app.next(&w.token, project).await,
@@ -183,34 +167,29 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
             "terms_not_accepted",
         )
         .await;
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/decision"),
-            json!({"version": 1, "text_hash": hash, "accept": true}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/decision"),
+                json!({"version": 1, "text_hash": hash, "accept": true}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "terms_outdated").await;
 
         // Questions: the asker and the requester see it; another worker does not; answered once by a person.
-        let r = post(
-            &app,
-            &w.token,
-            &format!("{base}/questions"),
-            json!({"text": "Can I reuse my own templates elsewhere?"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &w.token,
+                &format!("{base}/questions"),
+                json!({"text": "Can I reuse my own templates elsewhere?"}),
+            )
+            .await;
         let q = expect_status(r, StatusCode::CREATED).await["id"]
             .as_i64()
             .unwrap();
         expect_error(
-            post(
-                &app,
-                &w.token,
-                &format!("{base}/questions"),
-                json!({"text": " "}),
-            )
-            .await,
+            app.post(&w.token, &format!("{base}/questions"), json!({"text": " "}))
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_text",
         )
@@ -230,14 +209,14 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         assert_eq!(theirs, json!([]));
         let answer_path = format!("{base}/questions/{q}/answer");
         expect_error(
-            post(&app, &w2.token, &answer_path, json!({"text": "sure"})).await,
+            app.post(&w2.token, &answer_path, json!({"text": "sure"}))
+                .await,
             StatusCode::FORBIDDEN,
             "forbidden",
         )
         .await;
         expect_status(
-            post(
-                &app,
+            app.post(
                 &req.token,
                 &answer_path,
                 json!({"text": "Yes: only this project's work product is assigned."}),
@@ -247,7 +226,8 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         )
         .await;
         expect_error(
-            post(&app, &req.token, &answer_path, json!({"text": "again"})).await,
+            app.post(&req.token, &answer_path, json!({"text": "again"}))
+                .await,
             StatusCode::CONFLICT,
             "already_answered",
         )
@@ -267,13 +247,14 @@ async fn work_waits_for_the_current_terms_and_questions_reach_a_person() {
         )
         .await;
         expect_error(
-            post(&app, &other.token, &base, terms_body("ours")).await,
+            app.post(&other.token, &base, terms_body("ours")).await,
             StatusCode::NOT_FOUND,
             "not_found",
         )
         .await;
         expect_error(
-            post(&app, &other.token, &answer_path, json!({"text": "x"})).await,
+            app.post(&other.token, &answer_path, json!({"text": "x"}))
+                .await,
             StatusCode::NOT_FOUND,
             "not_found",
         )

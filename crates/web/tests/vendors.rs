@@ -13,73 +13,9 @@ use fairloop_app::invitations::AcceptInput;
 use fairloop_domain::Role;
 use fairloop_domain::time::now_millis;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long test password";
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    token: &str,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut r = app
-        .api
-        .client
-        .request(method, app.api.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    send(app, reqwest::Method::POST, token, path, Some(body)).await
-}
-
-/// A signed-in browser session (cookie and CSRF token).
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    async fn open(app: &TestApp, email: &str) -> Session {
-        let s = app.app.sign_in(email, PASSWORD, None).await.unwrap();
-        Session {
-            cookie: format!("fl_session={}", s.session_token),
-            csrf: s.csrf_token,
-        }
-    }
-
-    async fn get(&self, app: &TestApp, path: &str) -> (StatusCode, String) {
-        let r = app
-            .api
-            .client
-            .get(app.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, app: &TestApp, path: &str, form: &str) -> reqwest::Response {
-        let body = format!("_csrf={}&{form}", self.csrf);
-        app.api
-            .client
-            .post(app.api.url(path))
-            .header(COOKIE, &self.cookie)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
 
 /// A vendor with one manager; answers (organization id, manager token).
 async fn vendor(app: &TestApp, name: &str, email: &str) -> (i64, String) {
@@ -94,8 +30,7 @@ async fn vendor(app: &TestApp, name: &str, email: &str) -> (i64, String) {
 /// The vendor manager invites a worker into the lab and the worker accepts; answers (user id, API token).
 async fn vendor_worker(app: &TestApp, manager: &str, lab: i64, email: &str) -> (i64, String) {
     let created = expect_status(
-        post(
-            app,
+        app.post(
             manager,
             "/api/v1/vendor/invitations",
             json!({"org_id": lab, "email": email}),
@@ -134,8 +69,7 @@ async fn vendor_worker(app: &TestApp, manager: &str, lab: i64, email: &str) -> (
 /// A paying project (400 minor units a task) with `n` items, funded.
 async fn paid_project(app: &TestApp, admin: &str, n: usize) -> i64 {
     expect_status(
-        post(
-            app,
+        app.post(
             admin,
             "/api/v1/ledger/fund",
             json!({"amount_minor": 100_000, "currency": "EUR", "reference": "f1"}),
@@ -151,12 +85,8 @@ async fn paid_project(app: &TestApp, admin: &str, n: usize) -> i64 {
                    "pay": {"model": "per_task", "amount_minor": 400, "currency": "EUR"}}),
         )
         .await;
-    expect_status(
-        app.import_jsonl(admin, project, &common::jsonl_items("i", 0..n), None)
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    app.items(admin, project, &common::jsonl_items("i", 0..n))
+        .await;
     project
 }
 
@@ -215,44 +145,43 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         );
 
         // Contracting: lab admins only, by the vendor's exact name.
-        let r = post(
-            &app,
-            &requester.token,
-            "/api/v1/vendors/contracts",
-            json!({"vendor": "Vendor A"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &requester.token,
+                "/api/v1/vendors/contracts",
+                json!({"vendor": "Vendor A"}),
+            )
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(
-            &app,
-            &a,
-            "/api/v1/vendors/contracts",
-            json!({"vendor": "Vendor B"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &a,
+                "/api/v1/vendors/contracts",
+                json!({"vendor": "Vendor B"}),
+            )
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/vendors/contracts",
-            json!({"vendor": "Vendor Z"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/vendors/contracts",
+                json!({"vendor": "Vendor Z"}),
+            )
+            .await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
         assert!(body["message"].as_str().unwrap().starts_with("vendor:"));
         // A lab is not a vendor: its name does not contract it.
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/vendors/contracts",
-            json!({"vendor": "Other Lab"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/vendors/contracts",
+                json!({"vendor": "Other Lab"}),
+            )
+            .await;
         expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unknown_vendor").await;
         for name in ["Vendor A", "Vendor B"] {
             let c = expect_status(
-                post(
-                    &app,
+                app.post(
                     &admin.token,
                     "/api/v1/vendors/contracts",
                     json!({"vendor": name}),
@@ -265,21 +194,21 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         }
 
         // A vendor invites only into labs that contract it, and only vendor managers use the vendor API.
-        let r = post(
-            &app,
-            &a,
-            "/api/v1/vendor/invitations",
-            json!({"org_id": other_lab.org_id}),
-        )
-        .await;
+        let r = app
+            .post(
+                &a,
+                "/api/v1/vendor/invitations",
+                json!({"org_id": other_lab.org_id}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "no_contract").await;
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/vendor/invitations",
-            json!({"org_id": admin.org_id}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/vendor/invitations",
+                json!({"org_id": admin.org_id}),
+            )
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
         expect_error(
             app.get(&admin.token, "/api/v1/vendor/workers").await,
@@ -350,25 +279,25 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         for other in [wb, direct.id] {
             let path = format!("/api/v1/vendor/workers/{other}");
             expect_error(app.get(&a, &path).await, StatusCode::NOT_FOUND, "not_found").await;
-            let r = send(
-                &app,
-                reqwest::Method::PUT,
-                &a,
-                &path,
-                Some(json!({"reference": "mine now"})),
-            )
-            .await;
+            let r = app
+                .send(
+                    reqwest::Method::PUT,
+                    &a,
+                    &path,
+                    Some(json!({"reference": "mine now"})),
+                )
+                .await;
             expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
         }
         let path = format!("/api/v1/vendor/workers/{wa}");
-        let r = send(
-            &app,
-            reqwest::Method::PUT,
-            &a,
-            &path,
-            Some(json!({"reference": "EMP-7"})),
-        )
-        .await;
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                &a,
+                &path,
+                Some(json!({"reference": "EMP-7"})),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         let detail = expect_status(app.get(&a, &path).await, StatusCode::OK).await;
         assert_eq!(detail["worker"]["vendor_ref"], "EMP-7");
@@ -381,8 +310,7 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
 
         // Invitations: B cannot withdraw A's.
         let open = expect_status(
-            post(
-                &app,
+            app.post(
                 &a,
                 "/api/v1/vendor/invitations",
                 json!({"org_id": admin.org_id}),
@@ -392,14 +320,14 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         )
         .await;
         let inv = open["id"].as_i64().unwrap();
-        let r = send(
-            &app,
-            reqwest::Method::DELETE,
-            &b,
-            &format!("/api/v1/vendor/invitations/{inv}"),
-            None,
-        )
-        .await;
+        let r = app
+            .send(
+                reqwest::Method::DELETE,
+                &b,
+                &format!("/api/v1/vendor/invitations/{inv}"),
+                None,
+            )
+            .await;
         expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
         let listed = expect_status(
             app.get(&b, "/api/v1/vendor/invitations").await,
@@ -413,14 +341,14 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
                 .iter()
                 .all(|i| i["id"] != inv)
         );
-        let r = send(
-            &app,
-            reqwest::Method::DELETE,
-            &a,
-            &format!("/api/v1/vendor/invitations/{inv}"),
-            None,
-        )
-        .await;
+        let r = app
+            .send(
+                reqwest::Method::DELETE,
+                &a,
+                &format!("/api/v1/vendor/invitations/{inv}"),
+                None,
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
         // The lab sees who came through which vendor.
@@ -453,8 +381,8 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         assert_eq!(labs["labs"][0]["workers"], 1);
 
         // Pages: the console lists A's worker only; B's worker page is a 404 for A.
-        let sa = Session::open(&app, "a@vendor-a.test").await;
-        let (status, html) = sa.get(&app, "/vendors").await;
+        let sa = app.sign_in_page("a@vendor-a.test", PASSWORD).await;
+        let (status, html) = sa.get("/vendors").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("Worker ann@workers.test"), "{html}");
         assert!(!html.contains("bob@workers.test") && !html.contains("direct@lab.test"));
@@ -462,18 +390,17 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         assert!(html.contains(">Your workers</a>"), "{html}");
         assert!(!html.contains(r#"href="/projects""#) && !html.contains(r#"href="/spend""#));
         assert!(html.contains("€8.00") || html.contains("8.00"), "{html}");
-        let (status, html) = sa.get(&app, &format!("/vendor/workers/{wa}")).await;
+        let (status, html) = sa.get(&format!("/vendor/workers/{wa}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains("Skin images") && html.contains("EMP-7"),
             "{html}"
         );
-        let (status, html) = sa.get(&app, &format!("/vendor/workers/{wb}")).await;
+        let (status, html) = sa.get(&format!("/vendor/workers/{wb}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(!html.contains("bob@workers.test"));
         let r = sa
             .post(
-                &app,
                 &format!("/vendor/workers/{wb}/reference"),
                 "reference=stolen",
             )
@@ -488,7 +415,6 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         // An invitation made on the page is A's and admits to the lab.
         let r = sa
             .post(
-                &app,
                 "/vendor/invitations",
                 &format!(
                     "org_id={}&email=cat%40workers.test&valid_days=3",
@@ -519,8 +445,8 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
             )
             .await
             .unwrap();
-        let sl = Session::open(&app, "admin2@lab.test").await;
-        let (status, html) = sl.get(&app, "/vendors").await;
+        let sl = app.sign_in_page("admin2@lab.test", PASSWORD).await;
+        let (status, html) = sl.get("/vendors").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains(r#"href="/projects""#),
@@ -532,22 +458,22 @@ async fn vendor_a_sees_and_changes_only_its_own_workers() {
         );
 
         // Ending the contract stops A's invitations; A's worker stays, still A's.
-        let r = send(
-            &app,
-            reqwest::Method::DELETE,
-            &admin.token,
-            &format!("/api/v1/vendors/contracts/{vendor_a}"),
-            None,
-        )
-        .await;
+        let r = app
+            .send(
+                reqwest::Method::DELETE,
+                &admin.token,
+                &format!("/api/v1/vendors/contracts/{vendor_a}"),
+                None,
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        let r = post(
-            &app,
-            &a,
-            "/api/v1/vendor/invitations",
-            json!({"org_id": admin.org_id}),
-        )
-        .await;
+        let r = app
+            .post(
+                &a,
+                "/api/v1/vendor/invitations",
+                json!({"org_id": admin.org_id}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "no_contract").await;
         let pool = expect_status(app.get(&a, "/api/v1/vendor/workers").await, StatusCode::OK).await;
         assert_eq!(pool["workers"][0]["id"], wa);
@@ -647,11 +573,11 @@ async fn data_download_holds_the_workers_data_and_nobody_elses() {
             )
             .await
             .unwrap();
-        let s = Session::open(&app, "three@lab.test").await;
-        let (status, html) = s.get(&app, "/settings").await;
+        let s = app.sign_in_page("three@lab.test", PASSWORD).await;
+        let (status, html) = s.get("/settings").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("/settings/data") && html.contains("delete-account"));
-        let (status, body) = s.get(&app, "/settings/data").await;
+        let (status, body) = s.get("/settings/data").await;
         assert_eq!(status, StatusCode::OK);
         let doc3: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(doc3["account"]["email"], "three@lab.test");
@@ -682,70 +608,70 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         work(&app, &worker_token, project, 2).await;
         post_pay(&app).await;
         // A profile: part of the identity, so it goes with the account.
-        let r = send(
-            &app,
-            reqwest::Method::PUT,
-            &worker_token,
-            "/api/v1/me/profile",
-            Some(
-                json!({"expertise": [{"domain": "medicine/dermatology", "years": 7}],
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                &worker_token,
+                "/api/v1/me/profile",
+                Some(
+                    json!({"expertise": [{"domain": "medicine/dermatology", "years": 7}],
                         "languages": [{"language": "de", "level": "native"}],
                         "time_zone": "Europe/Berlin"}),
-            ),
-        )
-        .await;
+                ),
+            )
+            .await;
         expect_status(r, StatusCode::OK).await;
 
         // Wrong password, or money still owed: refused, and nothing changes.
-        let r = post(
-            &app,
-            &worker_token,
-            "/api/v1/me/delete",
-            json!({"password": "not my password"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &worker_token,
+                "/api/v1/me/delete",
+                json!({"password": "not my password"}),
+            )
+            .await;
         let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "wrong_password").await;
         assert!(body["message"].as_str().unwrap().starts_with("password:"));
-        let r = post(
-            &app,
-            &worker_token,
-            "/api/v1/me/delete",
-            json!({"password": PASSWORD}),
-        )
-        .await;
+        let r = app
+            .post(
+                &worker_token,
+                "/api/v1/me/delete",
+                json!({"password": PASSWORD}),
+            )
+            .await;
         let body = expect_error(r, StatusCode::CONFLICT, "money_owed").await;
         assert!(
             body["message"].as_str().unwrap().contains("800 EUR"),
             "{body}"
         );
         // Admins and requesters do not delete themselves here.
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/me/delete",
-            json!({"password": PASSWORD}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/me/delete",
+                json!({"password": PASSWORD}),
+            )
+            .await;
         expect_error(r, StatusCode::FORBIDDEN, "forbidden").await;
 
         // Paid out (pending, then paid): now it may go.
         let run = expect_status(
-            post(&app, &admin.token, "/api/v1/payouts/run", json!({})).await,
+            app.post(&admin.token, "/api/v1/payouts/run", json!({}))
+                .await,
             StatusCode::OK,
         )
         .await;
         let payout = run[0]["id"].as_i64().unwrap();
-        let r = post(
-            &app,
-            &worker_token,
-            "/api/v1/me/delete",
-            json!({"password": PASSWORD}),
-        )
-        .await;
+        let r = app
+            .post(
+                &worker_token,
+                "/api/v1/me/delete",
+                json!({"password": PASSWORD}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "payout_pending").await;
         expect_status(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 &format!("/api/v1/payouts/{payout}/settle"),
                 json!({"status": "paid"}),
@@ -759,14 +685,14 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
             StatusCode::OK,
         )
         .await;
-        let browser = Session::open(&app, "leaver@lab.test").await;
-        let r = post(
-            &app,
-            &worker_token,
-            "/api/v1/me/delete",
-            json!({"password": PASSWORD}),
-        )
-        .await;
+        let browser = app.sign_in_page("leaver@lab.test", PASSWORD).await;
+        let r = app
+            .post(
+                &worker_token,
+                "/api/v1/me/delete",
+                json!({"password": PASSWORD}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
         // Identity gone: token, session and password all stop working.
@@ -774,7 +700,7 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
             app.me(&worker_token).await.status(),
             StatusCode::UNAUTHORIZED
         );
-        let (status, _) = browser.get(&app, "/settings").await;
+        let (status, _) = browser.get("/settings").await;
         assert_ne!(status, StatusCode::OK);
         assert!(
             app.app
@@ -851,10 +777,9 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
             .add_user("Lab", "page@lab.test", "Page", Role::Worker, Some(PASSWORD))
             .await
             .unwrap();
-        let s = Session::open(&app, "page@lab.test").await;
+        let s = app.sign_in_page("page@lab.test", PASSWORD).await;
         let r = s
             .post(
-                &app,
                 "/settings/delete",
                 &format!("password={}", PASSWORD.replace(' ', "+")),
             )
@@ -863,7 +788,6 @@ async fn deletion_removes_the_identity_keeps_the_ledger_and_blocks_sign_in() {
         assert!(r.text().await.unwrap().contains("Tick the box"));
         let r = s
             .post(
-                &app,
                 "/settings/delete",
                 &format!("password={}&confirm=yes", PASSWORD.replace(' ', "+")),
             )
@@ -891,8 +815,7 @@ async fn an_email_that_has_an_account_is_refused_in_any_case_or_spacing() {
         app.user("Lab", "Pat@Lab.test", Role::Worker).await;
         let (_, manager) = vendor(&app, "Vendor A", "a@vendor-a.test").await;
         expect_status(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 "/api/v1/vendors/contracts",
                 json!({"vendor": "Vendor A"}),
@@ -911,38 +834,37 @@ async fn an_email_that_has_an_account_is_refused_in_any_case_or_spacing() {
         assert_eq!(me["email"], "pat@lab.test");
 
         // Inviting: by the lab, and by a vendor.
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/invitations",
-            json!({"role": "worker", "email": " PAT@lab.TEST "}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/invitations",
+                json!({"role": "worker", "email": " PAT@lab.TEST "}),
+            )
+            .await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
         assert!(body["message"].as_str().unwrap().contains("pat@lab.test"));
-        let r = post(
-            &app,
-            &manager,
-            "/api/v1/vendor/invitations",
-            json!({"org_id": admin.org_id, "email": "pat@LAB.test"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &manager,
+                "/api/v1/vendor/invitations",
+                json!({"org_id": admin.org_id, "email": "pat@LAB.test"}),
+            )
+            .await;
         let body = expect_error(r, StatusCode::CONFLICT, "email_taken").await;
         assert!(body["message"].as_str().unwrap().starts_with("email:"));
         // Adding by an admin.
-        let r = post(
-            &app,
-            &admin.token,
-            "/api/v1/users",
-            json!({"email": "PAT@lab.test", "role": "worker"}),
-        )
-        .await;
+        let r = app
+            .post(
+                &admin.token,
+                "/api/v1/users",
+                json!({"email": "PAT@lab.test", "role": "worker"}),
+            )
+            .await;
         expect_error(r, StatusCode::CONFLICT, "email_taken").await;
 
         // Accepting an open link with that email.
         let created = expect_status(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 "/api/v1/invitations",
                 json!({"role": "worker"}),

@@ -59,8 +59,8 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
     let base = server.url.clone();
     let app = server.app.clone();
     app.create_vendor(
-        "Acme Staffing",
-        "vera@acme-staffing.test",
+        "Beacon Staffing",
+        "vera@beacon-staffing.test",
         "Vera Vendor",
         Some(DEMO_PASSWORD),
     )
@@ -73,14 +73,14 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
     b.goto(&format!("{base}/vendors")).await;
     b.script("document.getElementById('contract-vendor').focus(); return null")
         .await;
-    b.press("Acme Staffing", None).await;
+    b.press("Beacon Staffing", None).await;
     b.press(ENTER, None).await;
     b.wait_for_url("the vendors page", |u| u.ends_with("/vendors"))
         .await;
-    assert!(b.text("#contracts").await.contains("Acme Staffing"));
+    assert!(b.text("#contracts").await.contains("Beacon Staffing"));
 
     // The vendor manager creates a link into the lab.
-    sign_in(&b, &base, "vera@acme-staffing.test").await;
+    sign_in(&b, &base, "vera@beacon-staffing.test").await;
     b.goto(&format!("{base}/vendors")).await;
     assert!(b.text("#invite").await.contains("Demo Lab"));
     b.type_into("#invite-email", "nia@workers.test").await;
@@ -153,12 +153,12 @@ async fn a_vendor_manages_its_workers_and_a_worker_deletes_their_account() {
     assert_eq!(b.text("#worker-tasks").await.trim(), "2");
     shoot(&b, "vendor-worker").await;
 
-    // The lab sees that Nia came through Acme Staffing.
+    // The lab sees that Nia came through Beacon Staffing.
     sign_in(&b, &base, "admin@demo.fairloop.test").await;
     b.goto(&format!("{base}/vendors")).await;
     let lab = b.text("#lab-workers").await;
     assert!(
-        lab.contains("Nia Vendorworker") && lab.contains("Acme Staffing"),
+        lab.contains("Nia Vendorworker") && lab.contains("Beacon Staffing"),
         "{lab}"
     );
     shoot(&b, "vendors-lab").await;

@@ -118,19 +118,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut r = app
-        .api
-        .client
-        .request(method, app.api.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.expect("request")
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    call(app, Method::POST, path, token, Some(body)).await
+    app.send(method, token, path, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,15 +135,15 @@ async fn deliveries_are_signed_retried_after_500s_and_survive_a_restart() {
         // Only admins manage webhooks; the events must be known ones.
         let url = format!("http://{addr}/hook");
         let body = json!({"url": url, "events": ["submission.created", "item.completed"], "description": "ours"});
-        expect_error(post(&app, &req.token, "/api/v1/webhooks", body.clone()).await, StatusCode::FORBIDDEN, "forbidden")
+        expect_error(app.post(&req.token, "/api/v1/webhooks", body.clone()).await, StatusCode::FORBIDDEN, "forbidden")
             .await;
-        expect_error(post(&app, &w.token, "/api/v1/webhooks", body.clone()).await, StatusCode::FORBIDDEN, "forbidden")
+        expect_error(app.post(&w.token, "/api/v1/webhooks", body.clone()).await, StatusCode::FORBIDDEN, "forbidden")
             .await;
-        let e = expect_error(post(&app, &admin.token, "/api/v1/webhooks",
+        let e = expect_error(app.post(&admin.token, "/api/v1/webhooks",
             json!({"url": url, "events": ["submission.made"]})).await,
             StatusCode::UNPROCESSABLE_ENTITY, "invalid_event_type").await;
         assert!(e["message"].as_str().unwrap().contains("submission.made"), "{e}");
-        let reg = expect_status(post(&app, &admin.token, "/api/v1/webhooks", body).await, StatusCode::CREATED).await;
+        let reg = expect_status(app.post(&admin.token, "/api/v1/webhooks", body).await, StatusCode::CREATED).await;
         let secret = reg["secret"].as_str().unwrap().to_string();
         assert!(secret.starts_with("whsec_"), "{reg}");
         let endpoint = reg["endpoint"]["id"].as_i64().unwrap();
@@ -174,8 +162,7 @@ async fn deliveries_are_signed_retried_after_500s_and_survive_a_restart() {
         // A submission that completes its item (overlap 1): two events.
         let project = app.project(&req.token, json!({"name": "Hooked", "template": minimal_template(), "overlap": 1}))
             .await;
-        expect_status(app.import_jsonl(&req.token, project, &jsonl_items("h", 0..2), None).await, StatusCode::CREATED)
-            .await;
+        app.items(&req.token, project, &jsonl_items("h", 0..2)).await;
         let task = app.claim(&w.token, project).await;
         let annotation = expect_status(app.submit(&w.token, task["assignment_id"].as_i64().unwrap(),
             json!({"label": "b"}), None).await, StatusCode::OK).await["annotation_id"].as_i64().unwrap();
@@ -246,12 +233,12 @@ async fn deliveries_are_signed_retried_after_500s_and_survive_a_restart() {
 
         // Manual retry and the test event, from the admin; another organization cannot retry ours.
         let first = log[0]["id"].as_i64().unwrap();
-        expect_error(post(&app, &other_admin.token, &format!("/api/v1/webhooks/deliveries/{first}/retry"), json!({}))
+        expect_error(app.post(&other_admin.token, &format!("/api/v1/webhooks/deliveries/{first}/retry"), json!({}))
             .await, StatusCode::NOT_FOUND, "not_found").await;
-        let again = expect_status(post(&app, &admin.token, &format!("/api/v1/webhooks/deliveries/{first}/retry"),
+        let again = expect_status(app.post(&admin.token, &format!("/api/v1/webhooks/deliveries/{first}/retry"),
             json!({})).await, StatusCode::ACCEPTED).await;
         assert_eq!((again["status"].clone(), again["attempts"].clone()), (json!("pending"), json!(0)));
-        let test = expect_status(post(&app, &admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({}))
+        let test = expect_status(app.post(&admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({}))
             .await, StatusCode::ACCEPTED).await;
         assert_eq!(test["event_type"], "webhook.test");
         let s = job.try_run_one(now_millis()).await.unwrap();
@@ -268,7 +255,7 @@ async fn deliveries_are_signed_retried_after_500s_and_survive_a_restart() {
             StatusCode::OK).await;
         let s = job.try_run_one(now_millis()).await.unwrap();
         assert_eq!((s.queued, s.delivered), (0, 0));
-        expect_error(post(&app, &admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({})).await,
+        expect_error(app.post(&admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({})).await,
             StatusCode::NOT_FOUND, "not_found").await;
     })
     .await;
@@ -281,8 +268,7 @@ async fn a_delivery_taken_by_a_server_that_died_is_sent_after_its_lease() {
         let addr = start_receiver(receiver.clone()).await;
         let admin = app.user("Lab", "admin@lab.test", Role::Admin).await;
         let reg = expect_status(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 "/api/v1/webhooks",
                 json!({"url": format!("http://{addr}/hook"), "events": ["payout.paid"]}),
@@ -293,8 +279,7 @@ async fn a_delivery_taken_by_a_server_that_died_is_sent_after_its_lease() {
         .await;
         let endpoint = reg["endpoint"]["id"].as_i64().unwrap();
         expect_status(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 &format!("/api/v1/webhooks/{endpoint}/test"),
                 json!({}),
@@ -354,8 +339,7 @@ async fn webhooks_go_only_to_hosts_the_platform_admin_allows() {
     on_every_backend_with(AppConfig::default(), async |app: TestApp| {
         let admin = app.user("Lab", "admin@lab.test", Role::Admin).await;
         let e = expect_error(
-            post(
-                &app,
+            app.post(
                 &admin.token,
                 "/api/v1/webhooks",
                 json!({"url": "https://hooks.example.com/in", "events": ["item.completed"]}),
@@ -387,16 +371,16 @@ async fn webhooks_go_only_to_hosts_the_platform_admin_allows() {
             ("ftp://hooks.example.com/x".to_string(), "https://"),
             ("https://user:pw@hooks.example.com/x".to_string(), "password"),
         ] {
-            let e = expect_error(post(&app, &admin.token, "/api/v1/webhooks",
+            let e = expect_error(app.post(&admin.token, "/api/v1/webhooks",
                 json!({"url": url, "events": ["item.completed"]})).await,
                 StatusCode::UNPROCESSABLE_ENTITY, "webhook_host_not_allowed").await;
             assert!(e["message"].as_str().unwrap().contains(why), "{url}: {e}");
         }
-        let reg = expect_status(post(&app, &admin.token, "/api/v1/webhooks",
+        let reg = expect_status(app.post(&admin.token, "/api/v1/webhooks",
             json!({"url": format!("http://localhost:{}/hook", addr.port()), "events": ["item.completed"]})).await,
             StatusCode::CREATED).await;
         let endpoint = reg["endpoint"]["id"].as_i64().unwrap();
-        expect_status(post(&app, &admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({})).await,
+        expect_status(app.post(&admin.token, &format!("/api/v1/webhooks/{endpoint}/test"), json!({})).await,
             StatusCode::ACCEPTED).await;
         let job = WebhookJob::new(app.app.clone()).unwrap();
         let s = job.try_run_one(now_millis()).await.unwrap();

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{expect_error, expect_status, minimal_template, on_every_backend};
+use common::{FormBrowser, expect_error, expect_status, minimal_template, on_every_backend};
 use fairloop_domain::Role;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
 async fn put(app: &common::TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
@@ -99,87 +99,6 @@ async fn projects_carry_categories_from_creation_and_workers_opt_in_for_themselv
 
 const PASSWORD: &str = "wellbeing-pages-password";
 
-fn cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers().get_all(SET_COOKIE).iter().find_map(|v| {
-        let (k, v) = v.to_str().ok()?.split(';').next()?.split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
-}
-
-/// A signed-in browser session (cookie and CSRF token), as `review_pages.rs` drives the pages.
-struct Session<'a> {
-    app: &'a common::TestApp,
-    cookie: String,
-    csrf: String,
-}
-
-impl<'a> Session<'a> {
-    async fn sign_in(app: &'a common::TestApp, email: &str) -> Session<'a> {
-        let form = app.client.get(app.url("/signin")).send().await.unwrap();
-        let token = cookie_value(&form, "fl_signin_csrf").expect("sign-in CSRF cookie");
-        let body = serde_urlencoded::to_string([
-            ("_csrf", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-            ("next", ""),
-        ])
-        .unwrap();
-        let r = app
-            .client
-            .post(app.url("/signin"))
-            .header(COOKIE, format!("fl_signin_csrf={token}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let mut s = Session {
-            app,
-            cookie: cookie_value(&r, "fl_session").expect("session"),
-            csrf: String::new(),
-        };
-        let (_, page) = s.get("/settings").await;
-        let at = page.find("name=\"_csrf\" value=\"").expect("a form") + 20;
-        s.csrf = page[at..at + 64].to_string();
-        s
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header(COOKIE, format!("fl_session={}", self.cookie))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// Posts a form with the CSRF field; answers the status and the redirect target.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let mut all = vec![("_csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        let r = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header(COOKIE, format!("fl_session={}", self.cookie))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&all).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let to = r
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), to, r.text().await.unwrap())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wellbeing_pages_from_the_console_to_the_workbench() {
     on_every_backend(async |app| {
@@ -219,7 +138,7 @@ async fn wellbeing_pages_from_the_console_to_the_workbench() {
         assert!(r.status().is_success());
 
         // The requester sets the project's categories and support on its Wellbeing page; bad input re-renders.
-        let req = Session::sign_in(&app, "req@acme.test").await;
+        let req = FormBrowser::sign_in(&app, "req@acme.test", PASSWORD, "/settings").await;
         let (status, page) = req.get(&format!("/projects/{p}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
@@ -263,7 +182,7 @@ async fn wellbeing_pages_from_the_console_to_the_workbench() {
         );
 
         // The worker's home says what it shows and offers no Start; starting anyway leads to the page.
-        let w = Session::sign_in(&app, "w@acme.test").await;
+        let w = FormBrowser::sign_in(&app, "w@acme.test", PASSWORD, "/settings").await;
         let (_, home) = w.get("/").await;
         assert!(
             home.contains("Child safety reports") && home.contains(&format!("data-opt-in=\"{p}\"")),

@@ -21,7 +21,9 @@ use fairloop_domain::time::now_millis;
 use minijinja::context;
 use serde::Serialize;
 
-use super::pages::{PageResult, capitalise, id, parse_form, see_other, short_time, user_view};
+use super::pages::{
+    PageResult, capitalise, checked_form, id, parse_form, see_other, short_time, user_view,
+};
 use super::render::{render, ser};
 use super::session::{self, CSRF_FIELD, CurrentUser, SIGNIN_CSRF_COOKIE, form_value};
 use super::{Ui, UiError};
@@ -38,12 +40,160 @@ struct InvitationRow {
     expires_iso: String,
 }
 
-/// What the list page shows besides the list: a link just made (shown once), or the form's error.
+/// What an invitations page (this list, or the vendor console) shows besides its lists: a link just made (shown
+/// once), or the form's error.
 #[derive(Default)]
-struct Extras {
-    new_link: Option<String>,
-    error: Option<String>,
-    notice: Option<&'static str>,
+pub(super) struct Extras {
+    /// The path of the link just made (`/invite/{token}`); the page prefixes the origin.
+    pub(super) new_link: Option<String>,
+    /// Why the form was refused, as a sentence.
+    pub(super) error: Option<String>,
+}
+
+/// Whose invitations an invitation form acts on; all that differs between the two forms is here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// The organization's own (`/invitations`, requesters and admins): the form names a role.
+    Organization,
+    /// A vendor's, into a lab that contracts it (the vendor console at `/vendors`): the form names the lab.
+    Vendor,
+}
+
+impl Scope {
+    /// The page the forms live on (where a withdrawal goes back to).
+    fn path(self) -> &'static str {
+        match self {
+            Scope::Organization => "/invitations",
+            Scope::Vendor => "/vendors",
+        }
+    }
+
+    /// Renders that page with `status` and `extras`.
+    async fn page(
+        self,
+        ui: &Ui,
+        user: &CurrentUser,
+        headers: &HeaderMap,
+        status: StatusCode,
+        extras: Extras,
+    ) -> PageResult {
+        match self {
+            Scope::Organization => list_page(ui, user, headers, status, extras).await,
+            Scope::Vendor => {
+                super::vendors::vendor_console(ui, user, headers, status, extras).await
+            }
+        }
+    }
+
+    /// Makes the invitation the form describes; answers its token.
+    async fn invite(
+        self,
+        ui: &Ui,
+        user: &CurrentUser,
+        form: &[(String, String)],
+    ) -> Result<String, AppError> {
+        let p = &user.session.principal;
+        let valid_days = match form_value(form, "valid_days").map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(d.parse().unwrap_or(0)),
+        };
+        let email = form_value(form, "email");
+        match self {
+            Scope::Organization => {
+                let role = form_value(form, "role").unwrap_or_default();
+                let Ok(role) = role.parse::<Role>() else {
+                    return Err(AppError::invalid(
+                        "role",
+                        format!("choose a role; {role:?} is not one"),
+                    ));
+                };
+                let input = InviteInput {
+                    email: email.map(str::to_string),
+                    role,
+                    valid_days,
+                };
+                Ok(ui.state.app.invite(p, input).await?.token)
+            }
+            Scope::Vendor => {
+                let org = form_value(form, "org_id")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                Ok(ui
+                    .state
+                    .app
+                    .vendor_invite(p, org, email, valid_days)
+                    .await?
+                    .token)
+            }
+        }
+    }
+
+    /// Withdraws invitation `id`.
+    async fn revoke(self, ui: &Ui, user: &CurrentUser, id: i64) -> Result<(), AppError> {
+        let p = &user.session.principal;
+        match self {
+            Scope::Organization => ui.state.app.revoke_invitation(p, id).await,
+            Scope::Vendor => ui.state.app.revoke_vendor_invitation(p, id).await,
+        }
+    }
+
+    /// The message of a refusal the page shows next to the form; any other error is passed back (an error page).
+    /// A requester inviting above their role is told on the list page; a vendor's forbidden is an error page.
+    fn refusal(self, e: AppError) -> Result<String, AppError> {
+        match e {
+            AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => Ok(message),
+            AppError::Forbidden { message, .. } if self == Scope::Organization => Ok(message),
+            e => Err(e),
+        }
+    }
+}
+
+/// The invitation form of either scope: parse it, check CSRF, make the invitation, and show the page again with
+/// the new link (once) or, at 422, with why it was refused.
+pub(super) async fn create_in(
+    ui: &Ui,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    body: &Bytes,
+    scope: Scope,
+) -> PageResult {
+    let form = checked_form(user, body)?;
+    let (status, extras) = match scope.invite(ui, user, &form).await {
+        Ok(token) => {
+            let new_link = Some(format!("/invite/{token}"));
+            (
+                StatusCode::OK,
+                Extras {
+                    new_link,
+                    ..Default::default()
+                },
+            )
+        }
+        Err(e) => {
+            let error = Some(capitalise(&scope.refusal(e)?));
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Extras {
+                    error,
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    scope.page(ui, user, headers, status, extras).await
+}
+
+/// The withdraw button of either scope: the link stops working at once; back to the scope's page.
+pub(super) async fn revoke_in(
+    ui: &Ui,
+    user: &CurrentUser,
+    raw: &str,
+    body: &Bytes,
+    scope: Scope,
+) -> PageResult {
+    checked_form(user, body)?;
+    scope.revoke(ui, user, id(raw)?).await?;
+    Ok(see_other(scope.path()))
 }
 
 async fn list_page(
@@ -82,7 +232,7 @@ async fn list_page(
         context! {
             title => "Invitations", nav => "invitations", user => ser(&user_view(&user.session)),
             csrf => &user.session.csrf_token, invitations => ser(&rows), roles => roles,
-            max_days => MAX_VALID_DAYS, error => extras.error, notice => extras.notice,
+            max_days => MAX_VALID_DAYS, error => extras.error, notice => None::<&str>,
             new_link => extras.new_link.map(|path| format!("{base}{path}")),
         },
     );
@@ -127,61 +277,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
-    let role = form_value(&form, "role").unwrap_or_default();
-    let input = match role.parse::<Role>() {
-        Ok(role) => InviteInput {
-            email: form_value(&form, "email").map(str::to_string),
-            role,
-            valid_days: match form_value(&form, "valid_days").map(str::trim) {
-                None | Some("") => None,
-                Some(d) => Some(d.parse().unwrap_or(0)),
-            },
-        },
-        Err(_) => {
-            let extras = Extras {
-                error: Some(format!("Choose a role; {role:?} is not one.")),
-                ..Default::default()
-            };
-            return list_page(
-                &ui,
-                &user,
-                &headers,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                extras,
-            )
-            .await;
-        }
-    };
-    match ui.state.app.invite(&user.session.principal, input).await {
-        Ok(invited) => {
-            let extras = Extras {
-                new_link: Some(format!("/invite/{}", invited.token)),
-                ..Default::default()
-            };
-            list_page(&ui, &user, &headers, StatusCode::OK, extras).await
-        }
-        Err(
-            AppError::Invalid { message, .. }
-            | AppError::Conflict { message, .. }
-            | AppError::Forbidden { message, .. },
-        ) => {
-            let extras = Extras {
-                error: Some(capitalise(&message)),
-                ..Default::default()
-            };
-            list_page(
-                &ui,
-                &user,
-                &headers,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                extras,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    create_in(&ui, &user, &headers, &body, Scope::Organization).await
 }
 
 /// Withdraws an invitation; the link stops working at once.
@@ -191,13 +287,7 @@ pub async fn revoke(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
-    ui.state
-        .app
-        .revoke_invitation(&user.session.principal, id(&raw)?)
-        .await?;
-    Ok(see_other("/invitations"))
+    revoke_in(&ui, &user, &raw, &body, Scope::Organization).await
 }
 
 fn accept_page(

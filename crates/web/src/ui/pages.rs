@@ -74,6 +74,42 @@ pub(crate) fn parse_form(body: &Bytes) -> Result<Vec<(String, String)>, UiError>
     })
 }
 
+/// A posted form whose CSRF token matches the session's: how every signed-in page form handler starts.
+pub(crate) fn checked_form(
+    user: &CurrentUser,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, UiError> {
+    let form = parse_form(body)?;
+    user.check_csrf(&form)?;
+    Ok(form)
+}
+
+/// Ends a page form handler the way every form page does, so each handler only says what it calls and which
+/// page it shows again:
+/// - `Ok(to)`: done; 303 to `to` (usually the page with a `?done=` notice), so a reload does not post twice.
+/// - `Err(AppError::Invalid)`: input the person can correct; `rerender(422, message)` shows the page again with
+///   the message (capitalised, as pages write sentences).
+/// - `Err(AppError::Conflict)`: the same at 409 (something changed under them; the page says what).
+/// - anything else: the error page for that error.
+///
+/// `rerender` is usually the handler's page function with the status and the message as its error.
+pub(crate) async fn finish_form<F, Fut>(result: Result<String, AppError>, rerender: F) -> PageResult
+where
+    F: FnOnce(StatusCode, String) -> Fut,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match result {
+        Ok(to) => Ok(see_other(&to)),
+        Err(AppError::Invalid { message, .. }) => {
+            rerender(StatusCode::UNPROCESSABLE_ENTITY, capitalise(&message)).await
+        }
+        Err(AppError::Conflict { message, .. }) => {
+            rerender(StatusCode::CONFLICT, capitalise(&message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn template_of(project: &Project) -> Result<TaskTemplate, UiError> {
     let v: Value = serde_json::from_str(&project.template)
         .map_err(|e| AppError::Internal(format!("stored template: {e}")))?;
@@ -314,7 +350,9 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
     let names = |m: i64| (m != 0).then(|| fairloop_domain::sensitivity::names(m));
     let projects = ui.state.app.projects(p).await?;
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
-    let eligibility = ui.state.app.eligibility(p, &ids).await?;
+    // Eligibility, unmet assessments and interviews: one read for every card.
+    let qualification = ui.state.app.home_qualification(p, &ids).await?;
+    let eligibility = &qualification.eligibility;
     let mut cards = Vec::new();
     for project in projects {
         let fit = eligibility.get(&project.id).cloned().unwrap_or_default();
@@ -400,7 +438,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         .map(|(currency, minor)| render::money(minor, &currency))
         .collect();
     // Qualification requirements not met yet: the card offers the assessment instead of "Start".
-    let unmet = ui.state.app.my_unmet_requirements(p).await?;
+    let unmet = &qualification.unmet_assessments;
     let qual_projects: Vec<i64> = unmet.iter().map(|(project, _)| *project).collect();
     let quals: Vec<minijinja::Value> = unmet
         .iter()
@@ -410,7 +448,7 @@ pub async fn home(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser) -> PageR
         })
         .collect();
     // Projects with a screening interview: the card links it (docs/assessments.md).
-    let interview_projects = ui.state.app.interview_projects(p).await?;
+    let interview_projects = &qualification.interview_projects;
     Ok(render(
         "home.html",
         context! { title => "Your work", nav => "work", user => ser(&user_view(&user.session)),

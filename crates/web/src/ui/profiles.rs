@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ui;
 use super::UiError;
-use super::pages::{PageResult, capitalise, id, parse_form, see_other, user_view};
+use super::pages::{PageResult, checked_form, finish_form, id, see_other, user_view};
 use super::render::{self, render, ser};
 use super::session::{CurrentUser, form_value};
 
@@ -179,8 +179,7 @@ pub async fn show(
 
 /// Saves the profile form.
 pub async fn save(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, body: Bytes) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let get = |k: &str| form_value(&form, k).unwrap_or_default().trim().to_string();
     let mut input = ProfileInput::default();
     for i in 0..64 {
@@ -257,25 +256,16 @@ pub async fn save(Extension(ui): Extension<Arc<Ui>>, user: CurrentUser, body: By
             currency: get("rate_currency"),
         });
     }
-    match ui
+    let result = ui
         .state
         .app
         .save_my_profile(&user.session.principal, input)
         .await
-    {
-        Ok(_) => Ok(see_other("/profile?done=saved")),
-        Err(AppError::Invalid { message, .. }) => {
-            profile_page(
-                &ui,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|_| "/profile?done=saved".to_string());
+    finish_form(result, |status, m| {
+        profile_page(&ui, &user, status, None, Some(m))
+    })
+    .await
 }
 
 /// Uploads a credential with its evidence (multipart: `_csrf` first, then `title`, `issuer`, `file`).
@@ -339,25 +329,16 @@ pub async fn upload_credential(
         let e = "Choose a document (PDF, PNG or JPEG) to upload.".to_string();
         return profile_page(&ui, &user, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await;
     };
-    match ui
+    let result = ui
         .state
         .app
         .add_credential(&user.session.principal, &title, &issuer, bytes)
         .await
-    {
-        Ok(_) => Ok(see_other("/profile?done=credential#credentials")),
-        Err(AppError::Invalid { message, .. }) => {
-            profile_page(
-                &ui,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(capitalise(&message)),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        .map(|_| "/profile?done=credential#credentials".to_string());
+    finish_form(result, |status, m| {
+        profile_page(&ui, &user, status, None, Some(m))
+    })
+    .await
 }
 
 /// The evidence of a credential, for its owner and the organization's admins.
@@ -413,8 +394,7 @@ pub async fn decide(
     Path((raw_worker, raw_id)): Path<(String, String)>,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let worker = id(&raw_worker)?;
     let verified = form_value(&form, "decision") == Some("verify");
     let note = form_value(&form, "note").map(str::to_string);
@@ -523,8 +503,7 @@ pub async fn save_requirements(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let get = |k: &str| form_value(&form, k).unwrap_or_default().trim().to_string();
     let mut req = Requirements {
         domains: form
@@ -578,33 +557,32 @@ pub async fn save_requirements(
             }
         }
     }
-    match ui
+    let result = match ui
         .state
         .app
         .set_requirements(&user.session.principal, project, req)
         .await
     {
-        Ok(_) => Ok(see_other(&format!(
-            "/projects/{project}/matching?done=requirements"
-        ))),
-        Err(AppError::Invalid { message, .. }) => {
-            let m = capitalise(&message.replace(
+        Ok(_) => Ok(format!("/projects/{project}/matching?done=requirements")),
+        // The form asks for a percentage where the API takes a share: say it in the form's words.
+        Err(AppError::Invalid {
+            code,
+            message,
+            details,
+        }) => Err(AppError::Invalid {
+            code,
+            message: message.replace(
                 "requirements.min_quality: must be from 0 to 1 (a share of answers)",
                 "least quality: must be a percentage from 0 to 100",
-            ));
-            matching_page(
-                &ui,
-                &user,
-                project,
-                1,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(m),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+            ),
+            details,
+        }),
+        Err(e) => Err(e),
+    };
+    finish_form(result, |status, m| {
+        matching_page(&ui, &user, project, 1, status, None, Some(m))
+    })
+    .await
 }
 
 /// Invites one worker from the matching list.
@@ -615,8 +593,7 @@ pub async fn invite(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let worker = id(form_value(&form, "worker_id").unwrap_or_default())?;
     let created = ui
         .state

@@ -14,7 +14,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::Ui;
-use super::pages::{PageResult, capitalise, id, parse_form, see_other, short_time, user_view};
+use super::pages::{PageResult, checked_form, finish_form, id, short_time, user_view};
 use super::render::{self, render, ser};
 use super::session::{CurrentUser, form_value};
 
@@ -95,26 +95,17 @@ async fn page(
         .into_response())
 }
 
-/// Ends a form handler: on success, to `to`; a refusal the user can act on (invalid input, a conflict) shows
-/// the page again with the reason; anything else is an error page.
+/// Ends a form handler through [`finish_form`], showing this page again on a refusal.
 async fn finish(
     ui: &Ui,
     user: &CurrentUser,
     project: i64,
     result: Result<String, AppError>,
 ) -> PageResult {
-    match result {
-        Ok(to) => Ok(see_other(&to)),
-        Err(AppError::Invalid { message, .. }) => {
-            let m = Some(capitalise(&message));
-            page(ui, user, project, StatusCode::UNPROCESSABLE_ENTITY, None, m).await
-        }
-        Err(AppError::Conflict { message, .. }) => {
-            let m = Some(capitalise(&message));
-            page(ui, user, project, StatusCode::CONFLICT, None, m).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    finish_form(result, |status, message| {
+        page(ui, user, project, status, None, Some(message))
+    })
+    .await
 }
 
 /// The terms of a project, for a worker to read and decide on, or for a requester to publish.
@@ -149,8 +140,7 @@ pub async fn publish(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let get = |k: &str| form_value(&form, k).unwrap_or_default().to_string();
     let notice_days = match get("notice_days").trim() {
         "" => 0,
@@ -220,8 +210,7 @@ pub async fn decide(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let version: i64 = form_value(&form, "version")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -247,8 +236,7 @@ pub async fn ask(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let text = form_value(&form, "question").unwrap_or_default();
     let result = ui
         .state
@@ -268,8 +256,7 @@ pub async fn answer(
 ) -> PageResult {
     let project = id(&raw)?;
     let question = id(&question)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let text = form_value(&form, "answer").unwrap_or_default();
     let result = ui
         .state

@@ -21,7 +21,8 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::Ui;
-use super::pages::{PageResult, capitalise, id, parse_form, see_other, short_time, user_view};
+use super::invitations::{Extras, Scope, create_in, revoke_in};
+use super::pages::{PageResult, capitalise, checked_form, id, see_other, short_time, user_view};
 use super::render::{money, render, ser};
 use super::session::{CurrentUser, form_value};
 
@@ -99,19 +100,14 @@ fn worker_row(
     }
 }
 
-#[derive(Default)]
-struct Extras {
-    new_link: Option<String>,
-    error: Option<String>,
-}
-
 fn no_store(mut resp: axum::response::Response) -> axum::response::Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
-async fn vendor_console(
+/// The vendor console (the vendor invitation form re-renders it through [`Scope::Vendor`]).
+pub(super) async fn vendor_console(
     ui: &Ui,
     user: &CurrentUser,
     headers: &HeaderMap,
@@ -231,8 +227,7 @@ pub async fn contract(
     user: CurrentUser,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let name = form_value(&form, "vendor").unwrap_or_default();
     match ui
         .state
@@ -265,8 +260,7 @@ pub async fn end_contract(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    checked_form(&user, &body)?;
     ui.state
         .app
         .end_vendor_contract(&user.session.principal, id(&raw)?)
@@ -281,49 +275,7 @@ pub async fn invite(
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
-    let org = form_value(&form, "org_id")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let days = match form_value(&form, "valid_days").map(str::trim) {
-        None | Some("") => None,
-        Some(d) => Some(d.parse().unwrap_or(0)),
-    };
-    match ui
-        .state
-        .app
-        .vendor_invite(
-            &user.session.principal,
-            org,
-            form_value(&form, "email"),
-            days,
-        )
-        .await
-    {
-        Ok(inv) => {
-            let extras = Extras {
-                new_link: Some(format!("/invite/{}", inv.token)),
-                ..Default::default()
-            };
-            vendor_console(&ui, &user, &headers, StatusCode::OK, extras).await
-        }
-        Err(AppError::Invalid { message, .. } | AppError::Conflict { message, .. }) => {
-            let extras = Extras {
-                error: Some(capitalise(&message)),
-                ..Default::default()
-            };
-            vendor_console(
-                &ui,
-                &user,
-                &headers,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                extras,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    create_in(&ui, &user, &headers, &body, Scope::Vendor).await
 }
 
 /// A vendor manager withdraws one of the vendor's invitations.
@@ -333,13 +285,7 @@ pub async fn revoke(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
-    ui.state
-        .app
-        .revoke_vendor_invitation(&user.session.principal, id(&raw)?)
-        .await?;
-    Ok(see_other("/vendors"))
+    revoke_in(&ui, &user, &raw, &body, Scope::Vendor).await
 }
 
 /// One of the vendor's workers: projects, quality, balances and ledger entries.
@@ -398,8 +344,7 @@ pub async fn set_reference(
     Path(raw): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let worker = id(&raw)?;
     ui.state
         .app

@@ -296,6 +296,27 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
+    /// Any request with the bearer `token` and, if given, a JSON body: for endpoints without a method here.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut r = self.req(method, path, token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.expect("request")
+    }
+
+    /// `POST path` with the bearer `token` and a JSON body.
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, token, path, Some(body))
+            .await
+    }
+
     fn req(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, self.url(path))
@@ -357,6 +378,15 @@ impl Api {
             mode,
         )
         .await
+    }
+
+    /// Imports JSON Lines items into `project` and checks they were all taken (201): the set-up most tests need.
+    pub async fn items(&self, token: &str, project: i64, jsonl: &str) {
+        expect_status(
+            self.import_jsonl(token, project, jsonl, None).await,
+            StatusCode::CREATED,
+        )
+        .await;
     }
 
     /// POST /api/v1/projects/{id}/items with CSV.
@@ -660,14 +690,119 @@ impl TestApp {
             .add_user(org, email, email, role, Some(PAGE_PASSWORD))
             .await
             .unwrap();
-        let s = self.app.sign_in(email, PAGE_PASSWORD, None).await.unwrap();
-        (
-            PageSession {
-                api: self.api(),
-                cookie: format!("fl_session={}", s.session_token),
-                csrf: s.csrf_token,
-            },
-            token,
-        )
+        (self.sign_in_page(email, PAGE_PASSWORD).await, token)
+    }
+
+    /// Signs an existing user in with their password: their page session.
+    pub async fn sign_in_page(&self, email: &str, password: &str) -> PageSession {
+        let s = self.app.sign_in(email, password, None).await.unwrap();
+        PageSession {
+            api: self.api(),
+            cookie: format!("fl_session={}", s.session_token),
+            csrf: s.csrf_token,
+        }
+    }
+}
+
+/// The value of the cookie `name` that a response sets, if it sets one.
+pub fn cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .find_map(|v| {
+            let (k, v) = v.to_str().ok()?.split(';').next()?.split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_of(body: &str) -> String {
+    let start = body
+        .find("name=\"_csrf\" value=\"")
+        .expect("a form with a CSRF field")
+        + 20;
+    body[start..start + 64].to_string()
+}
+
+/// A browser signed in through the sign-in form, as a person does (the form's CSRF cookie, then the session
+/// cookie), whose posts carry fields and answer the status, the redirect target and the body: for page tests that
+/// walk the forms. ([`PageSession`] skips the sign-in form.)
+pub struct FormBrowser {
+    api: Api,
+    session: String,
+    csrf: String,
+}
+
+impl FormBrowser {
+    /// Signs in with the form; the session's CSRF token is read from the first form of `csrf_page`.
+    pub async fn sign_in(api: &Api, email: &str, password: &str, csrf_page: &str) -> FormBrowser {
+        let form = api.client.get(api.url("/signin")).send().await.unwrap();
+        let token = cookie_value(&form, "fl_signin_csrf").expect("sign-in CSRF cookie");
+        let body = serde_urlencoded::to_string([
+            ("_csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", ""),
+        ])
+        .unwrap();
+        let r = api
+            .client
+            .post(api.url("/signin"))
+            .header(reqwest::header::COOKIE, format!("fl_signin_csrf={token}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "signing in {email}");
+        let mut b = FormBrowser {
+            api: api.clone(),
+            session: cookie_value(&r, "fl_session").expect("session cookie"),
+            csrf: String::new(),
+        };
+        let (_, page) = b.get(csrf_page).await;
+        b.csrf = csrf_of(&page);
+        b
+    }
+
+    /// A page, as the status and the HTML.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .api
+            .client
+            .get(self.api.url(path))
+            .header(
+                reqwest::header::COOKIE,
+                format!("fl_session={}", self.session),
+            )
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// Posts a form (the CSRF field is added); answers the status, the redirect target and the body.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let mut all = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let r = self
+            .api
+            .client
+            .post(self.api.url(path))
+            .header(
+                reqwest::header::COOKIE,
+                format!("fl_session={}", self.session),
+            )
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&all).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let to = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (r.status(), to, r.text().await.unwrap())
     }
 }
