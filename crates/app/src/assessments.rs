@@ -558,12 +558,7 @@ impl App {
         patch: AssessmentPatch,
     ) -> AppResult<()> {
         require_manager(principal)?;
-        let a = self
-            .store
-            .assessment(principal.org_id, id)
-            .await
-            .or_not_found("assessment")?;
-        let p = self.project(principal, a.project_id).await?;
+        let (a, p) = self.visible_assessment(principal, id).await?;
         let old = spec_of(&a)?;
         let input = AssessmentInput {
             title: patch.title.unwrap_or(a.title.clone()),
@@ -627,12 +622,7 @@ impl App {
     /// assessment_required` while a project requires it.
     pub async fn archive_assessment(&self, principal: &Principal, id: i64) -> AppResult<()> {
         require_manager(principal)?;
-        let a = self
-            .store
-            .assessment(principal.org_id, id)
-            .await
-            .or_not_found("assessment")?;
-        self.project(principal, a.project_id).await?;
+        self.visible_assessment(principal, id).await?;
         self.store
             .archive_assessment(principal.org_id, id, now_millis())
             .await
@@ -643,12 +633,7 @@ impl App {
     /// assessment_attempted` (archive it instead) or `409 assessment_required`.
     pub async fn delete_assessment(&self, principal: &Principal, id: i64) -> AppResult<()> {
         require_manager(principal)?;
-        let a = self
-            .store
-            .assessment(principal.org_id, id)
-            .await
-            .or_not_found("assessment")?;
-        self.project(principal, a.project_id).await?;
+        self.visible_assessment(principal, id).await?;
         self.store
             .delete_assessment(principal.org_id, id)
             .await
@@ -663,12 +648,7 @@ impl App {
         id: i64,
     ) -> AppResult<(ProjectId, AssessmentInput, bool, bool)> {
         require_manager(principal)?;
-        let a = self
-            .store
-            .assessment(principal.org_id, id)
-            .await
-            .or_not_found("assessment")?;
-        self.project(principal, a.project_id).await?;
+        let (a, _) = self.visible_assessment(principal, id).await?;
         let spec = spec_of(&a)?;
         let attempted = !self
             .store
@@ -698,15 +678,26 @@ impl App {
         ))
     }
 
-    /// An assessment of the caller's organization as the caller sees it.
-    pub async fn assessment(&self, principal: &Principal, id: i64) -> AppResult<AssessmentView> {
+    /// Loads an assessment of the caller's organization with its project, under the project's visibility rules
+    /// (drafts and the rest apply to its assessments too): every use case about one assessment starts here.
+    async fn visible_assessment(
+        &self,
+        principal: &Principal,
+        id: i64,
+    ) -> AppResult<(StoredAssessment, fairloop_store::Project)> {
         let a = self
             .store
             .assessment(principal.org_id, id)
             .await
             .or_not_found("assessment")?;
+        let p = self.project(principal, a.project_id).await?;
+        Ok((a, p))
+    }
+
+    /// An assessment of the caller's organization as the caller sees it.
+    pub async fn assessment(&self, principal: &Principal, id: i64) -> AppResult<AssessmentView> {
         // Drafts and other visibility rules of the project apply to its assessments too.
-        self.project(principal, a.project_id).await?;
+        let (a, _) = self.visible_assessment(principal, id).await?;
         let spec = spec_of(&a)?;
         let mine = self
             .store
@@ -792,12 +783,7 @@ impl App {
                 principal.role
             )));
         }
-        let a = self
-            .store
-            .assessment(principal.org_id, id)
-            .await
-            .or_not_found("assessment")?;
-        self.project(principal, a.project_id).await?;
+        let (a, _) = self.visible_assessment(principal, id).await?;
         let t = self
             .store
             .open_attempt(principal.org_id, id, principal.user_id, now, GRACE_MS)

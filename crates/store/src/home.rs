@@ -12,8 +12,8 @@ use fairloop_domain::{OrgId, ProjectId, UserId};
 
 use crate::assessments::{Requirement, unmet_requirements_in};
 use crate::interviews::projects_with_interviews_in;
-use crate::profiles::{ProfileRow, profile_in};
-use crate::{Store, StoreResult, params};
+use crate::profiles::{ProfileRow, profile_in, requirements_in};
+use crate::{Store, StoreResult};
 
 /// Everything the home page's cards read besides the projects themselves.
 #[derive(Debug, Clone)]
@@ -32,14 +32,7 @@ impl dyn Store + '_ {
     /// The [`HomeFacts`] of `worker` in `org`, in one read transaction.
     pub async fn home_facts(&self, org: OrgId, worker: UserId) -> StoreResult<HomeFacts> {
         self.read_tx(move |tx| {
-            let requirements = tx
-                .query(
-                    "SELECT project_id, spec FROM project_requirements WHERE org_id = $1",
-                    params![org],
-                )?
-                .iter()
-                .map(|r| Ok((r.i64(0)?, r.string(1)?)))
-                .collect::<StoreResult<HashMap<_, _>>>()?;
+            let requirements = requirements_in(tx, org)?;
             Ok(HomeFacts {
                 requirements,
                 profile: profile_in(tx, org, worker)?,

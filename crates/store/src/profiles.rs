@@ -216,6 +216,18 @@ fn credential_from(r: &Row) -> StoreResult<CredentialRow> {
     })
 }
 
+/// Every project requirement of the organization (the stored JSON spec by project), inside a caller's transaction:
+/// the home page and "projects for you" explain every project from it.
+pub(crate) fn requirements_in(tx: &dyn Tx, org: OrgId) -> StoreResult<HashMap<ProjectId, String>> {
+    tx.query(
+        "SELECT project_id, spec FROM project_requirements WHERE org_id = $1",
+        params![org],
+    )?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.string(1)?)))
+    .collect()
+}
+
 /// Reads a user's profile inside a transaction; `None` when the user is not in the organization.
 pub fn profile_in(tx: &dyn Tx, org: OrgId, user: UserId) -> StoreResult<Option<ProfileRow>> {
     let Some(u) = tx.query_opt(
@@ -627,14 +639,7 @@ impl dyn Store + '_ {
         user: UserId,
     ) -> StoreResult<(HashMap<ProjectId, String>, Option<ProfileRow>)> {
         self.read_tx(move |tx| {
-            let reqs = tx
-                .query(
-                    "SELECT project_id, spec FROM project_requirements WHERE org_id = $1",
-                    params![org],
-                )?
-                .iter()
-                .map(|r| Ok((r.i64(0)?, r.string(1)?)))
-                .collect::<StoreResult<HashMap<_, _>>>()?;
+            let reqs = requirements_in(tx, org)?;
             Ok((reqs, profile_in(tx, org, user)?))
         })
         .await
