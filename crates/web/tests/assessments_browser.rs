@@ -303,11 +303,11 @@ async fn a_worker_takes_an_assessment_and_a_screening_interview() {
         "Sound reasoning about context; welcome.",
     )
     .await;
+    // The decision posts back to the same page: wait for the new document before reading what was stored.
+    b.mark_page().await;
     b.click(&format!("#{case} button[value=pass]")).await;
-    b.wait_for_url("the decisions page again", |u| {
-        u.ends_with("/assessment-reviews")
-    })
-    .await;
+    b.wait_for_new_page("the decisions page again").await;
+    assert!(b.url().await.ends_with("/assessment-reviews"));
     let id: i64 = case.trim_start_matches("interview-").parse().unwrap();
     let reviewer = app
         .store

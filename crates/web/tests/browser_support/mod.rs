@@ -288,6 +288,40 @@ impl Browser {
         self.call(reqwest::Method::DELETE, "/actions", None).await;
     }
 
+    /// Marks the current document so that [`Browser::wait_for_new_page`] can tell when a form post or a link has
+    /// replaced it: the address alone cannot, when a form posts back to the page it is on.
+    pub async fn mark_page(&self) {
+        self.script("window.__flOldPage = true; return null").await;
+    }
+
+    /// Waits until the document marked by [`Browser::mark_page`] is gone and its successor has loaded. A script
+    /// run while the navigation is under way may fail; that only means "not yet".
+    pub async fn wait_for_new_page(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let url = format!("{}/session/{}/execute/sync", self.base, self.session);
+        let probe = json!({
+            "script": "return !window.__flOldPage && document.readyState === 'complete'",
+            "args": []
+        });
+        loop {
+            let loaded = match self.http.post(&url).json(&probe).send().await {
+                Ok(resp) => resp
+                    .json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"] == json!(true)),
+                Err(_) => false,
+            };
+            if loaded {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {what}: the old page is still there"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the page address satisfies `pred`.
     pub async fn wait_for_url(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
