@@ -32,7 +32,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use self::editor::{Action, Editor, InterviewEditor};
-use super::pages::{PageResult, capitalise, id, parse_form, see_other, user_view};
+use super::pages::{
+    PageResult, capitalise, checked_form, finish_form, id, parse_form, see_other, user_view,
+};
 use super::render::{self, render, ser};
 use super::session::{CurrentUser, form_value};
 use super::{Ui, UiError};
@@ -226,31 +228,19 @@ async fn finish(
     typed: Vec<(String, String)>,
     result: Result<&str, AppError>,
 ) -> PageResult {
-    let refuse = |status, message: String| {
-        (
-            status,
-            Refusal {
+    let to = result.map(|done| format!("/projects/{project}/qualification?done={done}"));
+    finish_form(to, |status, message| async move {
+        let forms = Forms {
+            refusal: Some(Refusal {
                 form: form_name,
-                message: capitalise(&message),
-                typed: typed.clone(),
-            },
-        )
-    };
-    let (status, refusal) = match result {
-        Ok(done) => {
-            return Ok(see_other(&format!(
-                "/projects/{project}/qualification?done={done}"
-            )));
-        }
-        Err(AppError::Invalid { message, .. }) => refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
-        Err(AppError::Conflict { message, .. }) => refuse(StatusCode::CONFLICT, message),
-        Err(e) => return Err(e.into()),
-    };
-    let forms = Forms {
-        refusal: Some(refusal),
-        ..Forms::default()
-    };
-    page(ui, user, project, status, None, forms, None).await
+                message,
+                typed,
+            }),
+            ..Forms::default()
+        };
+        page(ui, user, project, status, None, forms, None).await
+    })
+    .await
 }
 
 fn invalid(code: &'static str, message: String) -> AppError {
@@ -345,8 +335,7 @@ pub async fn create_assessment(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     if form_value(&form, "template").is_none() {
         return editor_post(&ui, &user, project, None, &form).await;
     }
@@ -370,8 +359,7 @@ pub async fn save_requirements(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let mut reqs = Vec::new();
     let mut bad = None;
     for (k, v) in &form {
@@ -418,8 +406,7 @@ pub async fn save_interview(
     body: Bytes,
 ) -> PageResult {
     let project = id(&raw)?;
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let (mut editor, action) = InterviewEditor::from_form(&form);
     let mut status = StatusCode::OK;
     if let Action::Save = action {
@@ -661,8 +648,7 @@ pub async fn save_edit(
     body: Bytes,
 ) -> PageResult {
     let (project, aid) = (id(&raw)?, id(&raw_aid)?);
-    let form = parse_form(&body)?;
-    user.check_csrf(&form)?;
+    let form = checked_form(&user, &body)?;
     let (editing, _) = editing_of(&ui, &user, project, aid).await?;
     editor_post(&ui, &user, project, Some(editing), &form).await
 }
