@@ -7,32 +7,14 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    TestApp, expect_error, expect_status, minimal_template, on_every_backend, on_every_backend_with,
+    TestApp, expect_error, expect_status, form, minimal_template, on_every_backend,
+    on_every_backend_with,
 };
 use fairloop_app::AppConfig;
 use fairloop_app::interview::InterviewConfig;
 use fairloop_domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Percent-encodes form fields as a browser does.
-fn form(fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 async fn send(
     app: &TestApp,

@@ -703,6 +703,10 @@ impl TestApp {
         }
     }
 }
+/// A form body as a browser posts it (`application/x-www-form-urlencoded`), for page tests.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(fields).expect("form fields encode")
+}
 
 /// The value of the cookie `name` that a response sets, if it sets one.
 pub fn cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
